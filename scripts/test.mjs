@@ -1,0 +1,44 @@
+// Runs every vitest project (each in its own runtime) and prints one total line.
+// Core runs with coverage (printed and written to coverage/coverage-summary.json).
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, existsSync } from "node:fs";
+
+const runs = [
+  { name: "core", args: ["--project", "core", "--coverage"] },
+  { name: "workers", args: ["--project", "workers"] },
+];
+const only = process.argv.slice(2);
+mkdirSync(".test-results", { recursive: true });
+
+let passed = 0;
+let failed = 0;
+let exitCode = 0;
+for (const run of runs) {
+  if (only.length > 0 && !only.includes(run.name)) continue;
+  const out = `.test-results/${run.name}.json`;
+  const res = spawnSync(
+    "vitest",
+    ["run", ...run.args, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`],
+    {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        WRANGLER_HIDE_BANNER: "true",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      },
+    },
+  );
+  if (res.status !== 0) exitCode = 1;
+  if (existsSync(out)) {
+    const report = JSON.parse(readFileSync(out, "utf8"));
+    passed += report.numPassedTests ?? 0;
+    failed += report.numFailedTests ?? 0;
+    // A suite that failed to load counts as a failure even with no test inside.
+    failed += (report.testResults ?? []).filter((f) => f.status === "failed" && (f.assertionResults ?? []).length === 0).length;
+  } else {
+    failed += 1;
+  }
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(exitCode);
