@@ -1,0 +1,76 @@
+/**
+ * SHA-256 ids with domain separation: every hashed structure is prefixed by
+ * the ASCII tag "DOIN/<tag>/" so that bytes valid as one kind can never
+ * collide with another kind (a transaction id can never be a block hash).
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { canonicalBytes, utf8, type Encodable } from "./encoding.ts";
+import { bytesToHex, hexToBytes } from "./hex.ts";
+import type { Hash } from "./types.ts";
+
+export type HashTag =
+  | "tx"
+  | "block"
+  | "commitment"
+  | "params"
+  | "coinbase"
+  | "state"
+  | "merkle"
+  | "address"
+  | "quorum"
+  | "evaluator-seed"
+  | "envelope"
+  | "genesis";
+
+const prefixes = new Map<string, Uint8Array>();
+
+function prefix(tag: HashTag): Uint8Array {
+  let p = prefixes.get(tag);
+  if (p === undefined) {
+    p = utf8(`DOIN/${tag}/`);
+    prefixes.set(tag, p);
+  }
+  return p;
+}
+
+/** sha256("DOIN/<tag>/" ‖ bytes) */
+export function taggedHashBytes(tag: HashTag, bytes: Uint8Array): Uint8Array {
+  const p = prefix(tag);
+  const buf = new Uint8Array(p.length + bytes.length);
+  buf.set(p, 0);
+  buf.set(bytes, p.length);
+  return sha256(buf);
+}
+
+/** Hex of sha256("DOIN/<tag>/" ‖ canonical JSON of value). */
+export function hashOf(tag: HashTag, value: Encodable): Hash {
+  return bytesToHex(taggedHashBytes(tag, canonicalBytes(value)));
+}
+
+export function sha256Hex(bytes: Uint8Array): Hash {
+  return bytesToHex(sha256(bytes));
+}
+
+/**
+ * Merkle root over 32-byte ids (hex). Empty list → 64 zeros; a single leaf is
+ * hashed once (unlike the reference, so a one-transaction root is never the
+ * transaction's own id); odd levels duplicate their last node.
+ */
+export function merkleRoot(ids: readonly Hash[]): Hash {
+  if (ids.length === 0) return "0".repeat(64);
+  let level = ids.map((id) => taggedHashBytes("merkle", hexToBytes(id)));
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const left = level[i] as Uint8Array;
+      const right = level[i + 1] ?? left;
+      const pair = new Uint8Array(64);
+      pair.set(left, 0);
+      pair.set(right, 32);
+      next.push(taggedHashBytes("merkle", pair));
+    }
+    level = next;
+  }
+  return bytesToHex(level[0] as Uint8Array);
+}
+

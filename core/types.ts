@@ -1,0 +1,344 @@
+/**
+ * Every protocol type, in one place. Plain readonly data: no classes.
+ *
+ * Two numeric conventions run through the protocol, both integers so that
+ * every node computes the same bytes:
+ * - `Amount`: coin in base units (1 DOIN = 10^8 base units), bigint.
+ * - `Fixed`: a real number in micro-units (1.0 = 10^6), bigint. Performances,
+ *   increments, thresholds, weights and reputation are all `Fixed`.
+ * On the wire (canonical JSON) both are decimal strings.
+ */
+
+/** Lower-case hex string. */
+export type Hex = string;
+/** 32-byte SHA-256 digest as 64 lower-case hex characters. */
+export type Hash = string;
+/** 32-byte Ed25519 public key as 64 lower-case hex characters. */
+export type PublicKeyHex = string;
+/** 20-byte account address derived from a public key, 40 lower-case hex characters. */
+export type Address = string;
+/** 64-byte Ed25519 signature as 128 lower-case hex characters. */
+export type SignatureHex = string;
+/** Coin in base units. */
+export type Amount = bigint;
+/** Fixed-point real number, scale 10^6. */
+export type Fixed = bigint;
+
+/** JSON values that may appear inside hashed structures: no floats, no undefined. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+// ---------------------------------------------------------------------------
+// Transactions
+
+export type TxKind = "commit" | "reveal" | "vote" | "accept" | "transfer" | "anchor";
+
+/** Optimizer commits to hidden parameters: commitment = H(domain, params, salt, reported, optimizer). */
+export interface CommitBody {
+  readonly domain: string;
+  readonly commitment: Hash;
+}
+
+/** Optimizer reveals what it committed to, once the commit is on chain. */
+export interface RevealBody {
+  /** id of the commit transaction */
+  readonly commit: Hash;
+  readonly params: JsonValue;
+  /** 16..64 random bytes, hex */
+  readonly salt: Hex;
+  /** claimed performance of `params` (Fixed) */
+  readonly reported: Fixed;
+}
+
+/** A selected evaluator's measurement of a revealed optimae on its own synthetic data. */
+export interface VoteBody {
+  /** id of the reveal transaction (the optimae id) */
+  readonly optimae: Hash;
+  readonly performance: Fixed;
+  /** hash of the synthetic data the evaluator generated from its seed */
+  readonly dataHash: Hash;
+}
+
+/** Optimizer claims a verified improvement; carries the experiment's metadata (hashes only). */
+export interface AcceptBody {
+  readonly optimae: Hash;
+  readonly experimentId: string;
+  readonly roundNumber: number;
+  readonly timeToResultSeconds: number;
+  readonly optimizationConfigHash: Hash;
+  readonly dataHash: Hash;
+}
+
+export interface TransferBody {
+  readonly to: Address;
+  readonly amount: Amount;
+}
+
+/** Records that the block at `height` was published to an external ledger. */
+export interface AnchorBody {
+  readonly height: number;
+  readonly blockHash: Hash;
+  readonly ledger: string;
+  readonly ref: string;
+}
+
+export interface TxBodies {
+  readonly commit: CommitBody;
+  readonly reveal: RevealBody;
+  readonly vote: VoteBody;
+  readonly accept: AcceptBody;
+  readonly transfer: TransferBody;
+  readonly anchor: AnchorBody;
+}
+
+/** The signed part of a transaction. Its id is H("tx", canonical(UnsignedTx)). */
+export type UnsignedTx = {
+  [K in TxKind]: {
+    readonly network: string;
+    readonly kind: K;
+    readonly from: PublicKeyHex;
+    /** per-account sequence number, first transaction has nonce 1 */
+    readonly nonce: number;
+    readonly fee: Amount;
+    readonly body: TxBodies[K];
+  };
+}[TxKind];
+
+/** A signed transaction: the producer of `sig` is `from`, over the 32 id bytes. */
+export type Tx = UnsignedTx & { readonly id: Hash; readonly sig: SignatureHex };
+export type TxOf<K extends TxKind> = Extract<Tx, { kind: K }>;
+
+// ---------------------------------------------------------------------------
+// Blocks
+
+export type CoinbaseRole = "producer" | "optimizer" | "evaluator";
+
+export interface CoinbaseOutput {
+  readonly to: Address;
+  readonly amount: Amount;
+  readonly role: CoinbaseRole;
+}
+
+export interface BlockHeader {
+  readonly network: string;
+  readonly height: number;
+  readonly parent: Hash;
+  /** milliseconds since the Unix epoch */
+  readonly timestamp: number;
+  readonly producer: PublicKeyHex;
+  /** merkle root over the transaction ids */
+  readonly txRoot: Hash;
+  /** hash of the coinbase outputs */
+  readonly coinbaseRoot: Hash;
+  /** hash of the state after this block */
+  readonly stateRoot: Hash;
+  /** verified work this block carries: the sum of its accepted optimae's effective increments */
+  readonly work: Fixed;
+  /** cumulative work from genesis through this block (fork choice reads it from headers) */
+  readonly cumulativeWork: Fixed;
+  /** the proof-of-optimization threshold in force for this block */
+  readonly threshold: Fixed;
+}
+
+export interface Block {
+  readonly header: BlockHeader;
+  readonly txs: readonly Tx[];
+  readonly coinbase: readonly CoinbaseOutput[];
+  /** H("block", canonical(header)) */
+  readonly hash: Hash;
+  /** producer's signature over the 32 hash bytes */
+  readonly sig: SignatureHex;
+}
+
+// ---------------------------------------------------------------------------
+// Domains and chain parameters
+
+/** Reward fraction curve (reference incentives.py), all in parts per million. */
+export interface IncentiveConfig {
+  readonly toleranceMarginPpm: number;
+  readonly bonusThresholdPpm: number;
+  readonly minRewardFractionPpm: number;
+  readonly maxBonusPpm: number;
+}
+
+export interface DomainConfig {
+  readonly id: string;
+  readonly higherIsBetter: boolean;
+  /** an optimae counts only if it beats the champion by at least this much (after verification) */
+  readonly epsilon: Fixed;
+  /** consensus weight of the domain */
+  readonly weight: Fixed;
+  /** votes agree with the median when |v − median| ≤ max(toleranceAbs, toleranceRelPpm·|median|) */
+  readonly toleranceAbs: Fixed;
+  readonly toleranceRelPpm: number;
+  /** share of votes that must agree, parts per million (reference 0.67) */
+  readonly quorumFractionPpm: number;
+  /** performance of the champion before any optimae (Fixed) */
+  readonly initialChampion: Fixed;
+  readonly maxParamsBytes: number;
+  readonly incentive: IncentiveConfig;
+}
+
+export interface GenesisAccount {
+  readonly address: Address;
+  readonly balance: Amount;
+  readonly reputation: Fixed;
+}
+
+export interface ChainParams {
+  readonly network: string;
+  readonly genesisTimestamp: number;
+  /** difficulty: target time between work blocks */
+  readonly targetBlockTimeMs: number;
+  /** a block below the threshold (a carrier block) needs this much time after its parent */
+  readonly carrierIntervalMs: number;
+  readonly maxFutureDriftMs: number;
+  readonly epochLength: number;
+  readonly maxEpochAdjustment: number;
+  readonly emaAlphaPpm: number;
+  readonly perBlockLimitPpm: number;
+  readonly initialThreshold: Fixed;
+  readonly minThreshold: Fixed;
+  readonly maxThreshold: Fixed;
+  readonly initialReward: Amount;
+  readonly halvingInterval: number;
+  readonly maxSupply: Amount;
+  readonly producerSharePpm: number;
+  readonly optimizerSharePpm: number;
+  readonly evaluatorSharePpm: number;
+  readonly reputation: ReputationParams;
+  readonly quorum: QuorumParams;
+  readonly finalityDepth: number;
+  readonly anchorInterval: number;
+  readonly maxTxsPerBlock: number;
+  readonly maxTxBytes: number;
+  readonly revealWindowBlocks: number;
+  readonly voteWindowBlocks: number;
+  readonly domains: readonly DomainConfig[];
+  readonly genesisAccounts: readonly GenesisAccount[];
+}
+
+export interface ReputationParams {
+  readonly acceptReward: Fixed;
+  readonly rejectPenalty: Fixed;
+  readonly evaluationAgreeReward: Fixed;
+  readonly evaluationDivergePenalty: Fixed;
+  /** exponential decay half-life, in blocks (the reference's one week at 600 s blocks = 1008) */
+  readonly halfLifeBlocks: number;
+  /** decayed reputation needed to be selected as an evaluator */
+  readonly minForEvaluator: Fixed;
+}
+
+export interface QuorumParams {
+  readonly minSize: number;
+  readonly maxSize: number;
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+export interface Account {
+  readonly balance: Amount;
+  /** nonce of the last applied transaction (0 = none yet) */
+  readonly nonce: number;
+  /** reputation as of `reputationHeight` (decays lazily) */
+  readonly reputation: Fixed;
+  readonly reputationHeight: number;
+  /** height of the last vote or accepted optimae (quorum activity) */
+  readonly lastActiveHeight: number;
+}
+
+export interface Champion {
+  readonly performance: Fixed;
+  /** the accepted optimae (reveal tx id) or null for the domain's initial champion */
+  readonly optimae: Hash | null;
+  readonly optimizer: Address | null;
+  readonly params: JsonValue | null;
+  readonly height: number;
+}
+
+export interface CommitRecord {
+  readonly id: Hash;
+  readonly domain: string;
+  readonly optimizer: Address;
+  readonly commitment: Hash;
+  readonly height: number;
+  /** hash of the block that included the commit: the quorum seed's source */
+  readonly blockHash: Hash;
+}
+
+export type RoundStatus = "voting" | "accepted" | "rejected" | "expired" | "claimed";
+
+export interface Vote {
+  readonly evaluator: Address;
+  readonly performance: Fixed;
+  readonly dataHash: Hash;
+}
+
+export interface Round {
+  /** reveal tx id */
+  readonly optimae: Hash;
+  readonly domain: string;
+  readonly optimizer: Address;
+  readonly commit: Hash;
+  readonly commitBlockHash: Hash;
+  readonly paramsHash: Hash;
+  readonly params: JsonValue;
+  readonly reported: Fixed;
+  readonly revealHeight: number;
+  /** last height at which votes are accepted */
+  readonly deadline: number;
+  /** selected evaluators, in selection order */
+  readonly quorum: readonly Address[];
+  readonly votes: readonly Vote[];
+  readonly status: RoundStatus;
+  /** median of agreeing votes, once decided */
+  readonly verified: Fixed | null;
+  readonly agreeing: readonly Address[];
+}
+
+export interface DifficultyState {
+  readonly threshold: Fixed;
+  /** EMA of the time between work blocks, milliseconds */
+  readonly emaBlockTimeMs: bigint;
+  readonly lastWorkTimestamp: number;
+  readonly epochStartTimestamp: number;
+  readonly blocksInEpoch: number;
+}
+
+/** Verified work accumulated since the last work block, and whom it rewards. */
+export interface PendingWork {
+  readonly work: Fixed;
+  /** optimizer → weight (effective increment) */
+  readonly optimizers: ReadonlyMap<Address, Fixed>;
+  /** evaluator → number of agreeing evaluations */
+  readonly evaluators: ReadonlyMap<Address, number>;
+}
+
+export interface ChainState {
+  readonly network: string;
+  readonly height: number;
+  readonly tipHash: Hash;
+  readonly tipTimestamp: number;
+  readonly cumulativeWork: Fixed;
+  readonly supply: Amount;
+  /** number of work blocks so far: the issuance schedule's index */
+  readonly mintedBlocks: number;
+  readonly accounts: ReadonlyMap<Address, Account>;
+  readonly champions: ReadonlyMap<string, Champion>;
+  readonly commits: ReadonlyMap<Hash, CommitRecord>;
+  readonly rounds: ReadonlyMap<Hash, Round>;
+  /** paramsHash → first optimae that revealed those params (copies gain nothing) */
+  readonly revealedParams: ReadonlyMap<Hash, Hash>;
+  readonly difficulty: DifficultyState;
+  readonly pending: PendingWork;
+  /** external anchors recorded on chain: height → block hash */
+  readonly anchors: ReadonlyMap<number, Hash>;
+  /** hashes of checkpoint blocks (every anchorInterval): height → block hash */
+  readonly checkpoints: ReadonlyMap<number, Hash>;
+}
