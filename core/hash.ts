@@ -52,14 +52,16 @@ export function sha256Hex(bytes: Uint8Array): Hash {
 }
 
 /**
- * Merkle root over 32-byte ids (hex). Empty list → 64 zeros; a single leaf is
- * hashed once (unlike the reference, so a one-transaction root is never the
- * transaction's own id); odd levels duplicate their last node.
+ * Merkle root over 32-byte ids (hex). Empty list → 64 zeros; the leaves are
+ * the ids themselves (already domain-tagged hashes), parents are
+ * H("merkle", left ‖ right), odd levels duplicate their last node, and a
+ * single leaf is hashed once with itself (unlike the reference, so a
+ * one-transaction root is never the transaction's own id).
  */
 export function merkleRoot(ids: readonly Hash[]): Hash {
   if (ids.length === 0) return "0".repeat(64);
-  let level = ids.map((id) => taggedHashBytes("merkle", hexToBytes(id)));
-  while (level.length > 1) {
+  let level = ids.map((id) => hexToBytes(id));
+  do {
     const next: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const left = level[i] as Uint8Array;
@@ -70,7 +72,7 @@ export function merkleRoot(ids: readonly Hash[]): Hash {
       next.push(taggedHashBytes("merkle", pair));
     }
     level = next;
-  }
+  } while (level.length > 1);
   return bytesToHex(level[0] as Uint8Array);
 }
 

@@ -16,9 +16,19 @@ export function bytesToHex(bytes: Uint8Array): string {
   return out;
 }
 
+/** Value of a lower-case hex digit by char code, or 255. */
+const NIBBLE = new Uint8Array(128).fill(255);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i;
+
 export function hexToBytes(hex: string): Uint8Array {
-  if (!isHex(hex)) throw new TypeError("expected lower-case hex of even length");
+  if (hex.length % 2 !== 0) throw new TypeError("expected lower-case hex of even length");
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) {
+    const hi = NIBBLE[hex.charCodeAt(2 * i)] ?? 255;
+    const lo = NIBBLE[hex.charCodeAt(2 * i + 1)] ?? 255;
+    if ((hi | lo) === 255 || hi > 15 || lo > 15) throw new TypeError("expected lower-case hex of even length");
+    out[i] = (hi << 4) | lo;
+  }
   return out;
 }

@@ -267,9 +267,8 @@ export interface CommitRecord {
   readonly domain: string;
   readonly optimizer: Address;
   readonly commitment: Hash;
+  /** height of the block that included the commit; that block's hash seeds the quorum */
   readonly height: number;
-  /** hash of the block that included the commit: the quorum seed's source */
-  readonly blockHash: Hash;
 }
 
 export type RoundStatus = "voting" | "accepted" | "rejected" | "expired" | "claimed";
@@ -341,4 +340,6 @@ export interface ChainState {
   readonly anchors: ReadonlyMap<number, Hash>;
   /** hashes of checkpoint blocks (every anchorInterval): height → block hash */
   readonly checkpoints: ReadonlyMap<number, Hash>;
+  /** hashes of the most recent blocks (reveal window), height → hash: quorum seeds read them */
+  readonly recentHashes: ReadonlyMap<number, Hash>;
 }

@@ -1,0 +1,64 @@
+/**
+ * The genesis block and state: a pure function of the chain parameters, so
+ * every node of a network derives the same genesis hash without trusting
+ * anyone. Genesis is not signed (its producer key is all zeros).
+ */
+import { blockHash, coinbaseRoot, txRoot } from "./block.ts";
+import { initialDifficulty } from "./difficulty.ts";
+import { computeStateRoot } from "./state-root.ts";
+import type { Account, Address, Block, BlockHeader, ChainParams, ChainState, Champion } from "./types.ts";
+
+export const ZERO_HASH = "0".repeat(64);
+export const ZERO_KEY = "0".repeat(64);
+export const ZERO_SIG = "0".repeat(128);
+
+export function genesisState(params: ChainParams): ChainState {
+  const accounts = new Map<Address, Account>();
+  let supply = 0n;
+  for (const g of params.genesisAccounts) {
+    accounts.set(g.address, { balance: g.balance, nonce: 0, reputation: g.reputation, reputationHeight: 0, lastActiveHeight: 0 });
+    supply += g.balance;
+  }
+  const champions = new Map<string, Champion>();
+  for (const d of params.domains) {
+    champions.set(d.id, { performance: d.initialChampion, optimae: null, optimizer: null, params: null, height: 0 });
+  }
+  return {
+    network: params.network,
+    height: 0,
+    tipHash: ZERO_HASH,
+    tipTimestamp: params.genesisTimestamp,
+    cumulativeWork: 0n,
+    supply,
+    mintedBlocks: 0,
+    accounts,
+    champions,
+    commits: new Map(),
+    rounds: new Map(),
+    revealedParams: new Map(),
+    difficulty: initialDifficulty(params, params.genesisTimestamp),
+    pending: { work: 0n, optimizers: new Map(), evaluators: new Map() },
+    anchors: new Map(),
+    checkpoints: new Map(),
+    recentHashes: new Map(),
+  };
+}
+
+export function genesisBlock(params: ChainParams): { block: Block; state: ChainState } {
+  const pre = genesisState(params);
+  const header: BlockHeader = {
+    network: params.network,
+    height: 0,
+    parent: ZERO_HASH,
+    timestamp: params.genesisTimestamp,
+    producer: ZERO_KEY,
+    txRoot: txRoot([]),
+    coinbaseRoot: coinbaseRoot([]),
+    stateRoot: computeStateRoot(pre),
+    work: 0n,
+    cumulativeWork: 0n,
+    threshold: pre.difficulty.threshold,
+  };
+  const hash = blockHash(header);
+  return { block: { header, txs: [], coinbase: [], hash, sig: ZERO_SIG }, state: { ...pre, tipHash: hash } };
+}

@@ -1,0 +1,525 @@
+/**
+ * The state transition: applyBlock(state, block) → state | error.
+ *
+ * Pure and deterministic. Every rule of the chain is checked here from the
+ * chain alone: nonces and balances, commit before reveal, reveal matches
+ * commit, voter was selected, verdicts from votes, improvement over the
+ * champion, proof of optimization against the threshold, the exact coinbase,
+ * difficulty, reputation and the state root.
+ */
+import { blockHash, checkBlock, coinbaseRoot, sealBlock, txRoot } from "./block.ts";
+import { nextDifficulty } from "./difficulty.ts";
+import { err, ok, type ProtocolError, type Result } from "./errors.ts";
+import { mulFixed } from "./fixed.ts";
+import { hexToBytes } from "./hex.ts";
+import { rewardFraction } from "./incentive.ts";
+import { blockReward, splitReward } from "./issuance.ts";
+import { addressFromPublicKey, publicKeyFromSecret, verifyAll } from "./keys.ts";
+import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.ts";
+import { adjustReputation, decayedReputation, reputationFactor } from "./reputation.ts";
+import { computeStateRoot } from "./state-root.ts";
+import { computeCommitment, paramsHash } from "./tx.ts";
+import type {
+  Account,
+  Address,
+  Amount,
+  Block,
+  BlockHeader,
+  ChainParams,
+  ChainState,
+  Champion,
+  CoinbaseOutput,
+  CommitRecord,
+  DomainConfig,
+  Fixed,
+  Hash,
+  Round,
+  Tx,
+  TxOf,
+} from "./types.ts";
+
+const EMPTY_ACCOUNT: Account = { balance: 0n, nonce: 0, reputation: 0n, reputationHeight: 0, lastActiveHeight: -1 };
+
+/** Mutable copy of the state used while one block is applied. */
+interface Working {
+  readonly params: ChainParams;
+  readonly height: number;
+  readonly timestamp: number;
+  readonly accounts: Map<Address, Account>;
+  readonly champions: Map<string, Champion>;
+  readonly commits: Map<Hash, CommitRecord>;
+  readonly rounds: Map<Hash, Round>;
+  readonly revealedParams: Map<Hash, Hash>;
+  readonly pendingOptimizers: Map<Address, Fixed>;
+  readonly pendingEvaluators: Map<Address, number>;
+  readonly anchors: Map<number, Hash>;
+  readonly checkpoints: Map<number, Hash>;
+  readonly recentHashes: Map<number, Hash>;
+  pendingWork: Fixed;
+  /** work carried by this block's accepted optimae */
+  blockWork: Fixed;
+  fees: Amount;
+}
+
+export function domainOf(params: ChainParams, id: string): DomainConfig | undefined {
+  return params.domains.find((d) => d.id === id);
+}
+
+function account(w: Working, address: Address): Account {
+  return w.accounts.get(address) ?? EMPTY_ACCOUNT;
+}
+
+/** Opens a working copy for the block at `height`, running the start-of-block rules. */
+function beginBlock(state: ChainState, height: number, timestamp: number, params: ChainParams): Working {
+  const w: Working = {
+    params,
+    height,
+    timestamp,
+    accounts: new Map(state.accounts),
+    champions: new Map(state.champions),
+    commits: new Map(state.commits),
+    rounds: new Map(state.rounds),
+    revealedParams: new Map(state.revealedParams),
+    pendingOptimizers: new Map(state.pending.optimizers),
+    pendingEvaluators: new Map(state.pending.evaluators),
+    anchors: new Map(state.anchors),
+    checkpoints: new Map(state.checkpoints),
+    recentHashes: new Map(state.recentHashes),
+    pendingWork: state.pending.work,
+    blockWork: 0n,
+    fees: 0n,
+  };
+  // The parent's hash becomes readable by quorum seeds and anchors.
+  w.recentHashes.set(state.height, state.tipHash);
+  w.recentHashes.delete(state.height - params.revealWindowBlocks - 1);
+  if (state.height % params.anchorInterval === 0 && state.height > 0) w.checkpoints.set(state.height, state.tipHash);
+  // Commits not revealed in time expire.
+  for (const [id, c] of w.commits) {
+    if (height > c.height + params.revealWindowBlocks) w.commits.delete(id);
+  }
+  // Rounds whose voting window closed are decided with the votes they have;
+  // decided rounds are forgotten one window later.
+  for (const [id, r] of w.rounds) {
+    if (r.status === "voting" && height > r.deadline) decideRound(w, r);
+    const current = w.rounds.get(id) as Round;
+    if (current.status !== "voting" && height > current.deadline + params.voteWindowBlocks) {
+      w.rounds.delete(id);
+      if (w.revealedParams.get(current.paramsHash) === id && w.champions.get(current.domain)?.optimae !== id) {
+        w.revealedParams.delete(current.paramsHash);
+      }
+    }
+  }
+  return w;
+}
+
+/** Number of votes a round of quorum size k needs: ⌈fraction · k⌉. */
+export function requiredVotes(k: number, domain: DomainConfig): number {
+  return Number((BigInt(k) * BigInt(domain.quorumFractionPpm) + 999_999n) / 1_000_000n);
+}
+
+/** Decides a round from its votes: verdict, reputation of optimizer and evaluators, evaluator rewards. */
+function decideRound(w: Working, r: Round): void {
+  const domain = domainOf(w.params, r.domain) as DomainConfig;
+  const required = requiredVotes(r.quorum.length, domain);
+  if (r.votes.length === 0 || r.votes.length < required) {
+    w.rounds.set(r.optimae, { ...r, status: "expired" });
+    return;
+  }
+  const verdict = aggregateVotes(r.votes, r.reported, domain, required);
+  const rep = w.params.reputation;
+  for (const e of verdict.agreeing) {
+    w.accounts.set(e, adjustReputation(account(w, e), w.height, rep.evaluationAgreeReward, w.params));
+    w.pendingEvaluators.set(e, (w.pendingEvaluators.get(e) ?? 0) + 1);
+  }
+  for (const e of verdict.outliers) {
+    w.accounts.set(e, adjustReputation(account(w, e), w.height, -rep.evaluationDivergePenalty, w.params));
+  }
+  if (!verdict.accepted) {
+    w.accounts.set(r.optimizer, adjustReputation(account(w, r.optimizer), w.height, -rep.rejectPenalty, w.params));
+  }
+  w.rounds.set(r.optimae, {
+    ...r,
+    status: verdict.accepted ? "accepted" : "rejected",
+    verified: verdict.verified,
+    agreeing: verdict.agreeing,
+  });
+}
+
+/** Effective increment of an improvement Δ: Δ × domain weight × reputation factor × reward fraction. */
+export function effectiveIncrement(delta: Fixed, domain: DomainConfig, reputation: Fixed, fraction: Fixed): Fixed {
+  return mulFixed(mulFixed(mulFixed(delta, domain.weight), reputationFactor(reputation)), fraction);
+}
+
+/** Improvement of `verified` over the champion in the domain's direction (positive = better). */
+export function improvement(domain: DomainConfig, champion: Fixed, verified: Fixed): Fixed {
+  return domain.higherIsBetter ? verified - champion : champion - verified;
+}
+
+/**
+ * Applies one transaction to the working state. All checks run before any
+ * write, so a rejected transaction leaves the working state untouched.
+ */
+function applyTx(w: Working, tx: Tx, index: number): Result<void> {
+  const sender = addressFromPublicKey(tx.from);
+  const acct = account(w, sender);
+  if (tx.nonce !== acct.nonce + 1) return err("BAD_NONCE", `nonce ${tx.nonce}, expected ${acct.nonce + 1}`, index);
+  const spend = tx.fee + (tx.kind === "transfer" ? tx.body.amount : 0n);
+  if (acct.balance < spend) return err("INSUFFICIENT_BALANCE", `balance ${acct.balance} < ${spend}`, index);
+
+  let effect: Result<() => void>;
+  switch (tx.kind) {
+    case "commit":
+      effect = commitEffect(w, tx, sender);
+      break;
+    case "reveal":
+      effect = revealEffect(w, tx, sender);
+      break;
+    case "vote":
+      effect = voteEffect(w, tx, sender);
+      break;
+    case "accept":
+      effect = acceptEffect(w, tx, sender);
+      break;
+    case "transfer":
+      effect = ok(() => {
+        const to = account(w, tx.body.to);
+        w.accounts.set(tx.body.to, { ...to, balance: to.balance + tx.body.amount });
+      });
+      break;
+    case "anchor":
+      effect = anchorEffect(w, tx);
+      break;
+  }
+  if (!effect.ok) return err(effect.error.code, effect.error.message, index);
+  // Fee and nonce first (the effect may touch the sender's account too).
+  w.accounts.set(sender, { ...acct, balance: acct.balance - spend, nonce: tx.nonce });
+  w.fees += tx.fee;
+  effect.value();
+  return ok(undefined);
+}
+
+function commitEffect(w: Working, tx: TxOf<"commit">, sender: Address): Result<() => void> {
+  if (domainOf(w.params, tx.body.domain) === undefined) return err("UNKNOWN_DOMAIN", `unknown domain ${JSON.stringify(tx.body.domain)}`);
+  for (const c of w.commits.values()) {
+    if (c.commitment === tx.body.commitment) return err("DUPLICATE_COMMIT", "this commitment is already on chain");
+  }
+  return ok(() => {
+    w.commits.set(tx.id, { id: tx.id, domain: tx.body.domain, optimizer: sender, commitment: tx.body.commitment, height: w.height });
+  });
+}
+
+function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<() => void> {
+  const c = w.commits.get(tx.body.commit);
+  if (c === undefined) {
+    if ([...w.rounds.values()].some((r) => r.commit === tx.body.commit)) return err("ALREADY_REVEALED", "this commit was already revealed");
+    return err("UNKNOWN_COMMIT", "no open commit with this id");
+  }
+  if (c.optimizer !== sender) return err("NOT_COMMIT_AUTHOR", "only the author of a commit may reveal it");
+  if (c.height >= w.height) return err("COMMIT_NOT_FINAL", "a reveal must come in a later block than its commit");
+  const domain = domainOf(w.params, c.domain) as DomainConfig;
+  const expected = computeCommitment({ domain: c.domain, params: tx.body.params, salt: tx.body.salt, reported: tx.body.reported, optimizer: tx.from });
+  if (expected !== c.commitment) return err("REVEAL_MISMATCH", "the revealed values do not hash to the commitment");
+  const pHash = paramsHash(tx.body.params);
+  const first = w.revealedParams.get(pHash);
+  if (first !== undefined) return err("DUPLICATE_PARAMS", `these parameters were already revealed by ${first}`);
+  const size = JSON.stringify(tx.body.params).length;
+  if (size > domain.maxParamsBytes) return err("TOO_LARGE", `params are ${size} bytes, domain limit ${domain.maxParamsBytes}`);
+
+  const commitBlockHash = w.recentHashes.get(c.height) as Hash;
+  const quorum = selectEvaluators(w, sender, tx.body.commit, commitBlockHash);
+  return ok(() => {
+    w.commits.delete(c.id);
+    w.revealedParams.set(pHash, tx.id);
+    w.rounds.set(tx.id, {
+      optimae: tx.id,
+      domain: c.domain,
+      optimizer: sender,
+      commit: c.id,
+      commitBlockHash,
+      paramsHash: pHash,
+      params: tx.body.params,
+      reported: tx.body.reported,
+      revealHeight: w.height,
+      deadline: w.height + w.params.voteWindowBlocks,
+      quorum,
+      votes: [],
+      status: "voting",
+      verified: null,
+      agreeing: [],
+    });
+  });
+}
+
+/** Evaluators for an optimae: reputable accounts other than the optimizer, ranked by a seed fixed when the commit was included. */
+function selectEvaluators(w: Working, optimizer: Address, commitId: Hash, commitBlockHash: Hash): Address[] {
+  const { params, height } = w;
+  const eligible: Address[] = [];
+  let active = 0;
+  let maxRep = decayedReputation(account(w, optimizer), height, params);
+  for (const [address, a] of w.accounts) {
+    if (address === optimizer) continue;
+    const r = decayedReputation(a, height, params);
+    if (r < params.reputation.minForEvaluator) continue;
+    eligible.push(address);
+    if (a.lastActiveHeight >= height - params.reputation.halfLifeBlocks) active++;
+    if (r > maxRep) maxRep = r;
+  }
+  const optimizerRep = decayedReputation(account(w, optimizer), height, params);
+  const k = quorumSize(
+    {
+      eligible: eligible.length,
+      activeFractionPpm: eligible.length === 0 ? 0 : Math.floor((active * 1_000_000) / eligible.length),
+      optimizerReputationPpm: maxRep === 0n ? 0 : Number((optimizerRep * 1_000_000n) / maxRep),
+    },
+    params.quorum,
+  );
+  return selectQuorum(quorumSeed(commitId, commitBlockHash), eligible, k);
+}
+
+function voteEffect(w: Working, tx: TxOf<"vote">, sender: Address): Result<() => void> {
+  const r = w.rounds.get(tx.body.optimae);
+  if (r === undefined) return err("UNKNOWN_OPTIMAE", "no round for this optimae");
+  if (r.status !== "voting" || w.height > r.deadline) return err("VOTING_CLOSED", `voting on this optimae is ${r.status}`);
+  if (!r.quorum.includes(sender)) return err("NOT_SELECTED", "the sender was not selected to evaluate this optimae");
+  if (r.votes.some((v) => v.evaluator === sender)) return err("DUPLICATE_VOTE", "the sender already voted on this optimae");
+  return ok(() => {
+    const next: Round = { ...r, votes: [...r.votes, { evaluator: sender, performance: tx.body.performance, dataHash: tx.body.dataHash }] };
+    w.rounds.set(r.optimae, next);
+    const a = account(w, sender);
+    w.accounts.set(sender, { ...a, lastActiveHeight: w.height });
+    if (next.votes.length === next.quorum.length) decideRound(w, next);
+  });
+}
+
+function acceptEffect(w: Working, tx: TxOf<"accept">, sender: Address): Result<() => void> {
+  const r = w.rounds.get(tx.body.optimae);
+  if (r === undefined) return err("UNKNOWN_OPTIMAE", "no round for this optimae");
+  if (r.optimizer !== sender) return err("NOT_OPTIMAE_AUTHOR", "only the optimizer may claim its optimae");
+  if (r.status !== "accepted" || r.verified === null) return err("NOT_VERIFIED", `the optimae's round is ${r.status}, not accepted`);
+  const domain = domainOf(w.params, r.domain) as DomainConfig;
+  const champion = w.champions.get(r.domain) as Champion;
+  const delta = improvement(domain, champion.performance, r.verified);
+  if (delta < domain.epsilon) {
+    return err("NOT_AN_IMPROVEMENT", `verified ${r.verified} does not beat the champion ${champion.performance} by ε ${domain.epsilon}`);
+  }
+  const verified = r.verified;
+  return ok(() => {
+    const rep = adjustReputation(account(w, sender), w.height, w.params.reputation.acceptReward, w.params);
+    w.accounts.set(sender, { ...rep, lastActiveHeight: w.height });
+    const fraction = rewardFraction(r.reported, verified, domain.higherIsBetter, domain.incentive);
+    const inc = effectiveIncrement(delta, domain, rep.reputation, fraction);
+    w.champions.set(r.domain, { performance: verified, optimae: r.optimae, optimizer: sender, params: r.params, height: w.height });
+    w.rounds.set(r.optimae, { ...r, status: "claimed" });
+    w.blockWork += inc;
+    w.pendingWork += inc;
+    if (inc > 0n) w.pendingOptimizers.set(sender, (w.pendingOptimizers.get(sender) ?? 0n) + inc);
+  });
+}
+
+function anchorEffect(w: Working, tx: TxOf<"anchor">): Result<() => void> {
+  const { height, blockHash: hash } = tx.body;
+  if (height % w.params.anchorInterval !== 0) return err("BAD_ANCHOR", `anchors are taken every ${w.params.anchorInterval} blocks`);
+  const known = w.checkpoints.get(height);
+  if (known === undefined) return err("BAD_ANCHOR", `no checkpoint at height ${height} yet`);
+  if (known !== hash) return err("BAD_ANCHOR", `block ${height} is ${known}, not ${hash}`);
+  return ok(() => {
+    w.anchors.set(height, hash);
+  });
+}
+
+interface Finished {
+  readonly state: ChainState;
+  readonly header: Omit<BlockHeader, "producer" | "txRoot" | "coinbaseRoot">;
+  readonly coinbase: readonly CoinbaseOutput[];
+}
+
+/**
+ * End of block: proof of optimization, coinbase, difficulty. A block whose
+ * pending verified work reaches the threshold is a work block (it mints and
+ * retargets); any other block is a carrier block, allowed only
+ * `carrierIntervalMs` after its parent, minting nothing.
+ */
+function finishBlock(state: ChainState, w: Working, producer: Address): Result<Finished> {
+  const { params } = w;
+  const threshold = state.difficulty.threshold;
+  const isWork = w.pendingWork > 0n && w.pendingWork >= threshold;
+  if (!isWork && w.timestamp < state.tipTimestamp + params.carrierIntervalMs) {
+    return err(
+      "BELOW_THRESHOLD",
+      `verified work ${w.pendingWork} is below the threshold ${threshold}, and a carrier block needs ${params.carrierIntervalMs} ms after its parent`,
+    );
+  }
+  let reward = 0n;
+  let coinbase: CoinbaseOutput[];
+  let difficulty = state.difficulty;
+  let mintedBlocks = state.mintedBlocks;
+  if (isWork) {
+    reward = blockReward(state.mintedBlocks, params);
+    const room = params.maxSupply - state.supply;
+    if (reward > room) reward = room > 0n ? room : 0n;
+    coinbase = splitReward({ total: reward + w.fees, producer, optimizers: w.pendingOptimizers, evaluators: w.pendingEvaluators }, params);
+    difficulty = nextDifficulty(state.difficulty, w.timestamp, params);
+    mintedBlocks += 1;
+  } else {
+    coinbase = splitReward({ total: w.fees, producer, optimizers: new Map(), evaluators: new Map() }, params);
+  }
+  for (const out of coinbase) {
+    const a = account(w, out.to);
+    w.accounts.set(out.to, { ...a, balance: a.balance + out.amount });
+  }
+  const next: ChainState = {
+    network: state.network,
+    height: w.height,
+    tipHash: state.tipHash,
+    tipTimestamp: w.timestamp,
+    cumulativeWork: state.cumulativeWork + w.blockWork,
+    supply: state.supply + reward,
+    mintedBlocks,
+    accounts: w.accounts,
+    champions: w.champions,
+    commits: w.commits,
+    rounds: w.rounds,
+    revealedParams: w.revealedParams,
+    difficulty,
+    pending: isWork
+      ? { work: 0n, optimizers: new Map(), evaluators: new Map() }
+      : { work: w.pendingWork, optimizers: w.pendingOptimizers, evaluators: w.pendingEvaluators },
+    anchors: w.anchors,
+    checkpoints: w.checkpoints,
+    recentHashes: w.recentHashes,
+  };
+  return ok({
+    state: next,
+    coinbase,
+    header: {
+      network: state.network,
+      height: w.height,
+      parent: state.tipHash,
+      timestamp: w.timestamp,
+      stateRoot: computeStateRoot(next),
+      work: w.blockWork,
+      cumulativeWork: next.cumulativeWork,
+      threshold,
+    },
+  });
+}
+
+function sameOutputs(a: readonly CoinbaseOutput[], b: readonly CoinbaseOutput[]): boolean {
+  return a.length === b.length && a.every((o, i) => o.to === b[i]?.to && o.amount === b[i]?.amount && o.role === b[i]?.role);
+}
+
+/** Checks that the signatures of a block (producer and every transaction) are valid. */
+export async function verifyBlockSignatures(block: Block): Promise<Result<Block>> {
+  const items = [
+    { pub: block.header.producer, message: hexToBytes(block.hash), sig: block.sig },
+    ...block.txs.map((t) => ({ pub: t.from, message: hexToBytes(t.id), sig: t.sig })),
+  ];
+  const bad = await verifyAll(items);
+  if (bad === 0) return err("BAD_SIGNATURE", "the producer's signature is invalid");
+  if (bad > 0) return err("BAD_SIGNATURE", `transaction ${bad - 1} has an invalid signature`, bad - 1);
+  return ok(block);
+}
+
+export interface ApplyOptions {
+  /** the node's clock, to refuse blocks from the future; omitted when replaying stored blocks */
+  readonly nowMs?: number;
+}
+
+/**
+ * Applies a block whose signatures were already verified (see
+ * verifyBlockSignatures). Synchronous, pure, deterministic.
+ */
+export function transitionBlock(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions = {}): Result<ChainState> {
+  const stateless = checkBlock(block, params);
+  if (!stateless.ok) return stateless;
+  return transitionChecked(state, block, params, opts);
+}
+
+function transitionChecked(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions): Result<ChainState> {
+  const h = block.header;
+  if (h.height !== state.height + 1) return err("BAD_HEIGHT", `block height ${h.height}, expected ${state.height + 1}`);
+  if (h.parent !== state.tipHash) return err("BAD_PARENT", `block parent ${h.parent} is not the tip ${state.tipHash}`);
+  if (h.timestamp <= state.tipTimestamp) return err("BAD_TIMESTAMP", "block timestamp is not after its parent's");
+  if (opts.nowMs !== undefined && h.timestamp > opts.nowMs + params.maxFutureDriftMs) {
+    return err("BAD_TIMESTAMP", `block timestamp is more than ${params.maxFutureDriftMs} ms in the future`);
+  }
+  if (h.threshold !== state.difficulty.threshold) return err("BAD_THRESHOLD", `threshold ${h.threshold}, expected ${state.difficulty.threshold}`);
+
+  const w = beginBlock(state, h.height, h.timestamp, params);
+  for (let i = 0; i < block.txs.length; i++) {
+    const r = applyTx(w, block.txs[i] as Tx, i);
+    if (!r.ok) return r;
+  }
+  const done = finishBlock(state, w, addressFromPublicKey(h.producer));
+  if (!done.ok) return done;
+  const f = done.value;
+  if (f.header.work !== h.work) return err("BAD_WORK", `block claims work ${h.work}, its accepted optimae carry ${f.header.work}`);
+  if (f.header.cumulativeWork !== h.cumulativeWork) return err("BAD_WORK", `cumulative work ${h.cumulativeWork}, expected ${f.header.cumulativeWork}`);
+  if (!sameOutputs(f.coinbase, block.coinbase)) return err("BAD_COINBASE", "the coinbase does not pay exactly what the rules give");
+  if (f.header.stateRoot !== h.stateRoot) return err("BAD_STATE_ROOT", "the state root does not match the state after the block");
+  return ok({ ...f.state, tipHash: block.hash });
+}
+
+/**
+ * Verifies signatures and applies the block. The signature checks run on
+ * WebCrypto's worker threads while the transition runs here, and the result
+ * is only returned once both succeeded (a bad signature wins over any other
+ * error, as if it had been checked first).
+ */
+export async function applyBlock(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions = {}): Promise<Result<ChainState>> {
+  if (block.txs.length > params.maxTxsPerBlock) return err("TOO_MANY_TXS", `block has ${block.txs.length} transactions, limit ${params.maxTxsPerBlock}`);
+  // the producer signs the hash: a wrong hash is reported as such, not as a bad signature
+  if (blockHash(block.header) !== block.hash) return err("BAD_ID", "block hash is not the hash of its header");
+  const signatures = verifyBlockSignatures(block);
+  const next = transitionBlock(state, block, params, opts);
+  const signed = await signatures;
+  if (!signed.ok) return signed;
+  return next;
+}
+
+export interface BuiltBlock {
+  readonly block: Block;
+  readonly state: ChainState;
+  /** candidates left out, with the reason */
+  readonly rejected: readonly { readonly tx: Tx; readonly error: ProtocolError }[];
+}
+
+/**
+ * Assembles a block from candidate transactions (already signature-checked,
+ * in the order the caller prefers: by fee), skipping those the state refuses.
+ * Fails with BELOW_THRESHOLD while the block would carry too little verified
+ * work and it is too early for a carrier block.
+ */
+export function buildBlock(
+  state: ChainState,
+  candidates: readonly Tx[],
+  params: ChainParams,
+  opts: { readonly producerSecret: Uint8Array; readonly timestamp: number },
+): Result<BuiltBlock> {
+  const producerKey = publicKeyFromSecret(opts.producerSecret);
+  const timestamp = Math.max(opts.timestamp, state.tipTimestamp + 1);
+  const w = beginBlock(state, state.height + 1, timestamp, params);
+  const included: Tx[] = [];
+  const rejected: { tx: Tx; error: ProtocolError }[] = [];
+  for (const tx of candidates) {
+    if (included.length >= params.maxTxsPerBlock) break;
+    if (tx.network !== params.network) {
+      rejected.push({ tx, error: { code: "WRONG_NETWORK", message: "wrong network" } });
+      continue;
+    }
+    const r = applyTx(w, tx, included.length);
+    if (r.ok) included.push(tx);
+    else rejected.push({ tx, error: r.error });
+  }
+  const done = finishBlock(state, w, addressFromPublicKey(producerKey));
+  if (!done.ok) return done;
+  const f = done.value;
+  const header: BlockHeader = {
+    ...f.header,
+    producer: producerKey,
+    txRoot: txRoot(included),
+    coinbaseRoot: coinbaseRoot(f.coinbase),
+  };
+  const block = sealBlock(header, included, f.coinbase, opts.producerSecret);
+  return ok({ block, state: { ...f.state, tipHash: blockHash(header) }, rejected });
+}
