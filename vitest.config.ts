@@ -1,15 +1,18 @@
 import { defineConfig } from "vitest/config";
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 
 // Two runtimes, two projects: plain Node for the pure core (and later the
 // runner and the testnet), workerd for everything that runs on the edge.
-export default defineConfig({
+// A fixed node identity and runner token for the Workers tests (never used outside tests).
+const TEST_NODE_SECRET = "11".repeat(32);
+
+export default defineConfig(async () => ({
   test: {
     projects: [
       {
         test: {
           name: "core",
-          environment: "node",
+          environment: "node" as const,
           include: ["test/core/**/*.test.ts"],
           testTimeout: 60_000,
         },
@@ -18,17 +21,25 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                NODE_SECRET: TEST_NODE_SECRET,
+                RUNNER_TOKEN: "test-runner-token",
+                TEST_MIGRATIONS: await readD1Migrations("schema/migrations"),
+              },
+            },
           }),
         ],
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
+          setupFiles: ["test/workers/setup.ts"],
           testTimeout: 60_000,
         },
       },
     ],
     coverage: {
-      provider: "v8",
+      provider: "v8" as const,
       include: ["core/**/*.ts"],
       exclude: ["core/**/*.d.ts"],
       reporter: ["text-summary", "json-summary"],
@@ -36,4 +47,4 @@ export default defineConfig({
       thresholds: { lines: 90 },
     },
   },
-});
+}));

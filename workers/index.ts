@@ -1,10 +1,16 @@
-import { Hono } from "hono";
-import { PROTOCOL_VERSION } from "../core/params.ts";
+import { buildApp } from "./app.ts";
 
-const app = new Hono<{ Bindings: Env }>();
+export { ChainDO } from "../durable-objects/chain.ts";
+export { MempoolDO } from "../durable-objects/mempool.ts";
+export { QuorumDO } from "../durable-objects/quorum.ts";
+export { TaskDO } from "../durable-objects/task.ts";
 
-app.get("/health", (c) =>
-  c.json({ ok: true, network: c.env.NETWORK_ID, protocol: PROTOCOL_VERSION }),
-);
+const app = buildApp();
 
-export default app;
+export default {
+  fetch: app.fetch,
+  async queue(batch: MessageBatch<unknown>): Promise<void> {
+    batch.ackAll();
+  },
+  async scheduled(): Promise<void> {},
+} satisfies ExportedHandler<Env>;

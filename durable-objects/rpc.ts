@@ -1,0 +1,76 @@
+/**
+ * What the Durable Objects answer each other and the Worker over RPC. Only
+ * serializable values cross the boundary: wire JSON (bigints as strings) and
+ * `Outcome`s (errors as values: Cloudflare RPC does not carry an error's own
+ * properties, so expected failures never travel as exceptions).
+ */
+import type { ErrorCode } from "../core/errors.ts";
+import type { JsonValue } from "../core/types.ts";
+
+/** Error codes of the node beyond the protocol's own. */
+export type NodeErrorCode =
+  | ErrorCode
+  | "NOT_FOUND"
+  | "UNKNOWN_PARENT"
+  | "ALREADY_KNOWN"
+  | "MEMPOOL_FULL"
+  | "FEE_TOO_LOW"
+  | "UNAUTHORIZED"
+  | "LEASE_EXPIRED"
+  | "UNKNOWN_JOB";
+
+export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: NodeErrorCode; readonly message: string };
+
+export function success<T>(value: T): Outcome<T> {
+  return { ok: true, value };
+}
+
+export function failure(code: NodeErrorCode, message: string): { readonly ok: false; readonly code: NodeErrorCode; readonly message: string } {
+  return { ok: false, code, message };
+}
+
+/** ChainDO.status() */
+export interface ChainStatus {
+  readonly network: string;
+  readonly genesis: string;
+  readonly height: number;
+  readonly tip: string;
+  readonly tipTimestamp: number;
+  readonly finalizedHeight: number;
+  readonly finalizedHash: string;
+  readonly cumulativeWork: string;
+  readonly threshold: string;
+  readonly pendingWork: string;
+  readonly supply: string;
+  readonly mintedBlocks: number;
+  readonly accounts: number;
+  readonly openRounds: number;
+  readonly outboxPending: number;
+}
+
+/** ChainDO.account(address) */
+export interface AccountView {
+  readonly address: string;
+  readonly balance: string;
+  readonly nonce: number;
+  /** decayed to the tip height */
+  readonly reputation: string;
+}
+
+/** ChainDO.produce(): what became of the mempool's candidates. */
+export interface ProduceResult {
+  readonly block: JsonValue | null;
+  readonly height: number;
+  readonly included: readonly string[];
+  /** candidates refused by the state, with the reason: the mempool drops them unless the code is temporary */
+  readonly rejected: readonly { readonly id: string; readonly code: string; readonly message: string }[];
+}
+
+/** ChainDO.submitBlock(): where the block went. */
+export interface SubmitBlockResult {
+  readonly hash: string;
+  readonly height: number;
+  /** the block became (part of) the head chain */
+  readonly head: boolean;
+  readonly reorg: { readonly from: string; readonly to: string; readonly depth: number } | null;
+}

@@ -1,0 +1,16 @@
+/**
+ * The node's HTTP API: every route module registers itself on one app, and
+ * /openapi.json is generated from the same zod schemas that validate requests.
+ */
+import { PROTOCOL_VERSION } from "../core/params.ts";
+import { createNodeApp, type NodeApp } from "./http.ts";
+
+export function buildApp(): NodeApp {
+  const app = createNodeApp();
+  app.get("/health", (c) => c.json({ ok: true, network: c.env.NETWORK_ID, protocol: PROTOCOL_VERSION, node: c.get("config").nodeKey }));
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "DOIN node API", version: String(PROTOCOL_VERSION), description: "One DOIN node: chain, mempool, quorum, tasks for runners, experiment statistics." },
+  });
+  return app;
+}

@@ -1,0 +1,122 @@
+/**
+ * HTTP conventions of the node, shared by every route module:
+ * - every error is JSON `{code, message}` with a 4xx status (5xx only for bugs);
+ * - request bodies and queries are validated by zod schemas (the same schemas
+ *   generate /openapi.json); unknown fields are refused;
+ * - every body has a size limit;
+ * - runner endpoints need the bearer token; state changes need signatures.
+ */
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { NodeErrorCode, Outcome } from "../durable-objects/rpc.ts";
+import { nodeConfig, type NodeConfig } from "./config.ts";
+
+export type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig } };
+export type NodeApp = OpenAPIHono<NodeEnv>;
+type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+
+/** The JSON error every endpoint returns. */
+export const ErrorSchema = z
+  .object({
+    code: z.string().openapi({ example: "MALFORMED" }),
+    message: z.string().openapi({ example: "tx.body.amount: expected an integer as a canonical decimal string" }),
+  })
+  .openapi("Error");
+
+export function jsonError(c: Context, status: Status, code: NodeErrorCode | string, message: string): Response {
+  return c.json({ code, message }, status);
+}
+
+/** HTTP status for a rejection code: protocol rejections are 422, not-found 404, conflicts 409. */
+export function statusFor(code: NodeErrorCode): Status {
+  switch (code) {
+    case "MALFORMED":
+    case "NON_CANONICAL":
+    case "WRONG_NETWORK":
+    case "BAD_ID":
+      return 400;
+    case "UNAUTHORIZED":
+      return 401;
+    case "BAD_SIGNATURE":
+      return 403;
+    case "NOT_FOUND":
+    case "UNKNOWN_JOB":
+      return 404;
+    case "ALREADY_KNOWN":
+    case "LEASE_EXPIRED":
+      return 409;
+    case "TOO_LARGE":
+      return 413;
+    case "MEMPOOL_FULL":
+      return 503;
+    default:
+      return 422;
+  }
+}
+
+/** Answers an Outcome: the value as JSON, or its error with the matching status. */
+export function answer<T>(c: Context, outcome: Outcome<T>, okStatus: 200 | 201 | 202 = 200): Response {
+  if (outcome.ok) return c.json(outcome.value as never, okStatus);
+  return jsonError(c, statusFor(outcome.code), outcome.code, outcome.message);
+}
+
+/** Body size limit (bytes) with the JSON error shape. */
+export function limitBody(maxSize: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize,
+    onError: (c) => jsonError(c, 413, "TOO_LARGE", `request body is larger than ${maxSize} bytes`),
+  });
+}
+
+/** Runner endpoints: `Authorization: Bearer <RUNNER_TOKEN>`. */
+export const requireRunner: MiddlewareHandler<NodeEnv> = async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const token = header.startsWith("Bearer ") ? header.slice(7) : "";
+  if (!timingSafeEqual(token, c.get("config").runnerToken)) {
+    return jsonError(c, 401, "UNAUTHORIZED", "runner endpoints need 'Authorization: Bearer <runner token>'");
+  }
+  await next();
+  return undefined;
+};
+
+function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** A new app with the node's validation hook, config and error handling. */
+export function createNodeApp(): NodeApp {
+  const app = new OpenAPIHono<NodeEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = issue === undefined ? "" : `${issue.path.join(".") || "(root)"}: `;
+        return jsonError(c, 400, "MALFORMED", `${where}${issue?.message ?? "invalid request"}`);
+      }
+      return undefined;
+    },
+  });
+  app.use("*", async (c, next) => {
+    c.set("config", nodeConfig(c.env));
+    await next();
+  });
+  app.notFound((c) => jsonError(c, 404, "NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.onError((e, c) => {
+    // Malformed JSON in a body reaches here from the validator.
+    if (e instanceof SyntaxError) return jsonError(c, 400, "MALFORMED", `body is not valid JSON: ${e.message}`);
+    const status = (e as { status?: number }).status;
+    if (status === 400) return jsonError(c, 400, "MALFORMED", e.message);
+    console.error("unhandled error", e instanceof Error ? e.stack : e);
+    return jsonError(c, 500, "INTERNAL", "internal error");
+  });
+  return app;
+}
+
+/** Common zod pieces. */
+export const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex characters");
+export const Address = z.string().regex(/^[0-9a-f]{40}$/, "expected 40 lower-case hex characters");
+/** Decimal integer in a string (bigint on the wire). */
+export const BigIntString = z.string().regex(/^-?(0|[1-9][0-9]{0,39})$/, "expected an integer as a canonical decimal string");
