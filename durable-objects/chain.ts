@@ -1,3 +1,377 @@
+/**
+ * ChainDO: the node's chain, single writer of every consensus fact.
+ *
+ * It keeps in its own SQLite: every known block (wire JSON) with its header
+ * facts, the canonical height → hash index, the post-state of every block
+ * that is not yet final (so a competing branch can be applied on its parent's
+ * state, and the head can move to it), a canonical transaction index, and the
+ * outbox of projection events for D1. Every block is validated and applied
+ * with core/ before anything is stored; the block, its state, the index and
+ * the outbox events are written in one storage transaction, so a restart
+ * finds either all of it or none of it.
+ */
 import { DurableObject } from "cloudflare:workers";
-/** The chain: tip, blocks, fork choice, finality; applies blocks with core/. */
-export class ChainDO extends DurableObject<Env> {}
+import { blockToWire, parseBlock } from "../core/block.ts";
+import type { ProtocolError } from "../core/errors.ts";
+import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
+import { genesisBlock } from "../core/genesis.ts";
+import { decayedReputation } from "../core/reputation.ts";
+import { applyBlock, buildBlock, transitionBlock } from "../core/state-transition.ts";
+import { decodeState, encodeState } from "../core/state-codec.ts";
+import { parseTx } from "../core/tx.ts";
+import type { Block, ChainParams, ChainState, Tx } from "../core/types.ts";
+import { nodeConfig, type NodeConfig } from "../workers/config.ts";
+import { writeProjection } from "./d1-writer.ts";
+import { Outbox } from "./outbox.ts";
+import { quorumFor } from "./quorum.ts";
+import { deriveProjection, type ProjectionEvent } from "./projection.ts";
+import { failure, success, type AccountView, type ChainStatus, type Outcome, type ProduceResult, type SubmitBlockResult } from "./rpc.ts";
+
+/** Outbox drain retry: doubling from 1 s up to 5 min. */
+const DRAIN_BACKOFF_MS = [1_000, 2_000, 5_000, 15_000, 60_000, 300_000] as const;
+/** The DO keeps post-states this far below the finalized block, for reorg safety margins. */
+const STATE_KEEP_BELOW_FINAL = 2;
+/** Blocks per getBlocks call (the API's limit). */
+export const MAX_BLOCKS_PER_REQUEST = 50;
+
+interface BlockRow {
+  hash: string;
+  height: number;
+  parent: string;
+  cumulative_work: string;
+  wire: string;
+  [key: string]: SqlStorageValue;
+}
+
+export class ChainDO extends DurableObject<Env> {
+  private readonly config: NodeConfig;
+  private readonly params: ChainParams;
+  private readonly sql: SqlStorage;
+  private readonly outbox: Outbox;
+  private fork!: ForkChoice;
+  private head!: ChainState;
+  private genesisHash = "";
+  private drainFailures = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = nodeConfig(env);
+    this.params = this.config.params;
+    this.sql = ctx.storage.sql;
+    this.outbox = new Outbox(this.sql);
+    void ctx.blockConcurrencyWhile(async () => this.load());
+  }
+
+  // -------------------------------------------------------------------------
+  // loading
+
+  private load(): void {
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS blocks (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, parent TEXT NOT NULL, cumulative_work TEXT NOT NULL, wire TEXT NOT NULL)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS blocks_height ON blocks(height)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS canonical (height INTEGER PRIMARY KEY, hash TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS states (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, state TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS txs (id TEXT PRIMARY KEY, height INTEGER NOT NULL, block TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+
+    const genesis = genesisBlock(this.params);
+    this.genesisHash = genesis.block.hash;
+    const stored = this.sql.exec<{ hash: string }>(`SELECT hash FROM canonical WHERE height = 0`).toArray()[0];
+    if (stored === undefined) {
+      this.ctx.storage.transactionSync(() => {
+        this.storeBlock(genesis.block);
+        this.sql.exec(`INSERT INTO states (hash, height, state) VALUES (?, 0, ?)`, genesis.block.hash, encodeState(genesis.state));
+        this.sql.exec(`INSERT INTO canonical (height, hash) VALUES (0, ?)`, genesis.block.hash);
+        this.outbox.add(deriveProjection(genesis.state, genesis.state, genesis.block, this.params));
+      });
+    } else if (stored.hash !== genesis.block.hash) {
+      // The parameters changed under a stored chain: refuse to run on the wrong chain.
+      throw new Error(`stored genesis ${stored.hash} is not this network's genesis ${genesis.block.hash}`);
+    }
+
+    const rows = this.sql.exec<BlockRow>(`SELECT hash, height, parent, cumulative_work, wire FROM blocks ORDER BY height, hash`).toArray();
+    const toNode = (r: BlockRow): HeaderNode => ({ hash: r.hash, parent: r.parent, height: r.height, cumulativeWork: BigInt(r.cumulative_work) });
+    this.fork = new ForkChoice(toNode(rows[0] as BlockRow), { finalityDepth: this.params.finalityDepth });
+    for (const r of rows.slice(1)) this.fork.add(toNode(r));
+    this.head = this.stateOf(this.fork.head().hash) ?? genesis.state;
+    if (this.outbox.pending() > 0) void this.ctx.storage.setAlarm(Date.now());
+  }
+
+  private storeBlock(block: Block): void {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO blocks (hash, height, parent, cumulative_work, wire) VALUES (?, ?, ?, ?, ?)`,
+      block.hash,
+      block.header.height,
+      block.header.parent,
+      block.header.cumulativeWork.toString(),
+      JSON.stringify(blockToWire(block)),
+    );
+  }
+
+  private stateOf(hash: string): ChainState | undefined {
+    const row = this.sql.exec<{ state: string }>(`SELECT state FROM states WHERE hash = ?`, hash).toArray()[0];
+    return row === undefined ? undefined : decodeState(row.state);
+  }
+
+  private blockByHash(hash: string): Block | undefined {
+    const row = this.sql.exec<{ wire: string }>(`SELECT wire FROM blocks WHERE hash = ?`, hash).toArray()[0];
+    if (row === undefined) return undefined;
+    const parsed = parseBlock(JSON.parse(row.wire), this.params);
+    if (!parsed.ok) throw new Error(`stored block ${hash} no longer parses: ${parsed.error.message}`);
+    return parsed.value;
+  }
+
+  // -------------------------------------------------------------------------
+  // accepting blocks
+
+  /**
+   * Stores a block already validated on its parent's state, moves the head by
+   * fork choice, and records what changed, all in one transaction.
+   */
+  private accept(block: Block, state: ChainState): Outcome<SubmitBlockResult> {
+    const node: HeaderNode = { hash: block.hash, parent: block.header.parent, height: block.header.height, cumulativeWork: block.header.cumulativeWork };
+    const oldHead = this.fork.head();
+    const added = this.fork.add(node);
+    if (!added.ok) return failure(added.error.code, added.error.message);
+    const newHead = added.value.head;
+    const headMoved = newHead.hash !== oldHead.hash;
+
+    this.ctx.storage.transactionSync(() => {
+      this.storeBlock(block);
+      this.sql.exec(`INSERT OR REPLACE INTO states (hash, height, state) VALUES (?, ?, ?)`, block.hash, block.header.height, encodeState(state));
+      if (headMoved) this.moveHead(oldHead, newHead);
+      this.pruneStates();
+    });
+    if (headMoved) {
+      this.head = newHead.hash === block.hash ? state : (this.stateOf(newHead.hash) as ChainState);
+      void this.ctx.storage.setAlarm(Date.now());
+    }
+    const reorg = added.value.reorg;
+    return success({
+      hash: block.hash,
+      height: block.header.height,
+      head: newHead.hash === block.hash || (this.fork.ancestorAt(newHead.hash, block.header.height)?.hash === block.hash),
+      reorg: reorg === null ? null : { from: reorg.from, to: reorg.to, depth: reorg.depth },
+    });
+  }
+
+  /** Rewrites the canonical index from the common ancestor to the new head, with projection events. */
+  private moveHead(oldHead: HeaderNode, newHead: HeaderNode): void {
+    const ancestor = this.fork.commonAncestor(oldHead.hash, newHead.hash);
+    if (ancestor === undefined) throw new Error("heads without a common ancestor");
+    // revert the old branch
+    const reverted = this.fork.path(ancestor.hash, oldHead.hash) ?? [];
+    for (const n of [...reverted].reverse()) {
+      this.sql.exec(`DELETE FROM canonical WHERE height = ?`, n.height);
+      this.sql.exec(`DELETE FROM txs WHERE block = ?`, n.hash);
+      this.outbox.add({ kind: "revert", hash: n.hash, height: n.height });
+    }
+    // apply the new branch
+    const path = this.fork.path(ancestor.hash, newHead.hash) ?? [];
+    for (const n of path) {
+      const block = this.blockByHash(n.hash) as Block;
+      const prev = this.stateOf(n.parent) as ChainState;
+      const next = this.stateOf(n.hash) as ChainState;
+      this.sql.exec(`INSERT OR REPLACE INTO canonical (height, hash) VALUES (?, ?)`, n.height, n.hash);
+      for (const t of block.txs) this.sql.exec(`INSERT OR REPLACE INTO txs (id, height, block) VALUES (?, ?, ?)`, t.id, n.height, n.hash);
+      this.outbox.add(deriveProjection(prev, next, block, this.params));
+    }
+    this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('head', ?)`, newHead.hash);
+  }
+
+  /** Post-states are kept only above the finalized height (and a small margin): nothing can build below it. */
+  private pruneStates(): void {
+    const finalized = this.fork.finalized();
+    this.sql.exec(`DELETE FROM states WHERE height < ? AND hash != ?`, finalized.height - STATE_KEEP_BELOW_FINAL, finalized.hash);
+  }
+
+  /** A block from a peer (or a test): validated on its parent's state with every rule, then accepted. */
+  async submitBlock(wire: unknown, nowMs: number = Date.now()): Promise<Outcome<SubmitBlockResult>> {
+    const parsed = parseBlock(wire, this.params);
+    if (!parsed.ok) return failure(parsed.error.code, describe(parsed.error));
+    const block = parsed.value;
+    if (this.fork.has(block.hash)) return failure("ALREADY_KNOWN", `block ${block.hash} is already known`);
+    if (!this.fork.has(block.header.parent)) return failure("UNKNOWN_PARENT", `parent ${block.header.parent} of block ${block.header.height} is unknown`);
+    const parentState = this.stateOf(block.header.parent);
+    if (parentState === undefined) return failure("BELOW_FINALITY", "the block's parent is below the finalized height");
+    const applied = await applyBlock(parentState, block, this.params, { nowMs });
+    if (!applied.ok) return failure(applied.error.code, describe(applied.error));
+    return this.accept(block, applied.value);
+  }
+
+  /**
+   * Builds a block on the head from the mempool's candidates, signs it with
+   * the node key, and accepts it. BELOW_THRESHOLD: not yet.
+   */
+  async produce(candidates: readonly unknown[], nowMs: number = Date.now()): Promise<Outcome<ProduceResult>> {
+    const txs: Tx[] = [];
+    const rejected: { id: string; code: string; message: string }[] = [];
+    for (const c of candidates) {
+      const t = parseTx(c, this.params);
+      if (t.ok) txs.push(t.value);
+      else rejected.push({ id: idOf(c), code: t.error.code, message: t.error.message });
+    }
+    const built = buildBlock(this.head, txs, this.params, { producerSecret: this.config.nodeSecret, timestamp: Math.max(nowMs, this.head.tipTimestamp + 1) });
+    if (!built.ok) return failure(built.error.code, built.error.message);
+    const { block, state } = built.value;
+    // Defence in depth: our own block goes through the same transition as a peer's (signatures were checked at admission).
+    const check = transitionBlock(this.head, block, this.params);
+    if (!check.ok) throw new Error(`produced an invalid block: ${check.error.code} ${check.error.message}`);
+    const accepted = this.accept(block, state);
+    if (!accepted.ok) return accepted;
+    for (const r of built.value.rejected) rejected.push({ id: r.tx.id, code: r.error.code, message: r.error.message });
+    return success({ block: blockToWire(block), height: block.header.height, included: block.txs.map((t) => t.id), rejected });
+  }
+
+  // -------------------------------------------------------------------------
+  // the outbox to D1
+
+  override async alarm(): Promise<void> {
+    // The head moved: every domain's QuorumDO looks for new duties (it also polls by itself).
+    await Promise.allSettled(this.params.domains.map(async (d) => (await quorumFor(this.env, d.id)).sync()));
+    const result = await this.outbox.drain((events: readonly ProjectionEvent[]) => writeProjection(this.env.DB, events));
+    if (result.error !== null) {
+      const delay = DRAIN_BACKOFF_MS[Math.min(this.drainFailures, DRAIN_BACKOFF_MS.length - 1)] as number;
+      this.drainFailures++;
+      console.warn(`outbox drain failed (${result.remaining} events waiting), retrying in ${delay} ms: ${result.error}`);
+      await this.ctx.storage.setAlarm(Date.now() + delay);
+      return;
+    }
+    this.drainFailures = 0;
+    if (result.remaining > 0) await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /** Drains the outbox now through a custom writer (tests inject D1 failures this way). */
+  async drainOutbox(write?: (events: readonly ProjectionEvent[]) => Promise<void>): Promise<{ written: number; remaining: number; error: string | null }> {
+    return this.outbox.drain(write ?? ((events) => writeProjection(this.env.DB, events)));
+  }
+
+  // -------------------------------------------------------------------------
+  // reads
+
+  status(): ChainStatus {
+    const s = this.head;
+    const fin = this.fork.finalized();
+    return {
+      network: this.params.network,
+      genesis: this.genesisHash,
+      height: s.height,
+      tip: s.tipHash,
+      tipTimestamp: s.tipTimestamp,
+      finalizedHeight: fin.height,
+      finalizedHash: fin.hash,
+      cumulativeWork: s.cumulativeWork.toString(),
+      threshold: s.difficulty.threshold.toString(),
+      pendingWork: s.pending.work.toString(),
+      supply: s.supply.toString(),
+      mintedBlocks: s.mintedBlocks,
+      accounts: s.accounts.size,
+      openRounds: [...s.rounds.values()].filter((r) => r.status === "voting").length,
+      outboxPending: this.outbox.pending(),
+    };
+  }
+
+  account(address: string): AccountView {
+    const a = this.head.accounts.get(address);
+    return {
+      address,
+      balance: (a?.balance ?? 0n).toString(),
+      nonce: a?.nonce ?? 0,
+      reputation: a === undefined ? "0" : decayedReputation(a, this.head.height, this.params).toString(),
+    };
+  }
+
+  knownTxs(ids: readonly string[]): string[] {
+    const out: string[] = [];
+    for (const id of ids) if (this.sql.exec(`SELECT 1 FROM txs WHERE id = ?`, id).toArray().length > 0) out.push(id);
+    return out;
+  }
+
+  /** Where a transaction is in the canonical chain, if it is. */
+  txLocation(id: string): { height: number; block: string } | null {
+    const row = this.sql.exec<{ height: number; block: string }>(`SELECT height, block FROM txs WHERE id = ?`, id).toArray()[0];
+    return row === undefined ? null : { height: row.height, block: row.block };
+  }
+
+  /** Canonical blocks from..to inclusive (at most 50), as wire JSON. */
+  getBlocks(from: number, to: number): unknown[] {
+    const last = Math.min(to, from + MAX_BLOCKS_PER_REQUEST - 1, this.head.height);
+    if (last < from) return [];
+    return this.sql
+      .exec<{ wire: string }>(`SELECT b.wire FROM canonical c JOIN blocks b ON b.hash = c.hash WHERE c.height BETWEEN ? AND ? ORDER BY c.height`, from, last)
+      .toArray()
+      .map((r) => JSON.parse(r.wire) as unknown);
+  }
+
+  getBlock(height: number): unknown {
+    return this.getBlocks(height, height)[0] ?? null;
+  }
+
+  getBlockByHash(hash: string): unknown {
+    const row = this.sql.exec<{ wire: string }>(`SELECT wire FROM blocks WHERE hash = ?`, hash).toArray()[0];
+    return row === undefined ? null : (JSON.parse(row.wire) as unknown);
+  }
+
+  /** Headers of canonical blocks from..to (headers-first sync reads these). */
+  getHeaders(from: number, to: number): unknown[] {
+    return this.getBlocks(from, to).map((b) => (b as { header: unknown }).header);
+  }
+
+  /** Each domain's champion on the head chain. */
+  champions(): unknown {
+    return [...this.head.champions.entries()].map(([domain, c]) => ({
+      domain,
+      performance: c.performance.toString(),
+      optimae: c.optimae,
+      optimizer: c.optimizer,
+      params: c.params,
+      height: c.height,
+    }));
+  }
+
+  /** Rounds on the head state (open and recently decided), for the node's quorum duties and the API. */
+  rounds(): unknown {
+    return [...this.head.rounds.values()].map((r) => ({
+      optimae: r.optimae,
+      domain: r.domain,
+      optimizer: r.optimizer,
+      commit: r.commit,
+      commitBlockHash: r.commitBlockHash,
+      params: r.params,
+      reported: r.reported.toString(),
+      revealHeight: r.revealHeight,
+      deadline: r.deadline,
+      quorum: [...r.quorum],
+      votes: r.votes.map((v) => ({ evaluator: v.evaluator, performance: v.performance.toString(), dataHash: v.dataHash })),
+      status: r.status,
+      verified: r.verified === null ? null : r.verified.toString(),
+    }));
+  }
+
+  /** Open commits on the head state. */
+  commits(): unknown {
+    return [...this.head.commits.values()].map((c) => ({ ...c }));
+  }
+
+  difficulty(): unknown {
+    const d = this.head.difficulty;
+    return {
+      threshold: d.threshold.toString(),
+      emaBlockTimeMs: d.emaBlockTimeMs.toString(),
+      lastWorkTimestamp: d.lastWorkTimestamp,
+      epochStartTimestamp: d.epochStartTimestamp,
+      blocksInEpoch: d.blocksInEpoch,
+      targetBlockTimeMs: this.params.targetBlockTimeMs,
+      carrierIntervalMs: this.params.carrierIntervalMs,
+      pendingWork: this.head.pending.work.toString(),
+    };
+  }
+}
+
+function describe(e: ProtocolError): string {
+  return e.txIndex === undefined ? e.message : `transaction ${e.txIndex}: ${e.message}`;
+}
+
+function idOf(wire: unknown): string {
+  const id = wire !== null && typeof wire === "object" ? (wire as { id?: unknown }).id : undefined;
+  return typeof id === "string" ? id : "";
+}

@@ -1,3 +1,253 @@
+/**
+ * QuorumDO, one per domain: this node's part in each round of the domain.
+ *
+ * The chain decides everything (who is selected, the verdict); this object
+ * turns the chain's rounds into this node's duties and keeps them across
+ * restarts:
+ * - a round in which this node was selected → an `evaluate` job for its
+ *   runners, with the node's own evaluator seed;
+ * - an evaluation result → the node's signed vote;
+ * - an `optimize` result → a signed commit (params, salt and claim kept here);
+ * - its commit on chain → the reveal; its round accepted → the accept.
+ * Deadlines are driven by the alarm, which also polls the chain so that a
+ * missed notification only delays a duty, never loses it.
+ */
 import { DurableObject } from "cloudflare:workers";
-/** One per domain: this node's part in commit → reveal → quorum → votes → verdict. */
-export class QuorumDO extends DurableObject<Env> {}
+import { bytesToHex } from "../core/hex.ts";
+import { evaluatorSeed } from "../core/quorum.ts";
+import { computeCommitment } from "../core/tx.ts";
+import type { JsonValue } from "../core/types.ts";
+import { nodeConfig, type NodeConfig } from "../workers/config.ts";
+import type { Job, JobSpec } from "./jobs.ts";
+import type { Outcome } from "./rpc.ts";
+
+/** How often the alarm polls the chain for new duties. */
+const POLL_MS = 2_000;
+
+interface RoundView {
+  optimae: string;
+  domain: string;
+  optimizer: string;
+  commit: string;
+  commitBlockHash: string;
+  params: JsonValue;
+  reported: string;
+  revealHeight: number;
+  deadline: number;
+  quorum: string[];
+  votes: { evaluator: string }[];
+  status: string;
+}
+
+interface CommitView {
+  id: string;
+  domain: string;
+  optimizer: string;
+  commitment: string;
+  height: number;
+}
+
+/** An optimae of this node, from its optimize result to its accept. */
+interface OwnOptimae {
+  commitment: string;
+  params: JsonValue;
+  salt: string;
+  reported: string;
+  experiment: { experimentId: string; roundNumber: number; timeToResultSeconds: number; optimizationConfigHash: string; dataHash: string };
+  stage: "committing" | "revealing" | "voting" | "accepting" | "done" | "failed";
+  commitId: string | null;
+  optimae: string | null;
+}
+
+export class QuorumDO extends DurableObject<Env> {
+  private readonly config: NodeConfig;
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = nodeConfig(env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS duties (optimae TEXT PRIMARY KEY, deadline INTEGER NOT NULL, state TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS own (commitment TEXT PRIMARY KEY, data TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  }
+
+  private get chain() {
+    return this.env.CHAIN.get(this.env.CHAIN.idFromName("chain"));
+  }
+
+  private get mempool() {
+    return this.env.MEMPOOL.get(this.env.MEMPOOL.idFromName("mempool"));
+  }
+
+  /** The TaskDO, typed by hand: RPC's derived types do not terminate on recursive JSON payloads. */
+  private get tasks(): { enqueue(spec: JobSpec): Promise<Outcome<unknown>> } {
+    return this.env.TASKS.get(this.env.TASKS.idFromName("tasks")) as unknown as { enqueue(spec: JobSpec): Promise<Outcome<unknown>> };
+  }
+
+  /** Called when the chain moved (and by the alarm): turns chain facts into duties. */
+  async sync(): Promise<{ evaluations: number; reveals: number; accepts: number }> {
+    const me = this.config.nodeAddress;
+    const [rounds, commits, status] = await Promise.all([
+      this.chain.rounds() as Promise<RoundView[]>,
+      this.chain.commits() as Promise<CommitView[]>,
+      this.chain.status(),
+    ]);
+    const domain = this.domain();
+    let evaluations = 0;
+    let reveals = 0;
+    let accepts = 0;
+
+    // 1. rounds where this node must evaluate
+    for (const r of rounds) {
+      if (r.domain !== domain || r.status !== "voting" || !r.quorum.includes(me)) continue;
+      if (r.votes.some((v) => v.evaluator === me) || status.height > r.deadline) continue;
+      const known = this.sql.exec(`SELECT 1 FROM duties WHERE optimae = ?`, r.optimae).toArray().length > 0;
+      if (known) continue;
+      const seed = evaluatorSeed(r.optimae, me, r.commitBlockHash);
+      const spec: JobSpec = {
+        id: `evaluate:${r.optimae}:${me}`,
+        kind: "evaluate",
+        domain,
+        payload: { optimae: r.optimae, params: r.params, reported: r.reported, seed: seed.seed, seed32: seed.seed32, deadline: r.deadline },
+        priority: 0,
+        notify: "quorum",
+      };
+      const queued = await this.tasks.enqueue(spec);
+      if (!queued.ok) continue;
+      this.sql.exec(`INSERT OR IGNORE INTO duties (optimae, deadline, state) VALUES (?, ?, 'evaluating')`, r.optimae, r.deadline);
+      evaluations++;
+    }
+
+    // 2. this node's own optimae: reveal once the commit is on chain, accept once verified
+    for (const own of this.ownOptimae()) {
+      if (own.stage === "committing" || own.stage === "revealing") {
+        const c = commits.find((x) => x.commitment === own.commitment && x.optimizer === me);
+        if (c !== undefined && c.height < status.height) {
+          const sent = await this.mempool.submitOwn("reveal", { commit: c.id, params: own.params, salt: own.salt, reported: own.reported });
+          if (sent.ok) {
+            this.saveOwn({ ...own, stage: "voting", commitId: c.id, optimae: sent.value.id });
+            reveals++;
+          }
+        }
+      } else if (own.stage === "voting" || own.stage === "accepting") {
+        const r = rounds.find((x) => x.optimae === own.optimae);
+        if (r === undefined) continue;
+        if (r.status === "accepted" && own.stage === "voting") {
+          const sent = await this.mempool.submitOwn("accept", { optimae: r.optimae, ...own.experiment });
+          if (sent.ok) {
+            this.saveOwn({ ...own, stage: "accepting" });
+            accepts++;
+          }
+        } else if (r.status === "claimed") this.saveOwn({ ...own, stage: "done" });
+        else if (r.status === "rejected" || r.status === "expired") this.saveOwn({ ...own, stage: "failed" });
+      }
+    }
+
+    // 3. forget duties past their deadline
+    this.sql.exec(`DELETE FROM duties WHERE deadline < ?`, status.height - this.config.params.voteWindowBlocks);
+    await this.arm();
+    return { evaluations, reveals, accepts };
+  }
+
+  /** Results of this node's runners (delivered by TaskDO, at least once: idempotent). */
+  async onJobResult(job: Job): Promise<void> {
+    this.setDomain(job.domain);
+    const result = job.result as Record<string, JsonValue> | null;
+    if (result === null || typeof result !== "object") return;
+    if (job.kind === "evaluate") {
+      const payload = job.payload as { optimae: string };
+      const duty = this.sql.exec<{ state: string }>(`SELECT state FROM duties WHERE optimae = ?`, payload.optimae).toArray()[0];
+      if (duty?.state === "voted") return;
+      const sent = await this.mempool.submitOwn("vote", {
+        optimae: payload.optimae,
+        performance: String(result["performance"]),
+        dataHash: String(result["dataHash"]),
+      });
+      if (sent.ok || sent.code === "ALREADY_KNOWN") {
+        this.sql.exec(`INSERT OR REPLACE INTO duties (optimae, deadline, state) VALUES (?, COALESCE((SELECT deadline FROM duties WHERE optimae = ?), 0), 'voted')`, payload.optimae, payload.optimae);
+      }
+    } else if (job.kind === "optimize") {
+      await this.commitOptimae(result);
+    }
+  }
+
+  /** Commits an optimize result: the params, salt and claim stay here until the reveal. */
+  async commitOptimae(result: Record<string, JsonValue>): Promise<{ commitment: string } | null> {
+    const domain = this.domain();
+    const params = result["params"] as JsonValue;
+    const reported = BigInt(String(result["reported"]));
+    const salt = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
+    const commitment = computeCommitment({ domain, params, salt, reported, optimizer: this.config.nodeKey });
+    if (this.sql.exec(`SELECT 1 FROM own WHERE commitment = ?`, commitment).toArray().length > 0) return { commitment };
+    const own: OwnOptimae = {
+      commitment,
+      params,
+      salt,
+      reported: reported.toString(),
+      experiment: {
+        experimentId: String(result["experimentId"] ?? "default"),
+        roundNumber: Number(result["roundNumber"] ?? 0),
+        timeToResultSeconds: Number(result["timeToResultSeconds"] ?? 0),
+        optimizationConfigHash: String(result["optimizationConfigHash"] ?? "0".repeat(64)),
+        dataHash: String(result["dataHash"] ?? "0".repeat(64)),
+      },
+      stage: "committing",
+      commitId: null,
+      optimae: null,
+    };
+    // Stored before it is sent: a crash between the two re-sends, never loses the salt.
+    this.saveOwn(own);
+    const sent = await this.mempool.submitOwn("commit", { domain, commitment });
+    if (sent.ok) this.saveOwn({ ...own, stage: "revealing", commitId: sent.value.id });
+    await this.arm();
+    return { commitment };
+  }
+
+  ownOptimae(): OwnOptimae[] {
+    return this.sql.exec<{ data: string }>(`SELECT data FROM own`).toArray().map((r) => JSON.parse(r.data) as OwnOptimae);
+  }
+
+  duties(): { optimae: string; deadline: number; state: string }[] {
+    return this.sql.exec<{ optimae: string; deadline: number; state: string }>(`SELECT optimae, deadline, state FROM duties`).toArray();
+  }
+
+  private saveOwn(own: OwnOptimae): void {
+    this.sql.exec(`INSERT OR REPLACE INTO own (commitment, data) VALUES (?, ?)`, own.commitment, JSON.stringify(own));
+  }
+
+  /** The domain this instance serves (its name), remembered on first use. */
+  private domain(): string {
+    const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'domain'`).toArray()[0];
+    if (row === undefined) throw new Error("QuorumDO used before setDomain");
+    return row.value;
+  }
+
+  /** Binds this instance to its domain (idFromName(domain) → setDomain(domain)). */
+  setDomain(domain: string): void {
+    this.sql.exec(`INSERT OR IGNORE INTO meta (key, value) VALUES ('domain', ?)`, domain);
+  }
+
+  private async arm(): Promise<void> {
+    const pending =
+      this.sql.exec(`SELECT 1 FROM duties WHERE state = 'evaluating' LIMIT 1`).toArray().length > 0 ||
+      this.ownOptimae().some((o) => o.stage !== "done" && o.stage !== "failed");
+    if (pending && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + POLL_MS);
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.sync();
+    } catch (e) {
+      console.warn("quorum sync failed, retrying", e instanceof Error ? e.message : e);
+      await this.ctx.storage.setAlarm(Date.now() + POLL_MS);
+    }
+  }
+}
+
+/** The QuorumDO of a domain, bound to it. */
+export async function quorumFor(env: Env, domain: string): Promise<DurableObjectStub<QuorumDO>> {
+  const stub = env.QUORUM.get(env.QUORUM.idFromName(domain));
+  await stub.setDomain(domain);
+  return stub;
+}

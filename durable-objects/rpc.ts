@@ -5,7 +5,6 @@
  * properties, so expected failures never travel as exceptions).
  */
 import type { ErrorCode } from "../core/errors.ts";
-import type { JsonValue } from "../core/types.ts";
 
 /** Error codes of the node beyond the protocol's own. */
 export type NodeErrorCode =
@@ -59,7 +58,8 @@ export interface AccountView {
 
 /** ChainDO.produce(): what became of the mempool's candidates. */
 export interface ProduceResult {
-  readonly block: JsonValue | null;
+  /** the block's wire form (unknown: RPC types do not recurse into JSON) */
+  readonly block: unknown;
   readonly height: number;
   readonly included: readonly string[];
   /** candidates refused by the state, with the reason: the mempool drops them unless the code is temporary */

@@ -4,10 +4,20 @@
  */
 import { PROTOCOL_VERSION } from "../core/params.ts";
 import { createNodeApp, type NodeApp } from "./http.ts";
+import { registerChainRoutes } from "./routes/chain.ts";
+import { registerNodeRoutes } from "./routes/node.ts";
+import { registerStatsRoutes } from "./routes/stats.ts";
+import { registerTaskRoutes } from "./routes/tasks.ts";
+import { registerTxRoutes } from "./routes/tx.ts";
 
 export function buildApp(): NodeApp {
   const app = createNodeApp();
   app.get("/health", (c) => c.json({ ok: true, network: c.env.NETWORK_ID, protocol: PROTOCOL_VERSION, node: c.get("config").nodeKey }));
+  registerNodeRoutes(app);
+  registerChainRoutes(app);
+  registerTxRoutes(app);
+  registerTaskRoutes(app);
+  registerStatsRoutes(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "DOIN node API", version: String(PROTOCOL_VERSION), description: "One DOIN node: chain, mempool, quorum, tasks for runners, experiment statistics." },

@@ -1,4 +1,11 @@
+/**
+ * The node Worker: HTTP API, queue consumers and cron, plus the Durable
+ * Object classes it hosts.
+ */
+import { quorumFor } from "../durable-objects/quorum.ts";
+import { nodeConfig } from "./config.ts";
 import { buildApp } from "./app.ts";
+import { handleJobsBatch } from "./queue.ts";
 
 export { ChainDO } from "../durable-objects/chain.ts";
 export { MempoolDO } from "../durable-objects/mempool.ts";
@@ -9,8 +16,14 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
-  async queue(batch: MessageBatch<unknown>): Promise<void> {
+  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+    if (batch.queue === "doin-jobs") return handleJobsBatch(batch, env);
+    // doin-flood: outgoing messages to peers (the network layer); nothing to send yet.
     batch.ackAll();
   },
-  async scheduled(): Promise<void> {},
+  // Crons never fire by themselves locally: Durable Object alarms drive the periodic work,
+  // and the cron is a second trigger that wakes every domain's quorum duties.
+  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+    await Promise.allSettled(nodeConfig(env).params.domains.map(async (d) => (await quorumFor(env, d.id)).sync()));
+  },
 } satisfies ExportedHandler<Env>;

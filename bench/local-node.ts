@@ -1,0 +1,81 @@
+/**
+ * Starts one DOIN node with `wrangler dev` (Miniflare, the local runtime) on
+ * a free loopback port with its own throw-away state, for benchmarks and
+ * end-to-end checks. The only file that spawns wrangler for them.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface LocalNode {
+  readonly url: string;
+  readonly token: string;
+  stop(): Promise<void>;
+}
+
+const QUIET = { WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startLocalNode(opts: { secret: string; vars?: Record<string, string>; timeoutMs?: number }): Promise<LocalNode> {
+  const dir = mkdtempSync(join(tmpdir(), "doin-node-"));
+  const env = { ...process.env, ...QUIET };
+  const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], { env, encoding: "utf8" });
+  if (migrate.status !== 0) throw new Error(`d1 migrations failed: ${migrate.stderr}`);
+  const port = await freePort();
+  const inspector = await freePort();
+  const token = "bench-runner-token";
+  const vars = { NODE_SECRET: opts.secret, RUNNER_TOKEN: token, NODE_URL: `http://127.0.0.1:${port}`, ...opts.vars };
+  const args = ["dev", "--persist-to", dir, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--show-interactive-dev-session=false"];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child: ChildProcess = spawn("wrangler", args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout?.on("data", (c) => (log += String(c)));
+  child.stderr?.on("data", (c) => (log += String(c)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited: ${log.slice(-2000)}`);
+    try {
+      const r = await fetch(`${url}/health`);
+      if (r.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`node did not start in time: ${log.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    token,
+    async stop() {
+      child.kill("SIGINT");
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          child.kill("SIGKILL");
+          resolve();
+        }, 5_000);
+        child.once("exit", () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,348 @@
+/**
+ * What one applied (or reverted) block changes in the D1 projection, as plain
+ * JSON data: the ChainDO derives it in the same storage transaction that
+ * stores the block, keeps it in its outbox, and d1-writer.ts writes it to D1
+ * later, retrying until it succeeds.
+ *
+ * `deriveProjection` is pure: it reads the state before and after the block
+ * and the block itself, and computes every row. Bigints (Fixed micro-units,
+ * coin base units) are decimal strings.
+ *
+ * The increment of each accepted optimae (the work it added to cumulative
+ * work) is recomputed with the core's own helpers (`improvement`,
+ * `rewardFraction`, `effectiveIncrement`), against the champion as it stood
+ * just before that accept (earlier accepts of the same block and domain
+ * included) and with the optimizer's reputation after the block. That is
+ * exactly the reputation the transition used, unless the account's
+ * reputation changed again later in the same block: a second accept by the
+ * same optimizer, or a later vote that completed (and so decided) a round in
+ * which the optimizer was an evaluator or the optimizer. In those cases, and
+ * should the recomputed increments ever not add up to the block's `work`,
+ * each increment is instead computed exactly by replaying the block's
+ * transactions up to that accept with `buildBlock` (costlier: a state root
+ * and a signature per accept); should even that fail, the block's work is
+ * split in proportion to the recomputed figures. Either way the increments
+ * of a block add up to its header's work.
+ *
+ * An accept whose round is not in `prev`/`next` (inputs that do not belong
+ * together) gets no experiment row rather than an exception: the projection
+ * never stops the chain.
+ */
+import { blockToWire } from "../core/block.ts";
+import { rewardFraction } from "../core/incentive.ts";
+import { addressFromPublicKey } from "../core/keys.ts";
+import { buildBlock, domainOf, effectiveIncrement, improvement } from "../core/state-transition.ts";
+import { txSender } from "../core/tx.ts";
+import type { Block, ChainParams, ChainState, Round, Tx, TxKind, TxOf } from "../core/types.ts";
+
+/** The `blocks` row of a block (D1 adds the *_real columns and canonical = 1). */
+export interface BlockRowData {
+  readonly hash: string;
+  readonly height: number;
+  readonly parent: string;
+  readonly timestamp: number;
+  /** producer address */
+  readonly producer: string;
+  readonly txCount: number;
+  readonly work: string;
+  readonly cumulativeWork: string;
+  readonly threshold: string;
+  /** supply after the block */
+  readonly supply: string;
+  readonly stateRoot: string;
+}
+
+/** A `transactions` row; its body is the matching entry of the block body's `txs`. */
+export interface TxRowData {
+  readonly id: string;
+  readonly idx: number;
+  readonly kind: TxKind;
+  /** sender address */
+  readonly sender: string;
+  readonly nonce: number;
+  readonly fee: string;
+}
+
+/** An `experiments` row: one accepted optimae. */
+export interface ExperimentRowData {
+  readonly optimae: string;
+  readonly experimentId: string;
+  readonly roundNumber: number;
+  readonly timeToResultSeconds: number;
+  readonly optimizationConfigHash: string;
+  readonly dataHash: string;
+  readonly domain: string;
+  readonly optimizer: string;
+  readonly reported: string;
+  readonly verified: string;
+  readonly previousBest: string;
+  readonly increment: string;
+  /** the accept transaction's id and position in the block */
+  readonly acceptTx: string;
+  readonly txIdx: number;
+}
+
+/** A `rounds` row: a round as it stands after the block. */
+export interface RoundRowData {
+  readonly optimae: string;
+  readonly domain: string;
+  readonly optimizer: string;
+  readonly status: Round["status"];
+  readonly reported: string;
+  readonly verified: string | null;
+  readonly quorum: readonly string[];
+  readonly votes: number;
+  readonly agreeing: number;
+  readonly revealHeight: number;
+  readonly deadline: number;
+}
+
+/** A `chain_metrics` row: one domain after the block. */
+export interface MetricsRowData {
+  readonly domain: string;
+  readonly champion: string;
+  readonly championOptimae: string | null;
+  readonly threshold: string;
+  readonly work: string;
+  readonly domainWork: string;
+  readonly cumulativeWork: string;
+  readonly supply: string;
+  readonly accepted: number;
+}
+
+/** A block applied to the head chain: everything it writes to D1. */
+export interface BlockEvent {
+  readonly kind: "block";
+  readonly block: BlockRowData;
+  /** the block's wire JSON text (the tx bodies are read from it) */
+  readonly body: string;
+  readonly txs: readonly TxRowData[];
+  readonly experiments: readonly ExperimentRowData[];
+  /** rounds whose status or vote count changed in this block (new rounds included) */
+  readonly rounds: readonly RoundRowData[];
+  /** one per domain of the chain parameters */
+  readonly metrics: readonly MetricsRowData[];
+}
+
+/** A block that a reorg took off the head chain. */
+export interface RevertEvent {
+  readonly kind: "revert";
+  readonly hash: string;
+  readonly height: number;
+}
+
+export type ProjectionEvent = BlockEvent | RevertEvent;
+
+/** Key used only to sign the throw-away blocks of the exact-increment replay (never published). */
+const REPLAY_SECRET = new Uint8Array(32).fill(7);
+
+interface AcceptInfo {
+  readonly tx: TxOf<"accept">;
+  readonly idx: number;
+  readonly round: Round;
+}
+
+/**
+ * The rows for `block`, applied on `prev` giving `next`. For the genesis
+ * block pass its state as both `prev` and `next`.
+ */
+export function deriveProjection(prev: ChainState, next: ChainState, block: Block, params: ChainParams): BlockEvent {
+  const h = block.header;
+
+  const txs: TxRowData[] = block.txs.map((tx, idx) => ({
+    id: tx.id,
+    idx,
+    kind: tx.kind,
+    sender: txSender(tx),
+    nonce: tx.nonce,
+    fee: tx.fee.toString(),
+  }));
+
+  // accepted optimae
+  const accepts: AcceptInfo[] = [];
+  block.txs.forEach((tx, idx) => {
+    if (tx.kind !== "accept") return;
+    const round = next.rounds.get(tx.body.optimae) ?? prev.rounds.get(tx.body.optimae);
+    if (round === undefined || round.verified === null || domainOf(params, round.domain) === undefined) return; // not from this transition
+    accepts.push({ tx, idx, round });
+  });
+  const previous = previousBests(prev, accepts);
+  const increments = acceptIncrements(prev, next, block, params, accepts, previous);
+  const experiments: ExperimentRowData[] = accepts.map((a, i) => ({
+    optimae: a.round.optimae,
+    experimentId: a.tx.body.experimentId,
+    roundNumber: a.tx.body.roundNumber,
+    timeToResultSeconds: a.tx.body.timeToResultSeconds,
+    optimizationConfigHash: a.tx.body.optimizationConfigHash,
+    dataHash: a.tx.body.dataHash,
+    domain: a.round.domain,
+    optimizer: a.round.optimizer,
+    reported: a.round.reported.toString(),
+    verified: (a.round.verified as bigint).toString(),
+    previousBest: (previous[i] as bigint).toString(),
+    increment: (increments[i] as bigint).toString(),
+    acceptTx: a.tx.id,
+    txIdx: a.idx,
+  }));
+
+  // rounds that changed
+  const rounds: RoundRowData[] = [];
+  for (const r of next.rounds.values()) {
+    const before = prev.rounds.get(r.optimae);
+    if (before !== undefined && before.status === r.status && before.votes.length === r.votes.length) continue;
+    rounds.push({
+      optimae: r.optimae,
+      domain: r.domain,
+      optimizer: r.optimizer,
+      status: r.status,
+      reported: r.reported.toString(),
+      verified: r.verified === null ? null : r.verified.toString(),
+      quorum: [...r.quorum],
+      votes: r.votes.length,
+      agreeing: r.agreeing.length,
+      revealHeight: r.revealHeight,
+      deadline: r.deadline,
+    });
+  }
+
+  const metrics: MetricsRowData[] = params.domains.map((d) => {
+    const champion = next.champions.get(d.id);
+    let domainWork = 0n;
+    let accepted = 0;
+    accepts.forEach((a, i) => {
+      if (a.round.domain !== d.id) return;
+      domainWork += increments[i] as bigint;
+      accepted++;
+    });
+    return {
+      domain: d.id,
+      champion: (champion?.performance ?? d.initialChampion).toString(),
+      championOptimae: champion?.optimae ?? null,
+      threshold: h.threshold.toString(),
+      work: h.work.toString(),
+      domainWork: domainWork.toString(),
+      cumulativeWork: h.cumulativeWork.toString(),
+      supply: next.supply.toString(),
+      accepted,
+    };
+  });
+
+  return {
+    kind: "block",
+    block: {
+      hash: block.hash,
+      height: h.height,
+      parent: h.parent,
+      timestamp: h.timestamp,
+      producer: addressFromPublicKey(h.producer),
+      txCount: block.txs.length,
+      work: h.work.toString(),
+      cumulativeWork: h.cumulativeWork.toString(),
+      threshold: h.threshold.toString(),
+      supply: next.supply.toString(),
+      stateRoot: h.stateRoot,
+    },
+    body: JSON.stringify(blockToWire(block)),
+    txs,
+    experiments,
+    rounds,
+    metrics,
+  };
+}
+
+/** The champion each accept beat: the domain's champion before the block, moved by earlier accepts of the same block. */
+function previousBests(prev: ChainState, accepts: readonly AcceptInfo[]): bigint[] {
+  const champions = new Map<string, bigint>();
+  for (const [id, c] of prev.champions) champions.set(id, c.performance);
+  return accepts.map((a) => {
+    const before = champions.get(a.round.domain) ?? 0n;
+    champions.set(a.round.domain, a.round.verified as bigint);
+    return before;
+  });
+}
+
+/** Work added by each accept; always sums to the block's work (see the module comment). */
+function acceptIncrements(
+  prev: ChainState,
+  next: ChainState,
+  block: Block,
+  params: ChainParams,
+  accepts: readonly AcceptInfo[],
+  previous: readonly bigint[],
+): bigint[] {
+  if (accepts.length === 0) return [];
+  const estimates = accepts.map((a, i) => {
+    const domain = domainOf(params, a.round.domain);
+    if (domain === undefined) return 0n;
+    const verified = a.round.verified as bigint;
+    const delta = improvement(domain, previous[i] as bigint, verified);
+    const reputation = next.accounts.get(a.round.optimizer)?.reputation ?? 0n;
+    const fraction = rewardFraction(a.round.reported, verified, domain.higherIsBetter, domain.incentive);
+    return effectiveIncrement(delta, domain, reputation, fraction);
+  });
+  const work = block.header.work;
+  if (reputationSettled(block, next, accepts) && sum(estimates) === work) return estimates;
+  const replayed = replayIncrements(prev, block, params, accepts);
+  if (replayed !== null && sum(replayed) === work) return replayed;
+  return proportional(estimates, work);
+}
+
+/**
+ * Whether every accepting optimizer's reputation after the block is the one
+ * its accept used: no optimizer accepts twice, and no vote after an accept
+ * completes a round that touches that optimizer's reputation.
+ */
+function reputationSettled(block: Block, next: ChainState, accepts: readonly AcceptInfo[]): boolean {
+  const firstAccept = new Map<string, number>();
+  for (const a of accepts) {
+    if (firstAccept.has(a.round.optimizer)) return false;
+    firstAccept.set(a.round.optimizer, a.idx);
+  }
+  for (let j = 0; j < block.txs.length; j++) {
+    const tx = block.txs[j] as Tx;
+    if (tx.kind !== "vote") continue;
+    const r = next.rounds.get(tx.body.optimae);
+    if (r === undefined || r.votes.length !== r.quorum.length || r.votes[r.votes.length - 1]?.evaluator !== txSender(tx)) continue;
+    // this vote decided r: its evaluators' reputations (and, if rejected, the optimizer's) moved
+    for (const address of [...r.quorum, r.optimizer]) {
+      const at = firstAccept.get(address);
+      if (at !== undefined && at < j) return false;
+    }
+  }
+  return true;
+}
+
+function sum(xs: readonly bigint[]): bigint {
+  return xs.reduce((a, b) => a + b, 0n);
+}
+
+/** Exact increments: the block's work after each prefix of its transactions ending at an accept, differenced. */
+function replayIncrements(prev: ChainState, block: Block, params: ChainParams, accepts: readonly AcceptInfo[]): bigint[] | null {
+  // a carrier-block timestamp, so that a prefix below the threshold still builds
+  const timestamp = Math.max(block.header.timestamp, prev.tipTimestamp + params.carrierIntervalMs);
+  const out: bigint[] = [];
+  let before = 0n;
+  for (const a of accepts) {
+    const prefix = block.txs.slice(0, a.idx + 1);
+    const built = buildBlock(prev, prefix, params, { producerSecret: REPLAY_SECRET, timestamp });
+    if (!built.ok || built.value.rejected.length > 0 || built.value.block.txs.length !== prefix.length) return null;
+    const work = built.value.block.header.work;
+    out.push(work - before);
+    before = work;
+  }
+  return out;
+}
+
+/** Splits `total` in proportion to `weights` (floors, the remainder to the largest weight). */
+function proportional(weights: readonly bigint[], total: bigint): bigint[] {
+  const positive = weights.map((w) => (w > 0n ? w : 0n));
+  const whole = sum(positive);
+  if (whole === 0n) return weights.map((_, i) => (i === 0 ? total : 0n));
+  const out = positive.map((w) => (w * total) / whole);
+  let largest = 0;
+  positive.forEach((w, i) => {
+    if (w > (positive[largest] as bigint)) largest = i;
+  });
+  out[largest] = (out[largest] as bigint) + (total - sum(out));
+  return out;
+}

@@ -1,0 +1,131 @@
+import { env, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { blockToWire, sealBlock } from "../../core/block.ts";
+import { genesisBlock } from "../../core/genesis.ts";
+import { buildBlock } from "../../core/state-transition.ts";
+import { createTx, txToWire } from "../../core/tx.ts";
+import type { Block, ChainParams, ChainState } from "../../core/types.ts";
+import type { Outcome, ProduceResult } from "../../durable-objects/rpc.ts";
+import { paramsFor } from "../../workers/config.ts";
+import { testKey } from "../core/helpers/chain.ts";
+
+const params: ChainParams = paramsFor("doin-devnet", []);
+const A = testKey("chain-test-a");
+const B = testKey("chain-test-b");
+/** The node's chain (routes use it); other tests use their own instance, since storage is shared within a file. */
+const chain = (name = "chain") => env.CHAIN.get(env.CHAIN.idFromName(name));
+
+/** A local copy of the chain, built with core/ exactly as a peer would. */
+class Builder {
+  state: ChainState;
+  t: number;
+  constructor(state: ChainState = genesisBlock(params).state) {
+    this.state = state;
+    this.t = state.tipTimestamp;
+  }
+  next(producer = A, txs: ReturnType<typeof createTx>[] = []): Block {
+    this.t += params.carrierIntervalMs;
+    const b = buildBlock(this.state, txs, params, { producerSecret: producer.secret, timestamp: this.t });
+    if (!b.ok) throw new Error(b.error.message);
+    this.state = b.value.state;
+    return b.value.block;
+  }
+}
+
+async function post(path: string, body: unknown): Promise<Response> {
+  return exports.default.fetch(`http://node${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+describe("ChainDO", () => {
+  it("starts at this network's genesis", async () => {
+    const s = await chain().status();
+    expect(s.height).toBe(0);
+    expect(s.genesis).toBe(genesisBlock(params).block.hash);
+    const res = await exports.default.fetch("http://node/chain/status");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ height: 0, network: "doin-devnet" });
+  });
+
+  it("validates and applies submitted blocks, serves them, and refuses bad ones with a JSON error", async () => {
+    const b = new Builder();
+    const blocks = [b.next(), b.next(B), b.next()];
+    for (const blk of blocks) expect((await post("/chain/blocks", blockToWire(blk))).status).toBe(202);
+    const status = await chain().status();
+    expect(status.height).toBe(3);
+    expect(status.tip).toBe(blocks[2]?.hash);
+
+    const one = await exports.default.fetch("http://node/chain/block/2");
+    expect(((await one.json()) as { hash: string }).hash).toBe(blocks[1]?.hash);
+    const range = await exports.default.fetch("http://node/chain/blocks?from=0&to=3");
+    expect(((await range.json()) as { blocks: unknown[] }).blocks).toHaveLength(4);
+    expect((await exports.default.fetch("http://node/chain/blocks?from=0&to=60")).status).toBe(400);
+    expect((await exports.default.fetch("http://node/chain/block/99")).status).toBe(404);
+    expect((await exports.default.fetch("http://node/chain/block/-1")).status).toBe(400);
+
+    // replay, unknown parent, bad signature, tampering: 4xx with {code, message}, state unchanged
+    const dup = await post("/chain/blocks", blockToWire(blocks[0] as Block));
+    expect(dup.status).toBe(409);
+    expect(await dup.json()).toMatchObject({ code: "ALREADY_KNOWN" });
+    const orphan = new Builder(b.state);
+    orphan.next();
+    const far = orphan.next();
+    const unknown = await post("/chain/blocks", blockToWire(far));
+    expect(unknown.status).toBe(422);
+    expect(await unknown.json()).toMatchObject({ code: "UNKNOWN_PARENT" });
+    const next = new Builder(b.state).next();
+    const forged = await post("/chain/blocks", { ...(blockToWire(next) as object), sig: "00".repeat(64) });
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toMatchObject({ code: "BAD_SIGNATURE" });
+    const resealed = sealBlock({ ...next.header, stateRoot: "ab".repeat(32) }, next.txs, next.coinbase, A.secret);
+    const badRoot = await post("/chain/blocks", blockToWire(resealed));
+    expect(badRoot.status).toBe(422);
+    expect(await badRoot.json()).toMatchObject({ code: "BAD_STATE_ROOT" });
+    const junk = await exports.default.fetch("http://node/chain/blocks", { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(junk.status).toBe(400);
+    expect(await junk.json()).toMatchObject({ code: "MALFORMED" });
+    expect((await chain().status()).tip).toBe(blocks[2]?.hash);
+  });
+
+  it("moves to a heavier branch only by fork choice, and a produced block carries its transactions", async () => {
+    const c = chain("fork-test");
+    expect((await c.status()).height).toBe(0);
+    const main = new Builder();
+    const a1 = main.next(A);
+    const side = new Builder();
+    const b1 = side.next(B);
+    expect((await c.submitBlock(blockToWire(a1))).ok).toBe(true);
+    const r = await c.submitBlock(blockToWire(b1));
+    expect(r.ok).toBe(true);
+    // equal work and height: the lower hash wins, on every node alike
+    const expected = a1.hash < b1.hash ? a1.hash : b1.hash;
+    expect((await c.status()).tip).toBe(expected);
+
+    const commit = createTx("commit", { domain: "quadratic", commitment: "ab".repeat(32) }, { secret: A.secret, nonce: 1, network: params.network });
+    const produced = (await c.produce([txToWire(commit)], Date.now())) as Outcome<ProduceResult>;
+    expect(produced.ok).toBe(true);
+    if (produced.ok) {
+      expect(produced.value.included).toEqual([commit.id]);
+      expect(await c.knownTxs([commit.id, "00".repeat(32)])).toEqual([commit.id]);
+    }
+    // too early for another carrier block: not yet
+    const again = await c.produce([], Date.now());
+    expect(again.ok ? "ok" : again.code).toBe("BELOW_THRESHOLD");
+  });
+
+  it("keeps its chain when evicted and restarted, and projects it into D1", async () => {
+    // the node's chain already holds genesis + 3 blocks from the first test
+    const before = await chain().status();
+    expect(before.height).toBe(3);
+    await evictDurableObject(chain());
+    const after = await chain().status();
+    expect(after).toEqual(before);
+    await runDurableObjectAlarm(chain());
+    const hashes = ((await chain().getBlocks(0, 3)) as { hash: string }[]).map((b) => b.hash);
+    for (const h of hashes) {
+      const row = await env.DB.prepare("SELECT canonical FROM blocks WHERE hash = ?").bind(h).first<{ canonical: number }>();
+      expect(row?.canonical, `block ${h} in D1`).toBe(1);
+    }
+    expect((await chain().status()).outboxPending).toBe(0);
+  });
+});

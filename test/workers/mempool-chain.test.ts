@@ -1,0 +1,122 @@
+// End to end against the real ChainDO: transactions go in through POST /tx,
+// the MempoolDO hands them to ChainDO.produce, blocks come out, included and
+// refused txs leave the mempool, and the chain's state then drives admission
+// (replays, nonces, balances).
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { publicKeyFromSecret } from "../../core/keys.ts";
+import { computeCommitment, createTx } from "../../core/tx.ts";
+import { CHAIN_NAME, MEMPOOL_NAME, type AssembleResult } from "../../durable-objects/mempool.ts";
+import type { Outcome } from "../../durable-objects/rpc.ts";
+import { createNodeApp } from "../../workers/http.ts";
+import { registerTxRoutes } from "../../workers/routes/tx.ts";
+import { commit, fresh, key, NETWORK, transfer, wire } from "./mempool-helpers.ts";
+
+const app = createNodeApp();
+registerTxRoutes(app);
+const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME));
+const chain = env.CHAIN.get(env.CHAIN.idFromName(CHAIN_NAME));
+/** devnet carrierIntervalMs: a block without verified work needs this long after its parent */
+const CARRIER_MS = 2_000;
+
+async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, env);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** A time at which the chain accepts a carrier block on its tip (the tip may be ahead of the wall clock). */
+async function nextBlockTime(): Promise<number> {
+  const s = await chain.status();
+  return Math.max(Date.now(), s.tipTimestamp + CARRIER_MS + 1);
+}
+
+async function assemble(): Promise<AssembleResult> {
+  const r = (await mempool.assemble(await nextBlockTime())) as Outcome<AssembleResult>;
+  if (!r.ok) throw new Error(`assemble: ${r.code} ${r.message}`);
+  return r.value;
+}
+
+async function pending(id: string): Promise<boolean> {
+  const got = await mempool.get(id);
+  return got.ok;
+}
+
+describe("mempool → ChainDO", () => {
+  it("the alarm assembles pending txs into a block by itself", async () => {
+    await mempool.configureForTest({ autoAssemble: true });
+    const tx = commit("e2e-alarm", 1);
+    expect((await post("/tx", wire(tx))).status).toBe(202);
+    const deadline = Date.now() + 15_000;
+    while ((await pending(tx.id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await pending(tx.id)).toBe(false);
+    expect(await chain.knownTxs([tx.id])).toEqual([tx.id]);
+    await mempool.configureForTest({ autoAssemble: false });
+  });
+});
+
+describe("mempool → ChainDO, assembled by hand", () => {
+  beforeAll(async () => {
+    await mempool.configureForTest({ autoAssemble: false });
+  });
+
+  it("assemble produces a block with the pending commit and removes it from the mempool", async () => {
+    const tx = commit("e2e-alice", 1);
+    expect(await post("/tx", wire(tx))).toEqual({ status: 202, body: { id: tx.id, status: "pending" } });
+    const before = await chain.status();
+    const r = await assemble();
+    expect(r).toMatchObject({ produced: true, reason: null, height: before.height + 1, included: [tx.id], dropped: [], deferred: [], pending: 0 });
+    expect(r.blockHash).toMatch(/^[0-9a-f]{64}$/);
+    const after = await chain.status();
+    expect(after).toMatchObject({ height: before.height + 1, tip: r.blockHash });
+    expect(await pending(tx.id)).toBe(false);
+    expect(await chain.knownTxs([tx.id])).toEqual([tx.id]);
+    expect(await chain.account(key("e2e-alice").address)).toMatchObject({ nonce: 1 });
+
+    // the chain now drives admission: the same tx again, another tx with the applied nonce
+    expect(await post("/tx", wire(tx))).toMatchObject({ status: 409, body: { code: "ALREADY_KNOWN" } });
+    expect(await post("/tx", wire(commit("e2e-alice", 1)))).toMatchObject({ status: 422, body: { code: "BAD_NONCE" } });
+    expect((await post("/tx", wire(commit("e2e-alice", 2)))).status).toBe(202);
+    expect((await assemble()).included).toHaveLength(1);
+  });
+
+  it("a transfer from a key without coin is 422 INSUFFICIENT_BALANCE (no genesis balances)", async () => {
+    expect(await post("/tx", wire(transfer("e2e-poor", 1, 1n)))).toMatchObject({ status: 422, body: { code: "INSUFFICIENT_BALANCE" } });
+  });
+
+  it("a nonce gap waits: nonce 2 is no candidate until nonce 1 arrives, then both go in, in order", async () => {
+    const two = commit("e2e-bob", 2);
+    expect((await post("/tx", wire(two))).status).toBe(202);
+    const idle = await assemble();
+    expect(idle).toMatchObject({ produced: false, reason: "EMPTY", candidates: 0 });
+    expect(await pending(two.id)).toBe(true);
+    const one = commit("e2e-bob", 1);
+    expect((await post("/tx", wire(one))).status).toBe(202);
+    const r = await assemble();
+    expect(r).toMatchObject({ produced: true, included: [one.id, two.id], pending: 0 });
+    expect(await chain.account(key("e2e-bob").address)).toMatchObject({ nonce: 2 });
+  });
+
+  it("a reveal in its commit's block is deferred (COMMIT_NOT_FINAL) and goes in the next block; an unknown commit is dropped", async () => {
+    const carol = key("e2e-carol");
+    const params = { x: [1, 2, 3], tag: fresh() };
+    const salt = fresh();
+    const reported = 1_500_000n;
+    const commitment = computeCommitment({ domain: "quadratic", params, salt, reported, optimizer: publicKeyFromSecret(carol.secret) });
+    const c = createTx("commit", { domain: "quadratic", commitment }, { secret: carol.secret, nonce: 1, network: NETWORK });
+    const rv = createTx("reveal", { commit: c.id, params, salt, reported }, { secret: carol.secret, nonce: 2, network: NETWORK });
+    const stray = createTx("reveal", { commit: fresh(), params: { y: 1 }, salt: fresh(), reported: 1n }, { secret: key("e2e-dan").secret, nonce: 1, network: NETWORK });
+    for (const t of [c, rv, stray]) expect((await post("/tx", wire(t))).status).toBe(202);
+
+    const first = await assemble();
+    expect(first.produced).toBe(true);
+    expect(first.included).toEqual([c.id]);
+    expect(first.deferred).toEqual([{ id: rv.id, code: "COMMIT_NOT_FINAL" }]);
+    expect(first.dropped).toEqual([{ id: stray.id, code: "UNKNOWN_COMMIT", message: expect.any(String) }]);
+    expect(await pending(rv.id)).toBe(true);
+    expect(await pending(stray.id)).toBe(false);
+
+    const second = await assemble();
+    expect(second).toMatchObject({ produced: true, included: [rv.id], pending: 0 });
+    expect(await chain.knownTxs([c.id, rv.id, stray.id])).toEqual([c.id, rv.id]);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * Chain routes: status, blocks, and block submission (peers deliver blocks
+ * here; the network layer wraps them in signed envelopes).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { answer, ErrorSchema, Hex32, jsonError, limitBody, type NodeApp } from "../http.ts";
+
+const chainStub = (env: Env) => env.CHAIN.get(env.CHAIN.idFromName("chain"));
+
+const ChainStatusSchema = z
+  .object({
+    network: z.string(),
+    genesis: z.string(),
+    height: z.number().int(),
+    tip: z.string(),
+    tipTimestamp: z.number().int(),
+    finalizedHeight: z.number().int(),
+    finalizedHash: z.string(),
+    cumulativeWork: z.string(),
+    threshold: z.string(),
+    pendingWork: z.string(),
+    supply: z.string(),
+    mintedBlocks: z.number().int(),
+    accounts: z.number().int(),
+    openRounds: z.number().int(),
+    outboxPending: z.number().int(),
+  })
+  .openapi("ChainStatus");
+
+const BlockSchema = z.record(z.string(), z.unknown()).openapi("Block", { description: "A block in its wire form (see docs/PROTOCOL.md §5)" });
+const errors = {
+  400: { description: "Malformed request", content: { "application/json": { schema: ErrorSchema } } },
+  404: { description: "Not found", content: { "application/json": { schema: ErrorSchema } } },
+} as const;
+
+const Height = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export function registerChainRoutes(app: NodeApp): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/status",
+      summary: "Chain head, finality, difficulty and supply",
+      responses: { 200: { description: "Chain status", content: { "application/json": { schema: ChainStatusSchema } } } },
+    }),
+    async (c) => c.json(await chainStub(c.env).status(), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/blocks",
+      summary: "Canonical blocks from..to (inclusive, at most 50)",
+      request: { query: z.object({ from: Height, to: Height }) },
+      responses: { 200: { description: "Blocks", content: { "application/json": { schema: z.object({ blocks: z.array(BlockSchema) }) } } }, ...errors },
+    }),
+    async (c) => {
+      const { from, to } = c.req.valid("query");
+      if (to < from) return jsonError(c, 400, "MALFORMED", "to must not be below from") as never;
+      if (to - from + 1 > 50) return jsonError(c, 400, "MALFORMED", "at most 50 blocks per request") as never;
+      const blocks = await chainStub(c.env).getBlocks(from, to);
+      return c.json({ blocks: blocks as Record<string, unknown>[] }, 200) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/block/{index}",
+      summary: "The canonical block at a height",
+      request: { params: z.object({ index: Height }) },
+      responses: { 200: { description: "Block", content: { "application/json": { schema: BlockSchema } } }, ...errors },
+    }),
+    async (c) => {
+      const { index } = c.req.valid("param");
+      const block = await chainStub(c.env).getBlock(index);
+      if (block === null) return jsonError(c, 404, "NOT_FOUND", `no canonical block at height ${index}`) as never;
+      return c.json(block as Record<string, unknown>, 200) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/block-by-hash/{hash}",
+      summary: "Any known block by hash (canonical or not)",
+      request: { params: z.object({ hash: Hex32 }) },
+      responses: { 200: { description: "Block", content: { "application/json": { schema: BlockSchema } } }, ...errors },
+    }),
+    async (c) => {
+      const { hash } = c.req.valid("param");
+      const block = await chainStub(c.env).getBlockByHash(hash);
+      if (block === null) return jsonError(c, 404, "NOT_FOUND", `no block ${hash}`) as never;
+      return c.json(block as Record<string, unknown>, 200) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/headers",
+      summary: "Canonical headers from..to (at most 50), for headers-first sync",
+      request: { query: z.object({ from: Height, to: Height }) },
+      responses: { 200: { description: "Headers", content: { "application/json": { schema: z.object({ headers: z.array(z.record(z.string(), z.unknown())) }) } } }, ...errors },
+    }),
+    async (c) => {
+      const { from, to } = c.req.valid("query");
+      if (to < from || to - from + 1 > 50) return jsonError(c, 400, "MALFORMED", "from..to must span 1 to 50 heights") as never;
+      return c.json({ headers: (await chainStub(c.env).getHeaders(from, to)) as Record<string, unknown>[] }, 200) as never;
+    },
+  );
+
+  app.use("/chain/blocks", async (c, next) => {
+    if (c.req.method === "POST") return limitBody(4 * 1024 * 1024)(c, next);
+    await next();
+    return undefined;
+  });
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/chain/blocks",
+      summary: "Submit a block (validated with every rule before anything is stored)",
+      request: { body: { content: { "application/json": { schema: BlockSchema } }, required: true } },
+      responses: {
+        202: { description: "Block accepted", content: { "application/json": { schema: z.object({ hash: z.string(), height: z.number(), head: z.boolean(), reorg: z.unknown() }) } } },
+        ...errors,
+        403: { description: "Bad signature", content: { "application/json": { schema: ErrorSchema } } },
+        409: { description: "Already known", content: { "application/json": { schema: ErrorSchema } } },
+        422: { description: "Invalid block", content: { "application/json": { schema: ErrorSchema } } },
+      },
+    }),
+    async (c) => answer(c, await chainStub(c.env).submitBlock(c.req.valid("json")), 202) as never,
+  );
+
+  app.get("/chain/champions", async (c) => c.json(await chainStub(c.env).champions()));
+  app.get("/chain/rounds", async (c) => c.json(await chainStub(c.env).rounds()));
+  app.get("/chain/account/:address", async (c) => {
+    const address = c.req.param("address");
+    if (!/^[0-9a-f]{40}$/.test(address)) return jsonError(c, 400, "MALFORMED", "address: expected 40 lower-case hex characters") as never;
+    return c.json(await chainStub(c.env).account(address));
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * Node-level routes: /status (everything at a glance, as the seed's
+ * dashboard shows it) and /peers.
+ */
+import { PROTOCOL_VERSION } from "../../core/params.ts";
+import type { NodeApp } from "../http.ts";
+
+export function registerNodeRoutes(app: NodeApp): void {
+  app.get("/status", async (c) => {
+    const env = c.env;
+    const config = c.get("config");
+    const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
+    const tasks = env.TASKS.get(env.TASKS.idFromName("tasks"));
+    const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName("mempool"));
+    const [status, difficulty, taskStats, mempoolSize, self] = await Promise.all([
+      chain.status(),
+      chain.difficulty(),
+      tasks.stats(),
+      mempool.size(),
+      chain.account(config.nodeAddress),
+    ]);
+    return c.json({
+      node: { publicKey: config.nodeKey, address: config.nodeAddress, url: config.nodeUrl, protocol: PROTOCOL_VERSION },
+      chain: status,
+      difficulty,
+      coin: { supply: status.supply, maxSupply: config.params.maxSupply.toString(), mintedBlocks: status.mintedBlocks, balance: self.balance },
+      security: {
+        signatures: "ed25519 on every transaction and block",
+        reputation: self.reputation,
+        minEvaluatorReputation: config.params.reputation.minForEvaluator.toString(),
+        finalityDepth: config.params.finalityDepth,
+      },
+      tasks: taskStats.ok ? taskStats.value : null,
+      mempool: { size: mempoolSize },
+      peers: { bootstrap: config.bootstrapPeers },
+    });
+  });
+
+  app.get("/peers", async (c) => {
+    const rows = await c.env.DB.prepare("SELECT url, public_key, score, last_seen FROM peers ORDER BY score DESC LIMIT 200").all();
+    return c.json({ peers: rows.results, bootstrap: c.get("config").bootstrapPeers });
+  });
+}
