@@ -107,8 +107,11 @@ export function createNodeApp(): NodeApp {
   app.onError((e, c) => {
     // Malformed JSON in a body reaches here from the validator.
     if (e instanceof SyntaxError) return jsonError(c, 400, "MALFORMED", `body is not valid JSON: ${e.message}`);
+    // Framework errors (hono's HTTPException: 400 bad body, 415 wrong content type…) keep their 4xx status.
     const status = (e as { status?: number }).status;
     if (status === 400) return jsonError(c, 400, "MALFORMED", e.message);
+    if (status === 415) return jsonError(c, 415, "UNSUPPORTED_MEDIA_TYPE", e.message || "expected Content-Type: application/json");
+    if (typeof status === "number" && status >= 401 && status < 500) return jsonError(c, status as Status, "MALFORMED", e.message);
     console.error("unhandled error", e instanceof Error ? e.stack : e);
     return jsonError(c, 500, "INTERNAL", "internal error");
   });

@@ -11,6 +11,7 @@ export { ChainDO } from "../durable-objects/chain.ts";
 export { MempoolDO } from "../durable-objects/mempool.ts";
 export { QuorumDO } from "../durable-objects/quorum.ts";
 export { TaskDO } from "../durable-objects/task.ts";
+export { NetworkDO } from "../durable-objects/network.ts";
 
 const app = buildApp();
 

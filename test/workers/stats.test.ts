@@ -3,14 +3,19 @@
  * projected into the real D1 (Miniflare) with a reorg, then every /stats
  * endpoint's answers and errors.
  */
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { blockToWire } from "../../core/block.ts";
+import { genesisBlock } from "../../core/genesis.ts";
+import { buildBlock } from "../../core/state-transition.ts";
 import type { Block, ChainState } from "../../core/types.ts";
+import { paramsFor } from "../../workers/config.ts";
 import { writeProjection } from "../../durable-objects/d1-writer.ts";
 import { deriveProjection, type BlockEvent, type ProjectionEvent } from "../../durable-objects/projection.ts";
 import { createNodeApp } from "../../workers/http.ts";
 import { csvField, EXPORT_COLUMNS, EXPORT_PAGE, fixedDecimal, registerStatsRoutes } from "../../workers/routes/stats.ts";
-import { ChainDriver } from "../core/helpers/chain.ts";
+import { ChainDriver, testKey } from "../core/helpers/chain.ts";
 import { acceptTx, blockOn, eventsOf, honest, ONE, resetD1, V0, V1, V2 } from "./projection-fixtures.ts";
 
 const app = createNodeApp();
@@ -352,5 +357,34 @@ describe("CSV and decimal helpers", () => {
     expect(fixedDecimal("-417123456")).toBe("-417.123456");
     expect(fixedDecimal("-5")).toBe("-0.000005");
     expect(fixedDecimal("123456789012345678901234567890")).toBe("123456789012345678901234.567890");
+  });
+});
+
+describe("through the node", () => {
+  it("the ChainDO's outbox feeds /stats of the mounted API", async () => {
+    await resetD1();
+    const params = paramsFor("doin-devnet", []);
+    const producer = testKey("stats-e2e");
+    const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
+    let state = genesisBlock(params).state;
+    for (let i = 1; i <= 2; i++) {
+      const built = buildBlock(state, [], params, { producerSecret: producer.secret, timestamp: state.tipTimestamp + params.carrierIntervalMs });
+      if (!built.ok) throw new Error(built.error.message);
+      state = built.value.state;
+      expect((await chain.submitBlock(blockToWire(built.value.block))).ok).toBe(true);
+    }
+    for (let i = 0; i < 5 && (await chain.status()).outboxPending > 0; i++) await runDurableObjectAlarm(chain);
+    expect((await chain.status()).outboxPending).toBe(0);
+
+    const res = await exports.default.fetch("http://node/stats");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ height: 2, tip: state.tipHash, blocks: 3, transactions: 0, acceptedOptimae: 0 });
+    const metrics = (await (await exports.default.fetch("http://node/stats/chain-metrics?domain_id=quadratic")).json()) as { count: number };
+    expect(metrics.count).toBe(3);
+    const bad = await exports.default.fetch("http://node/stats/rounds");
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: "MALFORMED" });
+    const doc = (await (await exports.default.fetch("http://node/openapi.json")).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/stats", "/stats/export"]));
   });
 });

@@ -196,14 +196,18 @@ export function registerTxRoutes(app: NodeApp): void {
     createRoute({
       method: "get",
       path: "/tx/{id}",
-      summary: "A transaction by id: pending in the mempool, else 404",
+      summary: "A transaction by id: pending in the mempool, or its place in the canonical chain",
       request: { params: z.object({ id: Hex32 }) },
-      responses: { 200: json(PendingTxSchema, "Pending"), 400: json(ErrorSchema, "Malformed id"), 404: json(ErrorSchema, "Not pending") },
+      responses: { 200: json(PendingTxSchema, "Pending or included"), 400: json(ErrorSchema, "Malformed id"), 404: json(ErrorSchema, "Unknown") },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
       const got = await mempoolStub(c.env).get(id);
-      if (!got.ok) return answer(c, got) as never;
+      if (!got.ok) {
+        const at = await c.env.CHAIN.get(c.env.CHAIN.idFromName("chain")).txLocation(id);
+        if (at !== null) return c.json({ id, status: "included", height: at.height, block: at.block }, 200) as never;
+        return answer(c, got) as never;
+      }
       return c.json(pendingJson(got.value), 200) as never;
     },
   );
