@@ -70,7 +70,9 @@ export function mainnetParams(network = "doin-mainnet"): ChainParams {
     quorum: { minSize: 3, maxSize: 15 },
     finalityDepth: 6,
     anchorInterval: 100,
-    maxTxsPerBlock: 500,
+    // 200 as the reference's max_block_size; with 8 KiB transactions a block stays under
+    // Durable Object storage's 2 MB value limit.
+    maxTxsPerBlock: 200,
     maxTxBytes: 8_192,
     revealWindowBlocks: 100,
     voteWindowBlocks: 50,

@@ -128,32 +128,57 @@ export class ChainDO extends DurableObject<Env> {
    * fork choice, and records what changed, all in one transaction.
    */
   private accept(block: Block, state: ChainState): Outcome<SubmitBlockResult> {
-    const node: HeaderNode = { hash: block.hash, parent: block.header.parent, height: block.header.height, cumulativeWork: block.header.cumulativeWork };
-    const oldHead = this.fork.head();
-    const added = this.fork.add(node);
-    if (!added.ok) return failure(added.error.code, added.error.message);
-    const newHead = added.value.head;
-    const headMoved = newHead.hash !== oldHead.hash;
+    const prev = block.header.parent === this.head.tipHash ? this.head : undefined;
+    const [result] = this.acceptMany([{ block, prev, next: state }]);
+    return result as Outcome<SubmitBlockResult>;
+  }
 
-    // The common case, one block on the head: everything moveHead needs is at hand.
+  /**
+   * Stores blocks already validated on their parents' states (in parent
+   * order), moves the head by fork choice, and records what changed, all in
+   * one transaction. Post-states are kept only where a branch could still
+   * start (near the top); deeper ones would be pruned at once.
+   */
+  private acceptMany(items: readonly { block: Block; prev: ChainState | undefined; next: ChainState }[]): Outcome<SubmitBlockResult>[] {
+    const oldHead = this.fork.head();
+    const results: Outcome<SubmitBlockResult>[] = [];
+    const added: { block: Block; prev: ChainState | undefined; next: ChainState }[] = [];
+    for (const item of items) {
+      const { block } = item;
+      const outcome = this.fork.add({ hash: block.hash, parent: block.header.parent, height: block.header.height, cumulativeWork: block.header.cumulativeWork });
+      if (!outcome.ok) {
+        results.push(failure(outcome.error.code, outcome.error.message));
+        break;
+      }
+      added.push(item);
+      const reorg = outcome.value.reorg;
+      results.push(success({ hash: block.hash, height: block.header.height, head: false, reorg: reorg === null ? null : { from: reorg.from, to: reorg.to, depth: reorg.depth } }));
+    }
+    if (added.length === 0) return results;
+    const newHead = this.fork.head();
+    const headMoved = newHead.hash !== oldHead.hash;
     const known = new Map<string, { block: Block; prev: ChainState; next: ChainState }>();
-    if (block.header.parent === oldHead.hash) known.set(block.hash, { block, prev: this.head, next: state });
+    for (const a of added) if (a.prev !== undefined) known.set(a.block.hash, { block: a.block, prev: a.prev, next: a.next });
+    const top = Math.max(...added.map((a) => a.block.header.height));
+    const keepFrom = Math.min(top - this.params.finalityDepth - STATE_KEEP_BELOW_FINAL, this.fork.finalized().height);
     this.ctx.storage.transactionSync(() => {
-      this.storeBlock(block);
-      this.sql.exec(`INSERT OR REPLACE INTO states (hash, height, state) VALUES (?, ?, ?)`, block.hash, block.header.height, encodeState(state));
+      for (const a of added) {
+        this.storeBlock(a.block);
+        if (a.block.header.height >= keepFrom || a.block.hash === newHead.hash) {
+          this.sql.exec(`INSERT OR REPLACE INTO states (hash, height, state) VALUES (?, ?, ?)`, a.block.hash, a.block.header.height, encodeState(a.next));
+        }
+      }
       if (headMoved) this.moveHead(oldHead, newHead, known);
       this.pruneStates();
     });
     if (headMoved) {
-      this.head = newHead.hash === block.hash ? state : (this.stateOf(newHead.hash) as ChainState);
+      this.head = known.get(newHead.hash)?.next ?? added.find((a) => a.block.hash === newHead.hash)?.next ?? (this.stateOf(newHead.hash) as ChainState);
       void this.ctx.storage.setAlarm(Date.now());
     }
-    const reorg = added.value.reorg;
-    return success({
-      hash: block.hash,
-      height: block.header.height,
-      head: newHead.hash === block.hash || (this.fork.ancestorAt(newHead.hash, block.header.height)?.hash === block.hash),
-      reorg: reorg === null ? null : { from: reorg.from, to: reorg.to, depth: reorg.depth },
+    return results.map((r) => {
+      if (!r.ok) return r;
+      const onHead = this.fork.ancestorAt(newHead.hash, r.value.height)?.hash === r.value.hash;
+      return success({ ...r.value, head: onHead });
     });
   }
 
@@ -200,6 +225,44 @@ export class ChainDO extends DurableObject<Env> {
     const applied = await applyBlock(parentState, block, this.params, { nowMs });
     if (!applied.ok) return failure(applied.error.code, describe(applied.error));
     return this.accept(block, applied.value);
+  }
+
+  /**
+   * A batch of consecutive blocks (sync delivers up to 50 at a time), each
+   * validated on its parent's state, then stored together. Stops at the
+   * first invalid block: the valid ones before it are kept.
+   */
+  async submitBlocks(wires: readonly unknown[], nowMs: number = Date.now()): Promise<Outcome<{ accepted: number; head: string; height: number; error: { index: number; code: string; message: string } | null }>> {
+    const items: { block: Block; prev: ChainState | undefined; next: ChainState }[] = [];
+    let error: { index: number; code: string; message: string } | null = null;
+    const pending = new Map<string, ChainState>();
+    for (let i = 0; i < wires.length && i < MAX_BLOCKS_PER_REQUEST; i++) {
+      const parsed = parseBlock(wires[i], this.params);
+      if (!parsed.ok) {
+        error = { index: i, code: parsed.error.code, message: describe(parsed.error) };
+        break;
+      }
+      const block = parsed.value;
+      if (this.fork.has(block.hash)) continue;
+      const parentState = pending.get(block.header.parent) ?? (this.fork.has(block.header.parent) ? this.stateOf(block.header.parent) : undefined);
+      if (parentState === undefined) {
+        const code = this.fork.has(block.header.parent) ? "BELOW_FINALITY" : "UNKNOWN_PARENT";
+        error = { index: i, code, message: `parent ${block.header.parent} of block ${block.header.height} is ${code === "UNKNOWN_PARENT" ? "unknown" : "below the finalized height"}` };
+        break;
+      }
+      const applied = await applyBlock(parentState, block, this.params, { nowMs });
+      if (!applied.ok) {
+        error = { index: i, code: applied.error.code, message: describe(applied.error) };
+        break;
+      }
+      pending.set(block.hash, applied.value);
+      items.push({ block, prev: parentState, next: applied.value });
+    }
+    const results = this.acceptMany(items);
+    const accepted = results.filter((r) => r.ok).length;
+    const refused = results.find((r) => !r.ok);
+    if (refused !== undefined && !refused.ok && error === null) error = { index: accepted, code: refused.code, message: refused.message };
+    return success({ accepted, head: this.head.tipHash, height: this.head.height, error });
   }
 
   /**

@@ -128,4 +128,30 @@ describe("ChainDO", () => {
     }
     expect((await chain().status()).outboxPending).toBe(0);
   });
+
+  it("applies batches of consecutive blocks, stops at the first invalid one, and keeps them across a restart", async () => {
+    const c = chain("batch-test");
+    const b = new Builder();
+    const blocks = Array.from({ length: 60 }, () => b.next());
+    const first = (await c.submitBlocks(blocks.slice(0, 50).map(blockToWire))) as Outcome<{ accepted: number; height: number; error: unknown }>;
+    expect(first.ok && first.value.accepted).toBe(50);
+    const tampered = blockToWire(sealBlock({ ...(blocks[55] as Block).header, stateRoot: "cd".repeat(32) }, [], [], A.secret));
+    const wires = blocks.slice(50).map(blockToWire);
+    wires[5] = tampered;
+    const second = (await c.submitBlocks(wires)) as Outcome<{ accepted: number; height: number; error: { index: number; code: string } | null }>;
+    expect(second.ok).toBe(true);
+    if (second.ok) {
+      expect(second.value.accepted).toBe(5);
+      expect(second.value.error).toMatchObject({ index: 5, code: "BAD_STATE_ROOT" });
+      expect(second.value.height).toBe(55);
+    }
+    await evictDurableObject(c);
+    const s = await c.status();
+    expect(s.height).toBe(55);
+    expect(s.tip).toBe(blocks[54]?.hash);
+    expect(s.finalizedHeight).toBe(55 - params.finalityDepth);
+    // an unknown parent is named as such
+    const gap = (await c.submitBlocks([blockToWire(blocks[57] as Block)])) as Outcome<{ error: { code: string } | null }>;
+    expect(gap.ok && gap.value.error?.code).toBe("UNKNOWN_PARENT");
+  });
 });
