@@ -24,6 +24,7 @@ import { nodeConfig, type NodeConfig } from "../workers/config.ts";
 import { writeProjection } from "./d1-writer.ts";
 import { Outbox } from "./outbox.ts";
 import { quorumFor } from "./quorum.ts";
+import { httpPeer, syncFromPeers, type LocalChain, type SyncReport } from "./sync.ts";
 import { deriveProjection, type ProjectionEvent } from "./projection.ts";
 import { failure, success, type AccountView, type ChainStatus, type Outcome, type ProduceResult, type SubmitBlockResult } from "./rpc.ts";
 
@@ -52,6 +53,7 @@ export class ChainDO extends DurableObject<Env> {
   private head!: ChainState;
   private genesisHash = "";
   private drainFailures = 0;
+  private syncing: Promise<SyncReport> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -284,6 +286,36 @@ export class ChainDO extends DurableObject<Env> {
     if (!accepted.ok) return accepted;
     for (const r of built.value.rejected) rejected.push({ id: r.tx.id, code: r.error.code, message: r.error.message });
     return success({ block: blockToWire(block), height: block.header.height, included: block.txs.map((t) => t.id), rejected });
+  }
+
+  // -------------------------------------------------------------------------
+  // sync
+
+  /** Syncs from these peers (headers first, then blocks in batches); one sync at a time. */
+  async syncFrom(peerUrls: readonly string[]): Promise<SyncReport> {
+    if (this.syncing !== null) return this.syncing;
+    const local: LocalChain = {
+      status: async () => this.status(),
+      canonicalHashes: async (from, to) => this.canonicalHashes(from, to),
+      hasBlock: async (hash) => this.fork.has(hash),
+      submitBlocks: async (wires) => {
+        const r = await this.submitBlocks(wires);
+        if (r.ok) return r.value;
+        return { accepted: 0, height: this.head.height, error: { index: 0, code: r.code, message: r.message } };
+      },
+    };
+    this.syncing = syncFromPeers(local, peerUrls.map((u) => httpPeer(u))).finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  canonicalHashes(from: number, to: number): string[] {
+    return this.sql.exec<{ hash: string }>(`SELECT hash FROM canonical WHERE height BETWEEN ? AND ? ORDER BY height`, from, to).toArray().map((r) => r.hash);
+  }
+
+  hasBlock(hash: string): boolean {
+    return this.fork.has(hash);
   }
 
   // -------------------------------------------------------------------------

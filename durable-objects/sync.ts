@@ -1,0 +1,190 @@
+/**
+ * Headers-first sync from peers.
+ *
+ * 1. Ask every peer for its status; the peer with the most cumulative work
+ *    (then height) is the target, if it has more work than we do.
+ * 2. Find the last block we share with it, walking down in windows of 50
+ *    headers, never below our finalized block (a peer that does not contain
+ *    it is on a chain we must refuse).
+ * 3. Fetch its headers from there to its tip, check that they link (each
+ *    header's parent is the hash of the previous one, heights consecutive)
+ *    and that they end at the work it claims: the cheap proof that the
+ *    download is worth doing.
+ * 4. Fetch the blocks in batches of at most 50, round-robin over every peer
+ *    that has them (one batch ahead while the previous one is applied), check
+ *    each against the header chain, and apply each batch through the chain.
+ * Progress is the applied blocks themselves: after a restart the next sync
+ * starts from the new tip.
+ */
+import { blockHash, parseHeader } from "../core/block.ts";
+import type { BlockHeader } from "../core/types.ts";
+
+export const SYNC_BATCH = 50;
+
+export interface PeerStatusView {
+  readonly height: number;
+  readonly tip: string;
+  readonly cumulativeWork: string;
+  readonly genesis: string;
+}
+
+/** A peer, seen through its public API. */
+export interface PeerClient {
+  readonly url: string;
+  status(): Promise<PeerStatusView>;
+  headers(from: number, to: number): Promise<unknown[]>;
+  blocks(from: number, to: number): Promise<unknown[]>;
+}
+
+/** What the sync needs of the local chain. */
+export interface LocalChain {
+  status(): Promise<{ height: number; tip: string; cumulativeWork: string; finalizedHeight: number; finalizedHash: string; genesis: string }>;
+  /** canonical hashes for heights from..to */
+  canonicalHashes(from: number, to: number): Promise<string[]>;
+  hasBlock(hash: string): Promise<boolean>;
+  submitBlocks(wires: readonly unknown[]): Promise<{ accepted: number; height: number; error: { index: number; code: string; message: string } | null }>;
+}
+
+export interface SyncReport {
+  readonly peer: string | null;
+  readonly from: number;
+  readonly to: number;
+  readonly applied: number;
+  readonly error: string | null;
+  /** peers that served something inconsistent (score them down) */
+  readonly faulty: readonly string[];
+}
+
+export function httpPeer(url: string, fetchFn: typeof fetch = fetch, timeoutMs = 15_000): PeerClient {
+  const get = async (path: string): Promise<unknown> => {
+    const res = await fetchFn(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) throw new Error(`${url}${path}: HTTP ${res.status}`);
+    return res.json();
+  };
+  return {
+    url,
+    status: async () => (await get("/chain/status")) as PeerStatusView,
+    headers: async (from, to) => ((await get(`/chain/headers?from=${from}&to=${to}`)) as { headers: unknown[] }).headers,
+    blocks: async (from, to) => ((await get(`/chain/blocks?from=${from}&to=${to}`)) as { blocks: unknown[] }).blocks,
+  };
+}
+
+function parseHeaders(raw: readonly unknown[], from: number): BlockHeader[] {
+  return raw.map((h, i) => {
+    const p = parseHeader(h, `headers[${i}]`);
+    if (!p.ok) throw new Error(p.error.message);
+    if (p.value.height !== from + i) throw new Error(`header ${i} has height ${p.value.height}, expected ${from + i}`);
+    return p.value;
+  });
+}
+
+export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClient[]): Promise<SyncReport> {
+  const ours = await chain.status();
+  const faulty: string[] = [];
+  const statuses = await Promise.all(
+    peers.map(async (p) => {
+      try {
+        const s = await p.status();
+        if (s.genesis !== ours.genesis) {
+          faulty.push(p.url);
+          return null;
+        }
+        return { peer: p, status: s };
+      } catch {
+        return null;
+      }
+    }),
+  );
+  const candidates = statuses
+    .filter((x): x is { peer: PeerClient; status: PeerStatusView } => x !== null)
+    .filter((x) => BigInt(x.status.cumulativeWork) > BigInt(ours.cumulativeWork) || (BigInt(x.status.cumulativeWork) === BigInt(ours.cumulativeWork) && x.status.height > ours.height));
+  candidates.sort((a, b) => {
+    const wa = BigInt(a.status.cumulativeWork);
+    const wb = BigInt(b.status.cumulativeWork);
+    if (wa !== wb) return wa > wb ? -1 : 1;
+    return b.status.height - a.status.height;
+  });
+  const best = candidates[0];
+  const nothing = { peer: null, from: ours.height, to: ours.height, applied: 0, error: null, faulty };
+  if (best === undefined) return nothing;
+  const target = best.peer;
+  const targetHeight = best.status.height;
+
+  try {
+    // 2. common ancestor, walking down from the lower of the two heights
+    let ancestor = -1;
+    let top = Math.min(ours.height, targetHeight);
+    while (ancestor < 0 && top >= ours.finalizedHeight) {
+      const from = Math.max(ours.finalizedHeight, top - SYNC_BATCH + 1);
+      const theirs = parseHeaders(await target.headers(from, top), from).map(blockHash);
+      const mine = await chain.canonicalHashes(from, top);
+      for (let h = top; h >= from; h--) {
+        const t = theirs[h - from];
+        if (t !== undefined && (t === mine[h - from] || (await chain.hasBlock(t)))) {
+          ancestor = h;
+          break;
+        }
+      }
+      if (from === ours.finalizedHeight && ancestor < 0) {
+        faulty.push(target.url);
+        return { ...nothing, peer: target.url, error: `peer ${target.url} does not contain our finalized block ${ours.finalizedHash}` };
+      }
+      top = from - 1;
+    }
+
+    // 3. headers from the ancestor to the peer's tip must link and end at the claimed work
+    const hashes = new Map<number, string>();
+    let prevHash = ancestor === ours.height ? ours.tip : ((await chain.canonicalHashes(ancestor, ancestor))[0] as string);
+    let lastWork = 0n;
+    for (let from = ancestor + 1; from <= targetHeight; from += SYNC_BATCH) {
+      const to = Math.min(targetHeight, from + SYNC_BATCH - 1);
+      const headers = parseHeaders(await target.headers(from, to), from);
+      for (const h of headers) {
+        if (h.parent !== prevHash) throw new Error(`header ${h.height} does not link to its parent`);
+        prevHash = blockHash(h);
+        hashes.set(h.height, prevHash);
+        lastWork = h.cumulativeWork;
+      }
+      if (headers.length < to - from + 1) break;
+    }
+    if (lastWork <= BigInt(ours.cumulativeWork) && hashes.size > 0 && targetHeight <= ours.height) {
+      return { ...nothing, peer: target.url, error: "the peer's headers carry no more work than our chain" };
+    }
+
+    // 4. blocks in batches, round-robin over peers that have them, one batch fetched ahead
+    const sources = candidates.filter((c) => c.status.height >= ancestor + 1).map((c) => c.peer);
+    let turn = 0;
+    const fetchBatch = async (from: number, to: number): Promise<unknown[]> => {
+      for (let attempt = 0; attempt < sources.length; attempt++) {
+        const source = sources[(turn++) % sources.length] as PeerClient;
+        try {
+          const blocks = await source.blocks(from, to);
+          const ok = blocks.length > 0 && blocks.every((b, i) => (b as { hash?: unknown }).hash === hashes.get(from + i));
+          if (ok) return blocks;
+          if (!faulty.includes(source.url) && blocks.length > 0) faulty.push(source.url);
+        } catch {
+          // try the next peer
+        }
+      }
+      throw new Error(`no peer served blocks ${from}..${to} matching the headers`);
+    };
+    const last = Math.max(...hashes.keys(), ancestor);
+    let applied = 0;
+    let next: Promise<unknown[]> | null = ancestor + 1 <= last ? fetchBatch(ancestor + 1, Math.min(last, ancestor + SYNC_BATCH)) : null;
+    for (let from = ancestor + 1; from <= last && next !== null; from += SYNC_BATCH) {
+      const blocks = await next;
+      const nextFrom = from + SYNC_BATCH;
+      next = nextFrom <= last ? fetchBatch(nextFrom, Math.min(last, nextFrom + SYNC_BATCH - 1)) : null;
+      next?.catch(() => undefined);
+      const r = await chain.submitBlocks(blocks);
+      applied += r.accepted;
+      if (r.error !== null && r.error.code !== "ALREADY_KNOWN") {
+        faulty.push(target.url);
+        return { peer: target.url, from: ancestor, to: r.height, applied, error: `block ${from + r.error.index} refused: ${r.error.code} ${r.error.message}`, faulty };
+      }
+    }
+    return { peer: target.url, from: ancestor, to: (await chain.status()).height, applied, error: null, faulty };
+  } catch (e) {
+    return { ...nothing, peer: target.url, error: e instanceof Error ? e.message : String(e) };
+  }
+}
