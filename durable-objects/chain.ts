@@ -15,10 +15,11 @@ import { blockToWire, parseBlock } from "../core/block.ts";
 import type { ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
+import { quorumRank } from "../core/quorum.ts";
 import { decayedReputation } from "../core/reputation.ts";
 import { applyBlock, buildBlock } from "../core/state-transition.ts";
 import { decodeState, encodeState } from "../core/state-codec.ts";
-import { parseTx } from "../core/tx.ts";
+import { parseTx, txToWire } from "../core/tx.ts";
 import type { Block, ChainParams, ChainState, Tx } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
 import { writeProjection } from "./d1-writer.ts";
@@ -74,6 +75,8 @@ export class ChainDO extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS states (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, state TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS txs (id TEXT PRIMARY KEY, height INTEGER NOT NULL, block TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+    // transactions of blocks a reorganization reverted, on their way back to the mempool
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS requeue (id TEXT PRIMARY KEY, wire TEXT NOT NULL)`);
 
     const genesis = genesisBlock(this.params);
     this.genesisHash = genesis.block.hash;
@@ -194,6 +197,8 @@ export class ChainDO extends DurableObject<Env> {
       this.sql.exec(`DELETE FROM canonical WHERE height = ?`, n.height);
       this.sql.exec(`DELETE FROM txs WHERE block = ?`, n.hash);
       this.outbox.add({ kind: "revert", hash: n.hash, height: n.height });
+      const block = this.blockByHash(n.hash) as Block;
+      for (const t of block.txs) this.sql.exec(`INSERT OR REPLACE INTO requeue (id, wire) VALUES (?, ?)`, t.id, JSON.stringify(txToWire(t)));
     }
     // apply the new branch
     const path = this.fork.path(ancestor.hash, newHead.hash) ?? [];
@@ -203,7 +208,10 @@ export class ChainDO extends DurableObject<Env> {
       const prev = k?.prev ?? (this.stateOf(n.parent) as ChainState);
       const next = k?.next ?? (this.stateOf(n.hash) as ChainState);
       this.sql.exec(`INSERT OR REPLACE INTO canonical (height, hash) VALUES (?, ?)`, n.height, n.hash);
-      for (const t of block.txs) this.sql.exec(`INSERT OR REPLACE INTO txs (id, height, block) VALUES (?, ?, ?)`, t.id, n.height, n.hash);
+      for (const t of block.txs) {
+        this.sql.exec(`INSERT OR REPLACE INTO txs (id, height, block) VALUES (?, ?, ?)`, t.id, n.height, n.hash);
+        this.sql.exec(`DELETE FROM requeue WHERE id = ?`, t.id);
+      }
       this.outbox.add(deriveProjection(prev, next, block, this.params));
     }
     this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('head', ?)`, newHead.hash);
@@ -282,10 +290,26 @@ export class ChainDO extends DurableObject<Env> {
     const built = buildBlock(this.head, txs, this.params, { producerSecret: this.config.nodeSecret, timestamp: Math.max(nowMs, this.head.tipTimestamp + 1) });
     if (!built.ok) return failure(built.error.code, built.error.message);
     const { block, state } = built.value;
+    // Node policy, not a consensus rule: carrier blocks take turns among the
+    // genesis validators (ranked afresh at every height from the tip hash), so
+    // that nodes with the same mempool do not all produce competing blocks.
+    const isCarrier = state.mintedBlocks === this.head.mintedBlocks;
+    const turn = isCarrier ? this.carrierTurnDelay() : 0;
+    if (turn > 0 && block.header.timestamp < this.head.tipTimestamp + this.params.carrierIntervalMs + turn) {
+      return failure("BELOW_THRESHOLD", `waiting ${turn} ms more for this node's turn to produce a carrier block`);
+    }
     const accepted = this.accept(block, state);
     if (!accepted.ok) return accepted;
     for (const r of built.value.rejected) rejected.push({ id: r.tx.id, code: r.error.code, message: r.error.message });
     return success({ block: blockToWire(block), height: block.header.height, included: block.txs.map((t) => t.id), rejected });
+  }
+
+  private carrierTurnDelay(): number {
+    const validators = this.params.genesisAccounts.map((a) => a.address);
+    const me = this.config.nodeAddress;
+    if (validators.length <= 1 || !validators.includes(me)) return 0;
+    const ranked = [...validators].sort((a, b) => (quorumRank(this.head.tipHash, a) < quorumRank(this.head.tipHash, b) ? -1 : 1));
+    return ranked.indexOf(me) * Math.floor(this.params.carrierIntervalMs / 2);
   }
 
   // -------------------------------------------------------------------------
@@ -322,6 +346,20 @@ export class ChainDO extends DurableObject<Env> {
   // the outbox to D1
 
   override async alarm(): Promise<void> {
+    // Reverted transactions go back to the mempool (it refuses those that no longer apply).
+    const requeue = this.sql.exec<{ id: string; wire: string }>(`SELECT id, wire FROM requeue LIMIT 200`).toArray();
+    if (requeue.length > 0) {
+      const mempool = this.env.MEMPOOL.get(this.env.MEMPOOL.idFromName("mempool"));
+      for (const r of requeue) {
+        try {
+          await mempool.submit(JSON.parse(r.wire) as unknown);
+          this.sql.exec(`DELETE FROM requeue WHERE id = ?`, r.id);
+        } catch (e) {
+          console.warn("requeue failed", e instanceof Error ? e.message : e);
+          break;
+        }
+      }
+    }
     // The head moved: every domain's QuorumDO looks for new duties (it also polls by itself).
     await Promise.allSettled(this.params.domains.map(async (d) => (await quorumFor(this.env, d.id)).sync()));
     const result = await this.outbox.drain((events: readonly ProjectionEvent[]) => writeProjection(this.env.DB, events));

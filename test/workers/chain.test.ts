@@ -154,4 +154,20 @@ describe("ChainDO", () => {
     const gap = (await c.submitBlocks([blockToWire(blocks[57] as Block)])) as Outcome<{ error: { code: string } | null }>;
     expect(gap.ok && gap.value.error?.code).toBe("UNKNOWN_PARENT");
   });
+
+  it("a reorganization sends the reverted block's transactions back to the mempool", async () => {
+    const c = chain("requeue-test");
+    const commit = createTx("commit", { domain: "quadratic", commitment: "ef".repeat(32) }, { secret: B.secret, nonce: 1, network: params.network });
+    const produced = (await c.produce([txToWire(commit)], params.genesisTimestamp + params.carrierIntervalMs)) as Outcome<ProduceResult>;
+    expect(produced.ok).toBe(true);
+    const heavier = new Builder();
+    const branch = [heavier.next(A), heavier.next(A)];
+    const r = (await c.submitBlocks(branch.map(blockToWire))) as Outcome<{ accepted: number; height: number }>;
+    expect(r.ok && r.value.height).toBe(2);
+    expect(await c.knownTxs([commit.id])).toEqual([]);
+    await runDurableObjectAlarm(c);
+    const pending = await exports.default.fetch(`http://node/tx/${commit.id}`);
+    expect(pending.status).toBe(200);
+    expect(await pending.json()).toMatchObject({ id: commit.id });
+  });
 });
