@@ -3,7 +3,7 @@
  * here; the network layer wraps them in signed envelopes).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { answer, ErrorSchema, Hex32, jsonError, limitBody, type NodeApp } from "../http.ts";
+import { answer, ErrorSchema, Hex32, jsonError, limitBody, requireRunner, type NodeApp } from "../http.ts";
 
 const chainStub = (env: Env) => env.CHAIN.get(env.CHAIN.idFromName("chain"));
 
@@ -130,6 +130,41 @@ export function registerChainRoutes(app: NodeApp): void {
       },
     }),
     async (c) => answer(c, await chainStub(c.env).submitBlock(c.req.valid("json")), 202) as never,
+  );
+
+  app.use("/chain/blocks/batch", limitBody(16 * 1024 * 1024));
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/chain/blocks/batch",
+      summary: "Submit up to 50 consecutive blocks; the valid prefix is kept, the first invalid one is named",
+      request: { body: { content: { "application/json": { schema: z.object({ blocks: z.array(BlockSchema).min(1).max(50) }).strict() } }, required: true } },
+      responses: {
+        202: { description: "Applied", content: { "application/json": { schema: z.object({ accepted: z.number(), head: z.string(), height: z.number(), error: z.unknown() }) } } },
+        ...errors,
+        413: { description: "Too large", content: { "application/json": { schema: ErrorSchema } } },
+      },
+    }),
+    async (c) => answer(c, await chainStub(c.env).submitBlocks(c.req.valid("json").blocks), 202) as never,
+  );
+
+  app.use("/chain/sync", requireRunner);
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/chain/sync",
+      summary: "Operator: sync now from the given peers (or the bootstrap peers); bearer token required",
+      request: { body: { content: { "application/json": { schema: z.object({ peers: z.array(z.string().url().max(200)).max(32).optional() }).strict() } }, required: true } },
+      responses: {
+        200: { description: "Sync report", content: { "application/json": { schema: z.object({ peer: z.string().nullable(), from: z.number(), to: z.number(), applied: z.number(), error: z.string().nullable(), faulty: z.array(z.string()) }) } } },
+        ...errors,
+        401: { description: "No or wrong token", content: { "application/json": { schema: ErrorSchema } } },
+      },
+    }),
+    async (c) => {
+      const peers = c.req.valid("json").peers ?? c.get("config").bootstrapPeers;
+      return c.json(await chainStub(c.env).syncFrom(peers), 200) as never;
+    },
   );
 
   app.get("/chain/champions", async (c) => c.json(await chainStub(c.env).champions()));
