@@ -42,7 +42,10 @@ export async function startLocalNode(opts: { secret: string; vars?: Record<strin
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child: ChildProcess = spawn("wrangler", args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
-  child.stdout?.on("data", (c) => (log += String(c)));
+  child.stdout?.on("data", (c) => {
+    log += String(c);
+    if (process.env.DOIN_NODE_LOG !== undefined) process.stderr.write(String(c));
+  });
   child.stderr?.on("data", (c) => (log += String(c)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);

@@ -7,6 +7,7 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { coreBenchmarks } from "./core.ts";
+import { networkBenchmarks } from "./network.ts";
 import { nodeBenchmarks } from "./node.ts";
 
 export interface BenchResult {
@@ -22,6 +23,7 @@ const only = process.argv.slice(2);
 const suites: Record<string, () => Promise<BenchResult[]>> = {
   core: coreBenchmarks,
   node: nodeBenchmarks,
+  network: networkBenchmarks,
 };
 
 const results: BenchResult[] = [];

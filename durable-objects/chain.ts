@@ -330,6 +330,8 @@ export class ChainDO extends DurableObject<Env> {
     };
     this.syncing = syncFromPeers(local, peerUrls.map((u) => httpPeer(u))).finally(() => {
       this.syncing = null;
+      // the D1 projection waited for the sync: catch up now
+      void this.ctx.storage.setAlarm(Date.now());
     });
     return this.syncing;
   }
@@ -360,6 +362,9 @@ export class ChainDO extends DurableObject<Env> {
         }
       }
     }
+    // While a sync runs, the D1 projection waits (it would take most of the
+    // sync's time); /chain/status shows the backlog as outboxPending.
+    if (this.syncing !== null) return;
     // The head moved: every domain's QuorumDO looks for new duties (it also polls by itself).
     await Promise.allSettled(this.params.domains.map(async (d) => (await quorumFor(this.env, d.id)).sync()));
     const result = await this.outbox.drain((events: readonly ProjectionEvent[]) => writeProjection(this.env.DB, events));

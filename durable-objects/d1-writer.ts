@@ -36,14 +36,26 @@ export const MAX_BODY_BYTES = 1_500_000;
 
 const toReal = (fixed: string): number => Number(fixed) / 1e6;
 
+/** Statements per D1 batch: enough to amortize the round trip, well within D1's limits. */
+const STATEMENTS_PER_BATCH = 200;
+
 export async function writeProjection(db: D1Database, events: readonly ProjectionEvent[]): Promise<void> {
   const d = drizzle(db);
+  // Several events share one batch (one round trip, atomic as a whole); the
+  // statements are idempotent upserts, so a retry after a failure is harmless.
+  type Statement = ReturnType<typeof blockStatements>[number];
+  let pending: Statement[] = [];
+  const flush = async (): Promise<void> => {
+    const [first, ...rest] = pending;
+    pending = [];
+    if (first !== undefined) await d.batch([first, ...rest]);
+  };
   for (const event of events) {
     const statements = event.kind === "block" ? blockStatements(d, event) : revertStatements(d, event);
-    const [first, ...rest] = statements;
-    if (first === undefined) continue;
-    await d.batch([first, ...rest]);
+    pending.push(...(statements as Statement[]));
+    if (pending.length >= STATEMENTS_PER_BATCH) await flush();
   }
+  await flush();
 }
 
 type Db = ReturnType<typeof drizzle>;
