@@ -195,12 +195,12 @@ describe("MempoolDO: bounds", () => {
         evictionFloor: null,
       }),
     );
-    // 250 pending = one target-size block (maxTxsPerBlock / 2) of backlog
+    // 100 pending = one target-size block (maxTxsPerBlock / 2) of backlog
     const txs: Tx[] = [];
-    for (let i = 0; i < 250; i++) txs.push(commit(`backlog-${i}`, 1));
+    for (let i = 0; i < 100; i++) txs.push(commit(`backlog-${i}`, 1));
     for (const t of txs) expect((await stub.submit(wire(t))).ok).toBe(true);
     const busy = await stub.fees();
-    expect(busy.ok && busy.value).toMatchObject({ baseFee: "112500", normal: "168750", pending: 250, backlogBlocks: 1, fullnessPpm: 50_000, evictionFloor: null });
+    expect(busy.ok && busy.value).toMatchObject({ baseFee: "112500", normal: "168750", pending: 100, backlogBlocks: 1, fullnessPpm: 20_000, evictionFloor: null });
   });
 });
 

@@ -228,9 +228,9 @@ describe("outbox → D1", () => {
     const expected = await dumpD1();
     await resetD1();
 
-    // D1 whose batch fails on its k-th call: a group of events written part-way
+    // D1 whose batch fails on its k-th call (a drain group of 3 events is one batch)
     let batches = 0;
-    let failAt = 5;
+    let failAt = 2;
     const flaky = {
       prepare: (q: string) => env.DB.prepare(q),
       batch: async (statements: D1PreparedStatement[]) => {
@@ -253,7 +253,7 @@ describe("outbox → D1", () => {
       const third = await outbox.drain((batch) => writeProjection(flaky, batch), 3);
       return { first, head, second, third, pending: outbox.pending() };
     });
-    // 5th event failed: the first group of 3 went through, the second stopped after its first event
+    // the second batch failed: the first group of 3 went through, the second group not at all
     expect(log.first).toEqual({ written: 3, remaining: events.length - 3, error: "Error: D1_ERROR: injected network failure" });
     expect(log.head).toEqual({ seq: 4, attempts: 1, lastError: "Error: D1_ERROR: injected network failure" });
     expect(log.second).toMatchObject({ written: 0, remaining: events.length - 3 });
