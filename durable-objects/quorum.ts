@@ -23,6 +23,8 @@ import type { Outcome } from "./rpc.ts";
 
 /** How often the alarm polls the chain for new duties. */
 const POLL_MS = 2_000;
+/** Own optimae between commit and verdict at once. */
+const MAX_IN_FLIGHT = 2;
 
 interface RoundView {
   optimae: string;
@@ -81,8 +83,8 @@ export class QuorumDO extends DurableObject<Env> {
   }
 
   /** The TaskDO, typed by hand: RPC's derived types do not terminate on recursive JSON payloads. */
-  private get tasks(): { enqueue(spec: JobSpec): Promise<Outcome<unknown>> } {
-    return this.env.TASKS.get(this.env.TASKS.idFromName("tasks")) as unknown as { enqueue(spec: JobSpec): Promise<Outcome<unknown>> };
+  private get tasks(): { enqueue(spec: JobSpec): Promise<Outcome<unknown>>; get(id: string): Promise<Outcome<unknown>> } {
+    return this.env.TASKS.get(this.env.TASKS.idFromName("tasks")) as unknown as { enqueue(spec: JobSpec): Promise<Outcome<unknown>>; get(id: string): Promise<Outcome<unknown>> };
   }
 
   /** Called when the chain moved (and by the alarm): turns chain facts into duties. */
@@ -144,10 +146,30 @@ export class QuorumDO extends DurableObject<Env> {
       }
     }
 
-    // 3. forget duties past their deadline
+    // 3. keep an optimize job waiting for this node's runners (one round at a time)
+    if (this.config.optimizeDomains.includes(domain)) await this.ensureOptimizeJob(domain);
+
+    // 4. forget duties past their deadline
     this.sql.exec(`DELETE FROM duties WHERE deadline < ?`, status.height - this.config.params.voteWindowBlocks);
     await this.arm();
     return { evaluations, reveals, accepts };
+  }
+
+  /** At most MAX_IN_FLIGHT own optimae between commit and verdict, and one optimize job queued. */
+  private async ensureOptimizeJob(domain: string): Promise<void> {
+    const inFlight = this.ownOptimae().filter((o) => o.stage !== "done" && o.stage !== "failed").length;
+    if (inFlight >= MAX_IN_FLIGHT) return;
+    const current = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'optimize_job'`).toArray()[0]?.value;
+    if (current !== undefined) {
+      const job = (await this.tasks.get(current)) as Outcome<{ status: string }>;
+      if (job.ok && (job.value.status === "pending" || job.value.status === "leased")) return;
+    }
+    const round = Number(this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'optimize_round'`).toArray()[0]?.value ?? "0") + 1;
+    const id = `optimize:${domain}:${this.config.nodeAddress}:${round}`;
+    const queued = await this.tasks.enqueue({ id, kind: "optimize", domain, payload: { domain, round }, priority: 10, notify: "quorum" });
+    if (!queued.ok) return;
+    this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('optimize_job', ?)`, id);
+    this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('optimize_round', ?)`, String(round));
   }
 
   /** Results of this node's runners (delivered by TaskDO, at least once: idempotent). */
@@ -229,7 +251,9 @@ export class QuorumDO extends DurableObject<Env> {
   }
 
   private async arm(): Promise<void> {
+    const optimizing = this.config.optimizeDomains.includes(this.domain());
     const pending =
+      optimizing ||
       this.sql.exec(`SELECT 1 FROM duties WHERE state = 'evaluating' LIMIT 1`).toArray().length > 0 ||
       this.ownOptimae().some((o) => o.stage !== "done" && o.stage !== "failed");
     if (pending && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + POLL_MS);

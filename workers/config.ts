@@ -16,6 +16,8 @@ export interface NodeConfig {
   readonly runnerToken: string;
   readonly nodeUrl: string;
   readonly bootstrapPeers: readonly string[];
+  /** domains this node optimizes: its QuorumDO keeps an optimize job waiting for its runners */
+  readonly optimizeDomains: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -43,7 +45,7 @@ function list(value: string | undefined): string[] {
 }
 
 export function nodeConfig(env: Env): NodeConfig {
-  const key = `${env.NETWORK_ID}|${env.GENESIS_VALIDATORS}|${env.NODE_SECRET}|${env.BOOTSTRAP_PEERS}|${env.NODE_URL}`;
+  const key = `${env.NETWORK_ID}|${env.GENESIS_VALIDATORS}|${env.NODE_SECRET}|${env.BOOTSTRAP_PEERS}|${env.NODE_URL}|${env.OPTIMIZE_DOMAINS}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   if (!isHex(env.NODE_SECRET, 32)) throw new ConfigError("NODE_SECRET must be 64 lower-case hex characters (an Ed25519 seed)");
@@ -60,6 +62,7 @@ export function nodeConfig(env: Env): NodeConfig {
     runnerToken: env.RUNNER_TOKEN,
     nodeUrl: env.NODE_URL,
     bootstrapPeers: list(env.BOOTSTRAP_PEERS),
+    optimizeDomains: list(env.OPTIMIZE_DOMAINS),
   });
   cache.set(key, config);
   return config;

@@ -1,0 +1,84 @@
+/**
+ * The plugin SDK: what a DOIN domain provides, in three parts (the seed's
+ * optimization, inference and synthetic-data plugins).
+ *
+ * Plugins run in GPU runners (Node), never in the Worker: they may be slow,
+ * use floats and native code. What crosses into the protocol is converted at
+ * the runner's boundary: parameters must be JSON whose numbers are safe
+ * integers (encode reals as fixed-point, e.g. × 10⁶), and performances are
+ * turned into Fixed micro-units by `toFixed` below.
+ */
+import type { JsonValue } from "../core/types.ts";
+
+/** A domain's champion as the chain holds it (performance as a float here). */
+export interface ChampionView {
+  readonly params: JsonValue;
+  readonly performance: number;
+}
+
+export interface OptimizeInput {
+  /** the on-chain champion to start from (island model: adopted before each round), or null */
+  readonly champion: ChampionView | null;
+  /** this runner's own best so far (its island), when it is better than the champion */
+  readonly local: ChampionView | null;
+  /** deterministic seed for this round */
+  readonly seed: number;
+  /** evaluations this round may spend */
+  readonly budget: number;
+  readonly config: JsonValue;
+}
+
+export interface OptimizeOutput {
+  readonly params: JsonValue;
+  /** the optimizer's own measurement of `params` (the claim) */
+  readonly performance: number;
+  /** evaluations spent */
+  readonly evaluations: number;
+}
+
+/** Optimizes from the current best: one round. */
+export interface OptimizationPlugin {
+  readonly domain: string;
+  readonly name: string;
+  optimize(input: OptimizeInput): Promise<OptimizeOutput>;
+}
+
+/** Evaluates parameters on data (verification) and runs them on an input (inference). */
+export interface InferencePlugin {
+  readonly domain: string;
+  evaluate(params: JsonValue, data: JsonValue): Promise<number>;
+  infer(params: JsonValue, input: JsonValue): Promise<JsonValue>;
+}
+
+/** Synthetic data from a seed: each evaluator's own, unknowable before the commit is on chain. */
+export interface SyntheticDataPlugin {
+  readonly domain: string;
+  generate(seed: number, config: JsonValue): Promise<JsonValue>;
+}
+
+export interface DomainMeta {
+  readonly id: string;
+  readonly metric: string;
+  readonly higherIsBetter: boolean;
+  readonly description: string;
+}
+
+/** Everything a domain package exports (its `doin` entry's default export). */
+export interface DomainPlugin {
+  readonly meta: DomainMeta;
+  /** optimizers by name; the first is the default */
+  readonly optimizers: Readonly<Record<string, (config: JsonValue) => OptimizationPlugin>>;
+  readonly inference: InferencePlugin;
+  readonly synthetic: SyntheticDataPlugin;
+}
+
+/** Float performance → Fixed micro-units (round half away from zero), the only conversion the protocol sees. */
+export function toFixed(performance: number): bigint {
+  if (!Number.isFinite(performance)) throw new RangeError(`performance must be finite, got ${performance}`);
+  const scaled = Math.round(Math.abs(performance) * 1_000_000);
+  return BigInt(Math.sign(performance) < 0 ? -scaled : scaled);
+}
+
+export function fromFixed(value: bigint | string): number {
+  return Number(BigInt(value)) / 1_000_000;
+}
