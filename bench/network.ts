@@ -4,40 +4,16 @@
  *   signed transfers from a peer (headers first, then batches of 50), from
  *   the sync request until its head is the peer's.
  */
-import { blockToWire } from "../core/block.ts";
-import { genesisBlock } from "../core/genesis.ts";
-import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../core/keys.ts";
-import { buildBlock } from "../core/state-transition.ts";
-import { createTx } from "../core/tx.ts";
-import type { ChainState } from "../core/types.ts";
-import { paramsFor } from "../workers/config.ts";
 import { startLocalNode } from "./local-node.ts";
+import { transferChain } from "./transfer-chain.ts";
 import type { BenchResult } from "./run.ts";
 
 const BLOCKS = 1_000;
 const TXS_PER_BLOCK = 20;
 
 export async function networkBenchmarks(): Promise<BenchResult[]> {
-  const funders = Array.from({ length: TXS_PER_BLOCK }, (_, i) => secretFromSeedPhrase(`net-bench-funder-${i}`));
-  const keys = funders.map(publicKeyFromSecret);
+  const { keys, wires } = transferChain("net-bench-funder", BLOCKS, TXS_PER_BLOCK);
   const vars = { GENESIS_VALIDATORS: keys.join(",") };
-  const params = paramsFor("doin-devnet", keys);
-
-  // The chain, built here with core/ (the peer validates every block again).
-  let state: ChainState = genesisBlock(params).state;
-  let t = params.genesisTimestamp;
-  const wires: unknown[] = [];
-  for (let b = 0; b < BLOCKS; b++) {
-    t += params.carrierIntervalMs;
-    const txs = funders.map((secret, i) =>
-      createTx("transfer", { to: addressFromPublicKey(keys[(i + 1) % keys.length] as string), amount: 1n }, { secret, nonce: b + 1, network: params.network, fee: 1n }),
-    );
-    const built = buildBlock(state, txs, params, { producerSecret: funders[0] as Uint8Array, timestamp: t });
-    if (!built.ok) throw new Error(built.error.message);
-    state = built.value.state;
-    wires.push(blockToWire(built.value.block));
-  }
-
   const source = await startLocalNode({ secret: "51".repeat(32), vars });
   const late = await startLocalNode({ secret: "52".repeat(32), vars });
   try {

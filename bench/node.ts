@@ -6,14 +6,10 @@
  *   applied and stored per second by ChainDO through POST /chain/blocks.
  * Both sit beside a Durable Object's soft limit of about 1,000 requests/s.
  */
-import { blockToWire } from "../core/block.ts";
-import { genesisBlock } from "../core/genesis.ts";
-import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../core/keys.ts";
-import { buildBlock } from "../core/state-transition.ts";
+import { secretFromSeedPhrase } from "../core/keys.ts";
 import { createTx, txToWire } from "../core/tx.ts";
-import type { Block, ChainState } from "../core/types.ts";
-import { paramsFor } from "../workers/config.ts";
 import { startLocalNode } from "./local-node.ts";
+import { transferChain } from "./transfer-chain.ts";
 import type { BenchResult } from "./run.ts";
 
 const NODE_SECRET = "42".repeat(32);
@@ -42,29 +38,14 @@ async function postAll(url: string, bodies: readonly unknown[], inFlight: number
 }
 
 export async function nodeBenchmarks(): Promise<BenchResult[]> {
-  const funders = Array.from({ length: TXS_PER_BLOCK }, (_, i) => secretFromSeedPhrase(`node-bench-funder-${i}`));
-  const funderKeys = funders.map(publicKeyFromSecret);
-  const node = await startLocalNode({ secret: NODE_SECRET, vars: { GENESIS_VALIDATORS: funderKeys.join(",") } });
+  const chain = transferChain("node-bench-funder", BLOCKS, TXS_PER_BLOCK);
+  const node = await startLocalNode({ secret: NODE_SECRET, vars: { GENESIS_VALIDATORS: chain.keys.join(",") } });
   try {
-    const params = paramsFor("doin-devnet", funderKeys);
+    const params = chain.params;
 
     // ChainDO first (the mempool would make the node produce blocks of its own):
     // a chain built here with core/, posted block by block.
-    const g = genesisBlock(params);
-    let state: ChainState = g.state;
-    const blocks: Block[] = [];
-    let t = params.genesisTimestamp;
-    for (let b = 0; b < BLOCKS; b++) {
-      t += params.carrierIntervalMs;
-      const batch = funders.map((secret, i) =>
-        createTx("transfer", { to: addressFromPublicKey(funderKeys[(i + 1) % funders.length] as string), amount: 1n }, { secret, nonce: b + 1, network: params.network, fee: 1n }),
-      );
-      const built = buildBlock(state, batch, params, { producerSecret: funders[0] as Uint8Array, timestamp: t });
-      if (!built.ok) throw new Error(built.error.message);
-      state = built.value.state;
-      blocks.push(built.value.block);
-    }
-    const wires = blocks.map(blockToWire);
+    const wires = chain.wires;
     const start = performance.now();
     for (const w of wires) {
       const r = await fetch(`${node.url}/chain/blocks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(w) });
