@@ -3,7 +3,7 @@
  * bench/results.json, keyed by benchmark name. Ratios compare figures taken
  * in the same run, one after another, so that the machine's noise cancels.
  */
-import { writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { coreBenchmarks } from "./core.ts";
@@ -41,7 +41,10 @@ for (const r of results) {
 
 const out = join(here, "results.json");
 mkdirSync(dirname(out), { recursive: true });
-const json: Record<string, { value: number; unit: string; note?: string }> = {};
+// Suites run alone (`npm run bench -- node`) update their own keys and keep the others.
+type Entry = { value: number; unit: string; note?: string };
+const previous = existsSync(out) ? ((JSON.parse(readFileSync(out, "utf8")) as { results?: Record<string, Entry> }).results ?? {}) : {};
+const json: Record<string, Entry> = { ...previous };
 for (const r of results) json[r.name] = r.note === undefined ? { value: r.value, unit: r.unit } : { value: r.value, unit: r.unit, note: r.note };
 writeFileSync(out, `${JSON.stringify({ machine: `${process.platform} ${process.arch}, node ${process.version}`, date: new Date().toISOString(), results: json }, null, 2)}\n`);
 console.log(`\nwritten to ${out}`);
