@@ -4,7 +4,7 @@
  *   signed transfers from a peer (headers first, then batches of 50), from
  *   the sync request until its head is the peer's.
  */
-import { startLocalNode } from "./local-node.ts";
+import { startLocalNode } from "../testnet/local-node.ts";
 import { transferChain } from "./transfer-chain.ts";
 import type { BenchResult } from "./run.ts";
 

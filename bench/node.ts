@@ -8,7 +8,7 @@
  */
 import { secretFromSeedPhrase } from "../core/keys.ts";
 import { createTx, txToWire } from "../core/tx.ts";
-import { startLocalNode } from "./local-node.ts";
+import { startLocalNode } from "../testnet/local-node.ts";
 import { transferChain } from "./transfer-chain.ts";
 import type { BenchResult } from "./run.ts";
 

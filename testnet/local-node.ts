@@ -12,6 +12,8 @@ import { join } from "node:path";
 export interface LocalNode {
   readonly url: string;
   readonly token: string;
+  /** the wrangler process (its workerd children belong to its process group) */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -29,22 +31,39 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalNode(opts: { secret: string; vars?: Record<string, string>; timeoutMs?: number }): Promise<LocalNode> {
-  const dir = mkdtempSync(join(tmpdir(), "doin-node-"));
+export interface LocalNodeOptions {
+  readonly secret: string;
+  readonly vars?: Record<string, string>;
+  readonly timeoutMs?: number;
+  /** persisted state folder; a temporary one (removed on stop) when omitted */
+  readonly persistDir?: string;
+  readonly port?: number;
+  readonly token?: string;
+  /** print the node's log lines with this prefix */
+  readonly logPrefix?: string;
+}
+
+export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode> {
+  const temporary = opts.persistDir === undefined;
+  const dir = opts.persistDir ?? mkdtempSync(join(tmpdir(), "doin-node-"));
   const env = { ...process.env, ...QUIET };
   const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], { env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`d1 migrations failed: ${migrate.stderr}`);
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const inspector = await freePort();
-  const token = "bench-runner-token";
+  const token = opts.token ?? "bench-runner-token";
   const vars = { NODE_SECRET: opts.secret, RUNNER_TOKEN: token, NODE_URL: `http://127.0.0.1:${port}`, ...opts.vars };
-  const args = ["dev", "--persist-to", dir, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--show-interactive-dev-session=false"];
+  const args = ["dev", "--persist-to", dir, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--show-interactive-dev-session=false", "--test-scheduled"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child: ChildProcess = spawn("wrangler", args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout?.on("data", (c) => {
     log += String(c);
+    if (log.length > 100_000) log = log.slice(-50_000);
     if (process.env.DOIN_NODE_LOG !== undefined) process.stderr.write(String(c));
+    if (opts.logPrefix !== undefined) {
+      for (const line of String(c).split("\n")) if (line.trim() !== "" && !line.includes("[wrangler:info] GET") && !line.includes("[wrangler:info] POST")) process.stdout.write(`${opts.logPrefix} ${line}\n`);
+    }
   });
   child.stderr?.on("data", (c) => (log += String(c)));
   const url = `http://127.0.0.1:${port}`;
@@ -66,6 +85,7 @@ export async function startLocalNode(opts: { secret: string; vars?: Record<strin
   return {
     url,
     token,
+    pid: child.pid ?? 0,
     async stop() {
       child.kill("SIGINT");
       await new Promise<void>((resolve) => {
@@ -78,7 +98,7 @@ export async function startLocalNode(opts: { secret: string; vars?: Record<strin
           resolve();
         });
       });
-      rmSync(dir, { recursive: true, force: true });
+      if (temporary) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
