@@ -301,7 +301,18 @@ export class ChainDO extends DurableObject<Env> {
     const accepted = this.accept(block, state);
     if (!accepted.ok) return accepted;
     for (const r of built.value.rejected) rejected.push({ id: r.tx.id, code: r.error.code, message: r.error.message });
-    return success({ block: blockToWire(block), height: block.header.height, included: block.txs.map((t) => t.id), rejected });
+    const wire = blockToWire(block);
+    await this.flood("block", wire);
+    return success({ block: wire, height: block.header.height, included: block.txs.map((t) => t.id), rejected });
+  }
+
+  /** Hands a new block of ours to the network layer (best effort: peers also sync). */
+  private async flood(kind: "block", wire: unknown): Promise<void> {
+    try {
+      await this.env.NETWORK.get(this.env.NETWORK.idFromName("network")).announce(kind, wire);
+    } catch (e) {
+      console.warn("flooding failed", e instanceof Error ? e.message : e);
+    }
   }
 
   private carrierTurnDelay(): number {

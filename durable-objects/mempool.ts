@@ -386,6 +386,12 @@ export class MempoolDO extends DurableObject<Env> {
       );
     });
     await this.arm();
+    // Flood it to the peers (the network's seen-set stops echoes of what came from them).
+    try {
+      await this.env.NETWORK.get(this.env.NETWORK.idFromName("network")).announce("tx", txToWire(tx));
+    } catch (e) {
+      console.warn("flooding failed", e instanceof Error ? e.message : e);
+    }
     return success({ id: tx.id, status: "pending", replaced: same?.id ?? null, evicted });
   }
 

@@ -1,3 +1,289 @@
+/**
+ * NetworkDO: this node's view of its peers and the flooding of messages.
+ *
+ * - Peers: the bootstrap list from config, those learned by peer exchange,
+ *   each with a score and its last-seen time; liveness checks on the alarm.
+ * - Receiving (`POST /p2p`): size, network, hops and timestamp, then the
+ *   sender's signature, before anything else; a banned sender is dropped
+ *   before its signature is even checked; a seen-set with expiry drops
+ *   duplicates; then the payload goes to the mempool or the chain. A sender
+ *   whose signed payload is invalid is scored down, then banned for a while.
+ * - Flooding: new transactions and blocks are written to an outbox in this
+ *   object's storage (one row per peer), then handed to the `flood` Queue;
+ *   its consumer asks this object to deliver them (retries with backoff);
+ *   the alarm re-sends what the queue lost (local queues live in memory).
+ * - Sync: a block whose parent is unknown, or a peer whose status shows more
+ *   work, starts a headers-first sync in the ChainDO.
+ */
 import { DurableObject } from "cloudflare:workers";
-/** Peers, their scores, the seen-set of flooded messages, and sync. */
-export class NetworkDO extends DurableObject<Env> {}
+import { checkMessage, createMessage, verifyMessageSignature, type EnvelopeKind } from "../core/envelope.ts";
+import type { JsonValue } from "../core/types.ts";
+import { nodeConfig, type NodeConfig } from "../workers/config.ts";
+import { failure, success, type Outcome } from "./rpc.ts";
+
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+const MAX_HOPS = 6;
+const MAX_SKEW_MS = 120_000;
+const SEEN_TTL_MS = 10 * 60_000;
+const BAN_MS = 10 * 60_000;
+const BAN_SCORE = -50;
+const INVALID_PENALTY = 20;
+const MAX_PEERS = 64;
+const TICK_MS = 5_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
+/** Codes that say "not new" or "not now" rather than "invalid". */
+const HARMLESS = new Set(["ALREADY_KNOWN", "UNKNOWN_PARENT", "BELOW_FINALITY", "BAD_NONCE", "MEMPOOL_FULL", "FEE_TOO_LOW", "INSUFFICIENT_BALANCE", "BAD_TIMESTAMP"]);
+
+export interface PeerView {
+  readonly url: string;
+  readonly publicKey: string | null;
+  readonly score: number;
+  readonly lastSeen: number | null;
+  readonly lastError: string | null;
+  readonly bannedUntil: number | null;
+  readonly source: string;
+}
+
+export interface ReceiveResult {
+  readonly duplicate: boolean;
+  readonly accepted: boolean;
+  readonly code: string | null;
+}
+
+interface PeerRow {
+  url: string;
+  public_key: string | null;
+  score: number;
+  last_seen: number | null;
+  last_error: string | null;
+  banned_until: number | null;
+  source: string;
+  [key: string]: SqlStorageValue;
+}
+
+export class NetworkDO extends DurableObject<Env> {
+  private readonly config: NodeConfig;
+  private readonly sql: SqlStorage;
+  private syncing = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.config = nodeConfig(env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS peers (url TEXT PRIMARY KEY, public_key TEXT, score INTEGER NOT NULL DEFAULT 0, last_seen INTEGER, last_error TEXT, banned_until INTEGER, source TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS senders (public_key TEXT PRIMARY KEY, score INTEGER NOT NULL DEFAULT 0, banned_until INTEGER)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS seen (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS outgoing (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL)`);
+    for (const url of this.config.bootstrapPeers) {
+      if (url !== this.config.nodeUrl) this.sql.exec(`INSERT OR IGNORE INTO peers (url, source) VALUES (?, 'bootstrap')`, url);
+    }
+    void ctx.blockConcurrencyWhile(async () => {
+      if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + TICK_MS);
+    });
+  }
+
+  private chain() {
+    return this.env.CHAIN.get(this.env.CHAIN.idFromName("chain"));
+  }
+
+  private mempool() {
+    return this.env.MEMPOOL.get(this.env.MEMPOOL.idFromName("mempool"));
+  }
+
+  // -------------------------------------------------------------------------
+  // receiving
+
+  async receive(value: unknown, nowMs: number = Date.now()): Promise<Outcome<ReceiveResult>> {
+    const checked = checkMessage(value, { network: this.config.params.network, nowMs, maxSkewMs: MAX_SKEW_MS, maxBytes: MAX_MESSAGE_BYTES, maxHops: MAX_HOPS });
+    if (!checked.ok) return failure(checked.error.code, checked.error.message);
+    const { envelope, payload } = checked.value;
+    const sender = this.sql.exec<{ banned_until: number | null }>(`SELECT banned_until FROM senders WHERE public_key = ?`, envelope.sender).toArray()[0];
+    if (sender?.banned_until != null && sender.banned_until > nowMs) return failure("UNAUTHORIZED", "this sender is banned for sending invalid data");
+    if (!(await verifyMessageSignature(envelope))) return failure("BAD_SIGNATURE", "the envelope's signature does not verify under its sender");
+    this.sql.exec(`UPDATE peers SET last_seen = ? WHERE public_key = ?`, nowMs, envelope.sender);
+    if (this.sql.exec(`SELECT 1 FROM seen WHERE hash = ? AND expires_at > ?`, envelope.payloadHash, nowMs).toArray().length > 0) {
+      return success({ duplicate: true, accepted: false, code: null });
+    }
+    this.sql.exec(`INSERT OR REPLACE INTO seen (hash, expires_at) VALUES (?, ?)`, envelope.payloadHash, nowMs + SEEN_TTL_MS);
+
+    let outcome: { ok: boolean; code: string | null };
+    switch (envelope.kind) {
+      case "tx": {
+        const r = await this.mempool().submit(payload);
+        outcome = r.ok ? { ok: true, code: null } : { ok: false, code: r.code };
+        break;
+      }
+      case "block": {
+        const r = await this.chain().submitBlock(payload);
+        outcome = r.ok ? { ok: true, code: null } : { ok: false, code: r.code };
+        if (!r.ok && r.code === "UNKNOWN_PARENT") this.ctx.waitUntil(this.syncNow());
+        break;
+      }
+      case "peers":
+        this.addPeers(Array.isArray(payload) ? payload.filter((u): u is string => typeof u === "string") : []);
+        outcome = { ok: true, code: null };
+        break;
+      case "ping":
+        outcome = { ok: true, code: null };
+        break;
+    }
+    if (outcome.ok && (envelope.kind === "tx" || envelope.kind === "block")) {
+      await this.broadcast(envelope.kind, payload, envelope.hops + 1, envelope.sender);
+    } else if (!outcome.ok && outcome.code !== null && !HARMLESS.has(outcome.code)) {
+      this.penalize(envelope.sender, nowMs);
+    }
+    return success({ duplicate: false, accepted: outcome.ok, code: outcome.code });
+  }
+
+  private penalize(sender: string, nowMs: number): void {
+    this.sql.exec(`INSERT INTO senders (public_key, score) VALUES (?, 0) ON CONFLICT(public_key) DO NOTHING`, sender);
+    this.sql.exec(`UPDATE senders SET score = score - ? WHERE public_key = ?`, INVALID_PENALTY, sender);
+    this.sql.exec(`UPDATE senders SET banned_until = ?, score = 0 WHERE public_key = ? AND score <= ?`, nowMs + BAN_MS, sender, BAN_SCORE);
+    this.sql.exec(`UPDATE peers SET score = score - ? WHERE public_key = ?`, INVALID_PENALTY, sender);
+  }
+
+  // -------------------------------------------------------------------------
+  // flooding
+
+  /** This node's own new block or transaction (the chain and the mempool call these). */
+  async announce(kind: "tx" | "block", payload: unknown): Promise<number> {
+    const msg = createMessage(kind, payload as JsonValue, { secret: this.config.nodeSecret, network: this.config.params.network, nowMs: Date.now() });
+    const nowMs = Date.now();
+    if (this.sql.exec(`SELECT 1 FROM seen WHERE hash = ? AND expires_at > ?`, msg.envelope.payloadHash, nowMs).toArray().length > 0) return 0;
+    this.sql.exec(`INSERT OR REPLACE INTO seen (hash, expires_at) VALUES (?, ?)`, msg.envelope.payloadHash, nowMs + SEEN_TTL_MS);
+    return this.broadcast(kind, payload as JsonValue, 0, null);
+  }
+
+  private async broadcast(kind: EnvelopeKind, payload: JsonValue, hops: number, except: string | null): Promise<number> {
+    if (hops > MAX_HOPS) return 0;
+    const nowMs = Date.now();
+    const targets = this.sql
+      .exec<{ url: string }>(`SELECT url FROM peers WHERE (banned_until IS NULL OR banned_until < ?) AND (public_key IS NULL OR ? IS NULL OR public_key != ?)`, nowMs, except, except)
+      .toArray();
+    if (targets.length === 0) return 0;
+    const body = JSON.stringify(createMessage(kind, payload, { secret: this.config.nodeSecret, network: this.config.params.network, nowMs, hops }));
+    const ids: number[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const t of targets) {
+        this.sql.exec(`INSERT INTO outgoing (url, body, next_at) VALUES (?, ?, ?)`, t.url, body, nowMs + 30_000);
+        ids.push(Number(this.sql.exec<{ id: number }>(`SELECT last_insert_rowid() AS id`).one().id));
+      }
+    });
+    try {
+      await this.env.FLOOD.sendBatch(ids.map((id) => ({ body: { id } })));
+    } catch (e) {
+      // the rows are stored: the alarm delivers them
+      console.warn("flood queue unavailable", e instanceof Error ? e.message : e);
+    }
+    return ids.length;
+  }
+
+  /** Delivers outbox rows (the flood queue consumer calls this); returns the ids that still failed. */
+  async deliver(ids: readonly number[]): Promise<number[]> {
+    const failed: number[] = [];
+    await Promise.all(
+      ids.map(async (id) => {
+        const row = this.sql.exec<{ url: string; body: string; attempts: number }>(`SELECT url, body, attempts FROM outgoing WHERE id = ?`, id).toArray()[0];
+        if (row === undefined) return;
+        const delivered = await this.post(row.url, row.body);
+        if (delivered) this.sql.exec(`DELETE FROM outgoing WHERE id = ?`, id);
+        else {
+          this.sql.exec(`UPDATE outgoing SET attempts = attempts + 1, next_at = ? WHERE id = ?`, Date.now() + 2 ** Math.min(row.attempts, 8) * 1000, id);
+          if (row.attempts >= 10) this.sql.exec(`DELETE FROM outgoing WHERE id = ?`, id);
+          else failed.push(id);
+        }
+      }),
+    );
+    return failed;
+  }
+
+  private async post(url: string, body: string): Promise<boolean> {
+    try {
+      const res = await fetch(`${url}/p2p`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+      await res.arrayBuffer();
+      // a 4xx answer is the peer's verdict on the message, not a delivery failure
+      this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL WHERE url = ?`, Date.now(), url);
+      return res.status < 500;
+    } catch (e) {
+      this.sql.exec(`UPDATE peers SET last_error = ?, score = score - 1 WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
+      return false;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // peers, liveness, sync
+
+  addPeers(urls: readonly string[]): number {
+    let added = 0;
+    for (const url of urls.slice(0, MAX_PEERS)) {
+      if (!/^https?:\/\/[^\s/]+$/.test(url) || url === this.config.nodeUrl) continue;
+      const count = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM peers`).one().n;
+      if (count >= MAX_PEERS) break;
+      this.sql.exec(`INSERT OR IGNORE INTO peers (url, source) VALUES (?, 'exchange')`, url);
+      added++;
+    }
+    return added;
+  }
+
+  peers(): PeerView[] {
+    return this.sql
+      .exec<PeerRow>(`SELECT url, public_key, score, last_seen, last_error, banned_until, source FROM peers ORDER BY score DESC, url`)
+      .toArray()
+      .map((r) => ({ url: r.url, publicKey: r.public_key, score: r.score, lastSeen: r.last_seen, lastError: r.last_error, bannedUntil: r.banned_until, source: r.source }));
+  }
+
+  senders(): { publicKey: string; score: number; bannedUntil: number | null }[] {
+    return this.sql
+      .exec<{ public_key: string; score: number; banned_until: number | null }>(`SELECT public_key, score, banned_until FROM senders`)
+      .toArray()
+      .map((r) => ({ publicKey: r.public_key, score: r.score, bannedUntil: r.banned_until }));
+  }
+
+  /** Asks every peer for its status; syncs from those with more work. Also the liveness check. */
+  async syncNow(): Promise<{ ahead: string[] }> {
+    if (this.syncing) return { ahead: [] };
+    this.syncing = true;
+    try {
+      const mine = await this.chain().status();
+      const urls = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE banned_until IS NULL OR banned_until < ?`, Date.now()).toArray().map((r) => r.url);
+      const ahead: string[] = [];
+      await Promise.all(
+        urls.map(async (url) => {
+          try {
+            const known = this.sql.exec<{ public_key: string | null }>(`SELECT public_key FROM peers WHERE url = ?`, url).toArray()[0];
+            if (known?.public_key == null) {
+              const health = (await (await fetch(`${url}/health`, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) })).json()) as { node?: unknown };
+              if (typeof health.node === "string" && /^[0-9a-f]{64}$/.test(health.node)) this.sql.exec(`UPDATE peers SET public_key = ? WHERE url = ?`, health.node, url);
+            }
+            const res = await fetch(`${url}/chain/status`, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+            const s = (await res.json()) as { cumulativeWork?: string; height?: number; genesis?: string };
+            this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL, score = MIN(score + 1, 100) WHERE url = ?`, Date.now(), url);
+            if (s.genesis !== mine.genesis) return;
+            const work = BigInt(s.cumulativeWork ?? "0");
+            if (work > BigInt(mine.cumulativeWork) || (work === BigInt(mine.cumulativeWork) && (s.height ?? 0) > mine.height)) ahead.push(url);
+          } catch (e) {
+            this.sql.exec(`UPDATE peers SET last_error = ?, score = MAX(score - 1, -100) WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
+          }
+        }),
+      );
+      if (ahead.length > 0) await this.chain().syncFrom(ahead);
+      return { ahead };
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    const nowMs = Date.now();
+    this.sql.exec(`DELETE FROM seen WHERE expires_at < ?`, nowMs);
+    // messages the queue lost
+    const due = this.sql.exec<{ id: number }>(`SELECT id FROM outgoing WHERE next_at <= ? LIMIT 200`, nowMs).toArray().map((r) => r.id);
+    if (due.length > 0) await this.deliver(due);
+    try {
+      await this.syncNow();
+    } catch (e) {
+      console.warn("sync check failed", e instanceof Error ? e.message : e);
+    }
+    await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
+  }
+}

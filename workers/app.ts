@@ -6,6 +6,7 @@ import { PROTOCOL_VERSION } from "../core/params.ts";
 import { createNodeApp, type NodeApp } from "./http.ts";
 import { registerChainRoutes } from "./routes/chain.ts";
 import { registerNodeRoutes } from "./routes/node.ts";
+import { registerP2pRoutes } from "./routes/p2p.ts";
 import { registerStatsRoutes } from "./routes/stats.ts";
 import { registerTaskRoutes } from "./routes/tasks.ts";
 import { registerTxRoutes } from "./routes/tx.ts";
@@ -18,6 +19,7 @@ export function buildApp(): NodeApp {
   registerTxRoutes(app);
   registerTaskRoutes(app);
   registerStatsRoutes(app);
+  registerP2pRoutes(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "DOIN node API", version: String(PROTOCOL_VERSION), description: "One DOIN node: chain, mempool, quorum, tasks for runners, experiment statistics." },

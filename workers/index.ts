@@ -5,6 +5,7 @@
 import { quorumFor } from "../durable-objects/quorum.ts";
 import { nodeConfig } from "./config.ts";
 import { buildApp } from "./app.ts";
+import { handleFloodBatch } from "./flood.ts";
 import { handleJobsBatch } from "./queue.ts";
 
 export { ChainDO } from "../durable-objects/chain.ts";
@@ -19,12 +20,15 @@ export default {
   fetch: app.fetch,
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
     if (batch.queue === "doin-jobs") return handleJobsBatch(batch, env);
-    // doin-flood: outgoing messages to peers (the network layer); nothing to send yet.
+    if (batch.queue === "doin-flood") return handleFloodBatch(batch, env);
     batch.ackAll();
   },
   // Crons never fire by themselves locally: Durable Object alarms drive the periodic work,
   // and the cron is a second trigger that wakes every domain's quorum duties.
   async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
-    await Promise.allSettled(nodeConfig(env).params.domains.map(async (d) => (await quorumFor(env, d.id)).sync()));
+    await Promise.allSettled([
+      ...nodeConfig(env).params.domains.map(async (d) => (await quorumFor(env, d.id)).sync()),
+      env.NETWORK.get(env.NETWORK.idFromName("network")).syncNow(),
+    ]);
   },
 } satisfies ExportedHandler<Env>;

@@ -33,6 +33,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   { method: "POST", path: "/tx/vote", sample: { ...validTx, kind: "vote" } },
   { method: "POST", path: "/tx/transfer", sample: { ...validTx, kind: "transfer" } },
   { method: "POST", path: "/chain/blocks", sample: { header: {}, txs: [], coinbase: [], hash: "00".repeat(32), sig: "00".repeat(64) } },
+  { method: "POST", path: "/p2p", sample: { envelope: { network: "doin-devnet", kind: "ping", sender: "00".repeat(32), payloadHash: "00".repeat(32), timestamp: 1, hops: 0, sig: "00".repeat(64) }, payload: {} } },
   { method: "POST", path: "/chain/blocks/batch", sample: { blocks: [{ header: {}, txs: [], coinbase: [], hash: "00".repeat(32), sig: "00".repeat(64) }] } },
   { method: "POST", path: "/chain/sync", runner: true, sample: { peers: ["ftp://x"] } },
   { method: "POST", path: "/tasks/claim", runner: true, sample: { runner: "r1", max: 1 } },

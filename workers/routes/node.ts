@@ -1,6 +1,6 @@
 /**
  * Node-level routes: /status (everything at a glance, as the seed's
- * dashboard shows it) and /peers.
+ * dashboard shows it).
  */
 import { PROTOCOL_VERSION } from "../../core/params.ts";
 import type { NodeApp } from "../http.ts";
@@ -32,12 +32,7 @@ export function registerNodeRoutes(app: NodeApp): void {
       },
       tasks: taskStats.ok ? taskStats.value : null,
       mempool: { size: mempoolSize },
-      peers: { bootstrap: config.bootstrapPeers },
+      peers: await env.NETWORK.get(env.NETWORK.idFromName("network")).peers(),
     });
-  });
-
-  app.get("/peers", async (c) => {
-    const rows = await c.env.DB.prepare("SELECT url, public_key, score, last_seen FROM peers ORDER BY score DESC LIMIT 200").all();
-    return c.json({ peers: rows.results, bootstrap: c.get("config").bootstrapPeers });
   });
 }
