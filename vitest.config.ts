@@ -18,6 +18,16 @@ export default defineConfig(async () => ({
         },
       },
       {
+        test: {
+          name: "testnet",
+          environment: "node" as const,
+          include: ["test/testnet/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },

@@ -1,0 +1,166 @@
+/**
+ * End to end on a real local testnet: wrangler dev processes on loopback,
+ * talking HTTP to each other (flooding, sync), each with its own state.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blockToWire, coinbaseRoot, parseBlock, sealBlock, txRoot } from "../../core/block.ts";
+import { createMessage } from "../../core/envelope.ts";
+import { genesisBlock } from "../../core/genesis.ts";
+import { publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
+import { buildBlock } from "../../core/state-transition.ts";
+import { createTx, txToWire } from "../../core/tx.ts";
+import type { Block, ChainState, JsonValue } from "../../core/types.ts";
+import { freePort } from "../../testnet/local-node.ts";
+import { startTestnet, type Testnet } from "../../testnet/harness.ts";
+import { paramsFor } from "../../workers/config.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "doin-testnet-"));
+let net: Testnet;
+
+interface Status {
+  height: number;
+  tip: string;
+  genesis: string;
+  finalizedHeight: number;
+}
+async function status(i: number): Promise<Status> {
+  return (await (await fetch(`${net.nodes[i]?.url}/chain/status`)).json()) as Status;
+}
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+async function sameTip(nodes: readonly number[], minHeight: number): Promise<Status> {
+  return until(`nodes ${nodes.join(",")} on one tip at height ≥ ${minHeight}`, async () => {
+    const all = await Promise.all(nodes.map(status));
+    const first = all[0] as Status;
+    return all.every((s) => s.tip === first.tip) && first.height >= minHeight ? first : undefined;
+  });
+}
+
+beforeAll(async () => {
+  net = await startTestnet({ nodes: 3, dir, basePort: await freePort() });
+  await net.stopNode(2); // node3 joins late
+}, 180_000);
+
+afterAll(async () => {
+  await net?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe("a 3-node testnet", () => {
+  const params = () => paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey));
+
+  it("shares one genesis; a late node syncs 500 blocks, is killed mid-sync, resumes and agrees", async () => {
+    const [a, b] = await Promise.all([status(0), status(1)]);
+    expect(a.genesis).toBe(b.genesis);
+    expect(a.genesis).toBe(genesisBlock(params()).block.hash);
+    // 500 blocks built here, handed to node1 in batches
+    let state: ChainState = genesisBlock(params()).state;
+    const key = secretFromSeedPhrase("testnet-producer");
+    const wires: unknown[] = [];
+    for (let i = 0; i < 500; i++) {
+      const built = buildBlock(state, [], params(), { producerSecret: key, timestamp: state.tipTimestamp + params().carrierIntervalMs });
+      if (!built.ok) throw new Error(built.error.message);
+      state = built.value.state;
+      wires.push(blockToWire(built.value.block));
+    }
+    for (let i = 0; i < wires.length; i += 50) {
+      const r = await fetch(`${net.nodes[0]?.url}/chain/blocks/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ blocks: wires.slice(i, i + 50) }) });
+      expect(r.status).toBe(202);
+    }
+    // node2 learns it by itself (its network alarm compares peers' work and syncs)
+    await sameTip([0, 1], 500);
+    await net.startNode(2);
+    await until("node3 syncing", async () => ((await status(2)).height > 0 ? true : undefined));
+    await net.stopNode(2); // killed mid-sync (or just after)
+    const partial = await (async () => {
+      await net.startNode(2);
+      return status(2);
+    })();
+    expect(partial.height).toBeGreaterThan(0);
+    const s = await sameTip([0, 1, 2], 500);
+    expect(s.tip).toBe(state.tipHash);
+  }, 300_000);
+
+  it("transactions flood to every node and the nodes agree on the blocks that carry them", async () => {
+    const start = (await status(0)).height;
+    const txs = Array.from({ length: 6 }, (_, i) =>
+      txToWire(createTx("commit", { domain: "quadratic", commitment: (i + 1).toString(16).padStart(64, "7") }, { secret: secretFromSeedPhrase(`tn-tx-${i}`), nonce: 1, network: params().network })),
+    );
+    for (const [i, t] of txs.entries()) {
+      const r = await fetch(`${net.nodes[i % 3]?.url}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(t) });
+      expect(r.status).toBe(202);
+    }
+    const s = await sameTip([0, 1, 2], start + 1);
+    // every transaction is in the agreed chain, whichever node it was sent to
+    for (const t of txs) {
+      const id = (t as { id: string }).id;
+      await until(`tx ${id} included everywhere`, async () => {
+        const found = await Promise.all(net.nodes.map(async (n) => ((await (await fetch(`${n.url}/tx/${id}`)).json()) as { status?: string }).status));
+        return found.every((x) => x === "included") ? true : undefined;
+      });
+    }
+    expect(s.height).toBeGreaterThan(start);
+  }, 180_000);
+
+  it("a peer that floods invalid blocks and bad signatures is refused, then ignored; nothing invalid is stored", async () => {
+    const attacker = secretFromSeedPhrase("testnet-attacker");
+    const before = await status(0);
+    // forged blocks on node1's tip: well-formed and signed, with a state root that is a lie
+    const tipWire = (await (await fetch(`${net.nodes[0]?.url}/chain/block/${before.height}`)).json()) as unknown;
+    const tip = parseBlock(tipWire, params());
+    if (!tip.ok) throw new Error(tip.error.message);
+    const forgedHashes: string[] = [];
+    const responses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const header = {
+        ...tip.value.header,
+        height: tip.value.header.height + 1,
+        parent: tip.value.hash,
+        timestamp: tip.value.header.timestamp + params().carrierIntervalMs,
+        producer: publicKeyFromSecret(attacker),
+        txRoot: txRoot([]),
+        coinbaseRoot: coinbaseRoot([]),
+        work: 0n,
+        stateRoot: String(i).padStart(64, "f"),
+      };
+      const forged: Block = sealBlock(header, [], [], attacker);
+      forgedHashes.push(forged.hash);
+      const msg = createMessage("block", blockToWire(forged) as JsonValue, { secret: attacker, network: params().network, nowMs: Date.now() });
+      const r = await fetch(`${net.nodes[0]?.url}/p2p`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(msg) });
+      responses.push(r.status);
+      // and a bad signature
+      const bad = await fetch(`${net.nodes[1]?.url}/p2p`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...msg, envelope: { ...msg.envelope, sig: "00".repeat(64) } }) });
+      expect(bad.status).toBe(403);
+    }
+    // refused three times, then banned: later messages are dropped before any work
+    expect(responses.slice(0, 3)).toEqual([202, 202, 202]);
+    expect(responses.slice(3)).toEqual([401, 401, 401]);
+    for (const n of net.nodes) {
+      for (const h of forgedHashes) expect((await fetch(`${n.url}/chain/block-by-hash/${h}`)).status).toBe(404);
+    }
+    const after = await status(0);
+    expect(after.height).toBeGreaterThanOrEqual(before.height);
+  }, 120_000);
+
+  it("reports its memory", () => {
+    const mb = net.rssMb();
+    console.log(`testnet resident memory, 3 nodes: ${mb.toFixed(0)} MB`);
+    expect(mb).toBeGreaterThan(0);
+    expect(mb).toBeLessThan(4096);
+  });
+});
