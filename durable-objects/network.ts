@@ -17,6 +17,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { checkMessage, createMessage, verifyMessageSignature, type EnvelopeKind } from "../core/envelope.ts";
+import { compareHeads } from "../core/fork-choice.ts";
 import type { JsonValue } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
@@ -74,9 +75,13 @@ export class NetworkDO extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS senders (public_key TEXT PRIMARY KEY, score INTEGER NOT NULL DEFAULT 0, banned_until INTEGER)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS seen (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS outgoing (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL)`);
-    for (const url of this.config.bootstrapPeers) {
-      if (url !== this.config.nodeUrl) this.sql.exec(`INSERT OR IGNORE INTO peers (url, source) VALUES (?, 'bootstrap')`, url);
+    // The configured bootstrap list is authoritative for bootstrap peers: a
+    // restart with another list (an operator's change, a test's partition) drops the old ones.
+    const bootstrap = this.config.bootstrapPeers.filter((u) => u !== this.config.nodeUrl);
+    for (const row of this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'bootstrap'`).toArray()) {
+      if (!bootstrap.includes(row.url)) this.sql.exec(`DELETE FROM peers WHERE url = ?`, row.url);
     }
+    for (const url of bootstrap) this.sql.exec(`INSERT OR IGNORE INTO peers (url, source) VALUES (?, 'bootstrap')`, url);
     void ctx.blockConcurrencyWhile(async () => {
       if ((await ctx.storage.getAlarm()) === null) await ctx.storage.setAlarm(Date.now() + TICK_MS);
     });
@@ -256,11 +261,11 @@ export class NetworkDO extends DurableObject<Env> {
               if (typeof health.node === "string" && /^[0-9a-f]{64}$/.test(health.node)) this.sql.exec(`UPDATE peers SET public_key = ? WHERE url = ?`, health.node, url);
             }
             const res = await fetch(`${url}/chain/status`, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
-            const s = (await res.json()) as { cumulativeWork?: string; height?: number; genesis?: string };
+            const s = (await res.json()) as { cumulativeWork?: string; height?: number; genesis?: string; tip?: string };
             this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL, score = MIN(score + 1, 100) WHERE url = ?`, Date.now(), url);
             if (s.genesis !== mine.genesis) return;
-            const work = BigInt(s.cumulativeWork ?? "0");
-            if (work > BigInt(mine.cumulativeWork) || (work === BigInt(mine.cumulativeWork) && (s.height ?? 0) > mine.height)) ahead.push(url);
+            const theirs = { hash: String(s.tip ?? ""), parent: "", height: s.height ?? 0, cumulativeWork: BigInt(s.cumulativeWork ?? "0") };
+            if (compareHeads(theirs, { hash: mine.tip, parent: "", height: mine.height, cumulativeWork: BigInt(mine.cumulativeWork) }) > 0) ahead.push(url);
           } catch (e) {
             this.sql.exec(`UPDATE peers SET last_error = ?, score = MAX(score - 1, -100) WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
           }

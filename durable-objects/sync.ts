@@ -17,6 +17,7 @@
  * starts from the new tip.
  */
 import { blockHash, parseHeader } from "../core/block.ts";
+import { compareHeads } from "../core/fork-choice.ts";
 import type { BlockHeader } from "../core/types.ts";
 
 export const SYNC_BATCH = 50;
@@ -95,15 +96,12 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
       }
     }),
   );
+  // Peers whose head wins by the fork-choice rule (work, then height, then lowest hash).
+  const head = (s: { tip: string; height: number; cumulativeWork: string }) => ({ hash: s.tip, parent: "", height: s.height, cumulativeWork: BigInt(s.cumulativeWork) });
   const candidates = statuses
     .filter((x): x is { peer: PeerClient; status: PeerStatusView } => x !== null)
-    .filter((x) => BigInt(x.status.cumulativeWork) > BigInt(ours.cumulativeWork) || (BigInt(x.status.cumulativeWork) === BigInt(ours.cumulativeWork) && x.status.height > ours.height));
-  candidates.sort((a, b) => {
-    const wa = BigInt(a.status.cumulativeWork);
-    const wb = BigInt(b.status.cumulativeWork);
-    if (wa !== wb) return wa > wb ? -1 : 1;
-    return b.status.height - a.status.height;
-  });
+    .filter((x) => compareHeads(head(x.status), head(ours)) > 0);
+  candidates.sort((a, b) => compareHeads(head(b.status), head(a.status)));
   const best = candidates[0];
   const nothing = { peer: null, from: ours.height, to: ours.height, applied: 0, error: null, faulty };
   if (best === undefined) return nothing;
@@ -147,8 +145,9 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
       }
       if (headers.length < to - from + 1) break;
     }
-    if (lastWork <= BigInt(ours.cumulativeWork) && hashes.size > 0 && targetHeight <= ours.height) {
-      return { ...nothing, peer: target.url, error: "the peer's headers carry no more work than our chain" };
+    const lastHeight = Math.max(...hashes.keys(), ancestor);
+    if (hashes.size === 0 || compareHeads({ hash: prevHash, parent: "", height: lastHeight, cumulativeWork: lastWork }, head(ours)) <= 0) {
+      return { ...nothing, peer: target.url, error: "the peer's headers do not make a better chain than ours" };
     }
 
     // 4. blocks in batches, round-robin over peers that have them, one batch fetched ahead

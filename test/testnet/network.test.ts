@@ -157,6 +157,38 @@ describe("a 3-node testnet", () => {
     expect(after.height).toBeGreaterThanOrEqual(before.height);
   }, 120_000);
 
+  it("a 2|1 partition produces divergent tips that converge on one chain when it heals", async () => {
+    // restart with bootstrap lists cut along the partition: {node1, node2} | {node3}
+    await Promise.all([0, 1, 2].map((i) => net.stopNode(i)));
+    await Promise.all([net.startNode(0, { peers: [0, 1] }), net.startNode(1, { peers: [0, 1] }), net.startNode(2, { peers: [2] })]);
+    const base = await status(0);
+    const send = async (node: number, label: string) => {
+      const t = txToWire(createTx("commit", { domain: "quadratic", commitment: label.padStart(64, "5") }, { secret: secretFromSeedPhrase(`partition-${label}`), nonce: 1, network: params().network }));
+      const r = await fetch(`${net.nodes[node]?.url}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(t) });
+      expect(r.status).toBe(202);
+    };
+    await send(0, "a1");
+    await send(2, "c1");
+    const majority = await sameTip([0, 1], base.height + 1);
+    const minority = await until("the isolated node's own block", async () => {
+      const s = await status(2);
+      return s.height > base.height ? s : undefined;
+    });
+    expect(minority.tip).not.toBe(majority.tip);
+    const fork = base.height + 1;
+    const hashAt = async (node: number) => ((await (await fetch(`${net.nodes[node]?.url}/chain/block/${fork}`)).json()) as { hash: string }).hash;
+    const [majorityBlock, minorityBlock] = await Promise.all([hashAt(0), hashAt(2)]);
+    expect(majorityBlock).not.toBe(minorityBlock);
+    // heal
+    await Promise.all([0, 1, 2].map((i) => net.stopNode(i)));
+    await Promise.all([0, 1, 2].map((i) => net.startNode(i)));
+    await sameTip([0, 1, 2], base.height + 1);
+    // one side's branch won everywhere (fork choice: work, then height, then lowest hash)
+    const after = await Promise.all([0, 1, 2].map(hashAt));
+    expect(new Set(after).size).toBe(1);
+    expect([majorityBlock, minorityBlock]).toContain(after[0]);
+  }, 240_000);
+
   it("reports its memory", () => {
     const mb = net.rssMb();
     console.log(`testnet resident memory, 3 nodes: ${mb.toFixed(0)} MB`);
