@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { coreBenchmarks } from "./core.ts";
 import { networkBenchmarks } from "./network.ts";
 import { nodeBenchmarks } from "./node.ts";
+import { testnetBenchmarks } from "./testnet.ts";
 
 export interface BenchResult {
   readonly name: string;
@@ -24,6 +25,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   core: coreBenchmarks,
   node: nodeBenchmarks,
   network: networkBenchmarks,
+  testnet: testnetBenchmarks,
 };
 
 const results: BenchResult[] = [];
