@@ -31,6 +31,7 @@ const BAN_SCORE = -50;
 const INVALID_PENALTY = 20;
 const MAX_PEERS = 64;
 const TICK_MS = 5_000;
+const PEER_EXCHANGE_MS = 60_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
 /** Codes that say "not new" or "not now" rather than "invalid". */
 const HARMLESS = new Set(["ALREADY_KNOWN", "UNKNOWN_PARENT", "BELOW_FINALITY", "BAD_NONCE", "MEMPOOL_FULL", "FEE_TOO_LOW", "INSUFFICIENT_BALANCE", "BAD_TIMESTAMP"]);
@@ -288,6 +289,13 @@ export class NetworkDO extends DurableObject<Env> {
       await this.syncNow();
     } catch (e) {
       console.warn("sync check failed", e instanceof Error ? e.message : e);
+    }
+    // peer exchange: now and then, tell the peers whom we know (they do not relay it)
+    const last = Number(this.sql.exec<{ n: number }>(`SELECT COALESCE(MAX(expires_at), 0) AS n FROM seen WHERE hash = 'peer-exchange'`).one().n);
+    if (last < nowMs) {
+      this.sql.exec(`INSERT OR REPLACE INTO seen (hash, expires_at) VALUES ('peer-exchange', ?)`, nowMs + PEER_EXCHANGE_MS);
+      const urls = [this.config.nodeUrl, ...this.peers().filter((p) => p.bannedUntil === null || p.bannedUntil < nowMs).map((p) => p.url)];
+      await this.broadcast("peers", urls.slice(0, MAX_PEERS), MAX_HOPS, null);
     }
     await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
   }
