@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { coreBenchmarks } from "./core.ts";
 import { networkBenchmarks } from "./network.ts";
 import { nodeBenchmarks } from "./node.ts";
+import { optimizationBenchmarks } from "./optimization.ts";
 import { testnetBenchmarks } from "./testnet.ts";
 
 export interface BenchResult {
@@ -26,6 +27,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   node: nodeBenchmarks,
   network: networkBenchmarks,
   testnet: testnetBenchmarks,
+  optimization: optimizationBenchmarks,
 };
 
 const results: BenchResult[] = [];
