@@ -279,9 +279,12 @@ function selectEvaluators(w: Working, optimizer: Address, commitId: Hash, commit
 function voteEffect(w: Working, tx: TxOf<"vote">, sender: Address): Result<() => void> {
   const r = w.rounds.get(tx.body.optimae);
   if (r === undefined) return err("UNKNOWN_OPTIMAE", "no round for this optimae");
-  if (r.status !== "voting" || w.height > r.deadline) return err("VOTING_CLOSED", `voting on this optimae is ${r.status}`);
   if (!r.quorum.includes(sender)) return err("NOT_SELECTED", "the sender was not selected to evaluate this optimae");
   if (r.votes.some((v) => v.evaluator === sender)) return err("DUPLICATE_VOTE", "the sender already voted on this optimae");
+  // A selected evaluator's vote that arrives after the round closed is recorded
+  // as nothing (its nonce is spent, the verdict is not touched), so that a late
+  // vote never leaves a gap in the evaluator's nonces.
+  if (r.status !== "voting" || w.height > r.deadline) return ok(() => undefined);
   return ok(() => {
     const next: Round = { ...r, votes: [...r.votes, { evaluator: sender, performance: tx.body.performance, dataHash: tx.body.dataHash }] };
     w.rounds.set(r.optimae, next);
@@ -300,7 +303,11 @@ function acceptEffect(w: Working, tx: TxOf<"accept">, sender: Address): Result<(
   const champion = w.champions.get(r.domain) as Champion;
   const delta = improvement(domain, champion.performance, r.verified);
   if (delta < domain.epsilon) {
-    return err("NOT_AN_IMPROVEMENT", `verified ${r.verified} does not beat the champion ${champion.performance} by ε ${domain.epsilon}`);
+    // Verified, but a better champion came first: recorded as superseded, worth nothing
+    // (it keeps the optimizer's nonces contiguous; no work, no reward, no reputation).
+    return ok(() => {
+      w.rounds.set(r.optimae, { ...r, status: "superseded" });
+    });
   }
   const verified = r.verified;
   return ok(() => {

@@ -271,7 +271,12 @@ export interface CommitRecord {
   readonly height: number;
 }
 
-export type RoundStatus = "voting" | "accepted" | "rejected" | "expired" | "claimed";
+/**
+ * "superseded": verified, but claimed after a better champion had arrived:
+ * recorded (so the optimizer's later transactions keep their nonces) and
+ * worth nothing.
+ */
+export type RoundStatus = "voting" | "accepted" | "rejected" | "expired" | "claimed" | "superseded";
 
 export interface Vote {
   readonly evaluator: Address;

@@ -164,6 +164,7 @@ export function deriveProjection(prev: ChainState, next: ChainState, block: Bloc
     if (tx.kind !== "accept") return;
     const round = next.rounds.get(tx.body.optimae) ?? prev.rounds.get(tx.body.optimae);
     if (round === undefined || round.verified === null || domainOf(params, round.domain) === undefined) return; // not from this transition
+    if (next.rounds.get(tx.body.optimae)?.status === "superseded") return; // claimed too late: worth nothing, not an experiment result
     accepts.push({ tx, idx, round });
   });
   const previous = previousBests(prev, accepts);

@@ -59,6 +59,8 @@ interface OwnOptimae {
   stage: "committing" | "revealing" | "voting" | "accepting" | "done" | "failed";
   commitId: string | null;
   optimae: string | null;
+  /** chain height when the optimae entered its current stage (stuck ones are given up) */
+  since?: number;
 }
 
 export class QuorumDO extends DurableObject<Env> {
@@ -121,14 +123,23 @@ export class QuorumDO extends DurableObject<Env> {
       evaluations++;
     }
 
-    // 2. this node's own optimae: reveal once the commit is on chain, accept once verified
+    // 2. this node's own optimae: reveal once the commit is on chain, accept once verified;
+    //    one that makes no progress for a reveal window and two vote windows is given up
+    const patience = this.config.params.revealWindowBlocks + 2 * this.config.params.voteWindowBlocks;
     for (const own of this.ownOptimae()) {
+      if (own.stage !== "done" && own.stage !== "failed") {
+        if (own.since === undefined) this.saveOwn({ ...own, since: status.height });
+        else if (status.height > own.since + patience) {
+          this.saveOwn({ ...own, stage: "failed" });
+          continue;
+        }
+      }
       if (own.stage === "committing" || own.stage === "revealing") {
         const c = commits.find((x) => x.commitment === own.commitment && x.optimizer === me);
         if (c !== undefined && c.height < status.height) {
           const sent = await this.mempool.submitOwn("reveal", { commit: c.id, params: own.params, salt: own.salt, reported: own.reported });
           if (sent.ok) {
-            this.saveOwn({ ...own, stage: "voting", commitId: c.id, optimae: sent.value.id });
+            this.saveOwn({ ...own, stage: "voting", commitId: c.id, optimae: sent.value.id, since: status.height });
             reveals++;
           }
         }
@@ -138,7 +149,7 @@ export class QuorumDO extends DurableObject<Env> {
         if (r.status === "accepted" && own.stage === "voting") {
           const sent = await this.mempool.submitOwn("accept", { optimae: r.optimae, ...own.experiment });
           if (sent.ok) {
-            this.saveOwn({ ...own, stage: "accepting" });
+            this.saveOwn({ ...own, stage: "accepting", since: status.height });
             accepts++;
           }
         } else if (r.status === "claimed") this.saveOwn({ ...own, stage: "done" });
@@ -190,6 +201,18 @@ export class QuorumDO extends DurableObject<Env> {
         this.sql.exec(`INSERT OR REPLACE INTO duties (optimae, deadline, state) VALUES (?, COALESCE((SELECT deadline FROM duties WHERE optimae = ?), 0), 'voted')`, payload.optimae, payload.optimae);
       }
     } else if (job.kind === "optimize") {
+      // Only a claim that beats the champion by the domain's ε can ever be accepted: commit nothing else.
+      const domain = this.config.params.domains.find((d) => d.id === job.domain);
+      const champions = (await this.chain.champions()) as { domain: string; performance: string }[];
+      const champion = champions.find((c) => c.domain === job.domain);
+      const reported = BigInt(String(result["reported"] ?? "0"));
+      if (domain !== undefined && champion !== undefined) {
+        const gain = domain.higherIsBetter ? reported - BigInt(champion.performance) : BigInt(champion.performance) - reported;
+        if (gain < domain.epsilon) {
+          await this.arm();
+          return;
+        }
+      }
       await this.commitOptimae(result);
     }
   }

@@ -1,6 +1,7 @@
 /**
- * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs]`
- * Starts N nodes on loopback, prints what each URL serves, then one status
+ * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs] [--no-runners]`
+ * Starts N nodes on loopback, one GPU runner per node (quadratic domain),
+ * prints what each URL serves, then one status
  * line per node every few seconds; Ctrl-C stops everything cleanly.
  */
 import { startTestnet, type Testnet } from "./harness.ts";
@@ -20,7 +21,14 @@ const basePort = Number(arg("port", "8787"));
 
 console.log(`starting a ${nodes}-node DOIN testnet (state in ${dir})…`);
 const started = Date.now();
-const net: Testnet = await startTestnet({ nodes, dir, clean: process.argv.includes("--clean"), basePort, logs: process.argv.includes("--logs") });
+const net: Testnet = await startTestnet({
+  nodes,
+  dir,
+  clean: process.argv.includes("--clean"),
+  basePort,
+  logs: process.argv.includes("--logs"),
+  runners: !process.argv.includes("--no-runners"),
+});
 console.log(`\nready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 for (const n of net.nodes) console.log(`  ${n.name}  ${n.url}  key ${n.publicKey.slice(0, 16)}…`);
 console.log(`

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { hexToBytes } from "../core/hex.ts";
 import { publicKeyFromSecret } from "../core/keys.ts";
+import { spawn, type ChildProcess } from "node:child_process";
 import { startLocalNode, type LocalNode } from "./local-node.ts";
 
 export interface TestnetOptions {
@@ -21,6 +22,9 @@ export interface TestnetOptions {
   readonly extraVars?: Record<string, string>;
   /** print each node's log lines prefixed with its name */
   readonly logs?: boolean;
+  /** start one GPU runner process per node (quadratic domain) */
+  readonly runners?: boolean;
+  readonly optimizer?: "cmaes" | "random_step";
 }
 
 export interface TestnetNode {
@@ -100,6 +104,14 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     };
   });
   const running = new Map<number, LocalNode>();
+  const runnerProcs = new Map<number, ChildProcess>();
+  const startRunner = (i: number): void => {
+    const n = nodes[i] as TestnetNode;
+    const child = spawn("tsx", ["gpu-runner/cli.ts", "--node", n.url, "--token", meta.token, "--name", `runner${i + 1}`, "--optimizer", opts.optimizer ?? "cmaes"], {
+      stdio: ["ignore", opts.logs === true ? "inherit" : "ignore", "inherit"],
+    });
+    runnerProcs.set(i, child);
+  };
   const validators = nodes.map((n) => n.publicKey).join(",");
 
   const startNode = async (i: number, o: { peers?: readonly number[] } = {}): Promise<void> => {
@@ -119,6 +131,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   };
 
   await Promise.all(nodes.map((n) => startNode(n.index)));
+  if (opts.runners === true) for (const n of nodes) startRunner(n.index);
 
   // Crons never fire by themselves locally: tick every node's scheduled handler.
   const ticker = setInterval(() => {
@@ -140,6 +153,21 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     startNode,
     async stop() {
       clearInterval(ticker);
+      await Promise.all(
+        [...runnerProcs.values()].map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null) return resolve();
+              c.once("exit", () => resolve());
+              c.kill("SIGTERM");
+              setTimeout(() => {
+                c.kill("SIGKILL");
+                resolve();
+              }, 12_000);
+            }),
+        ),
+      );
+      runnerProcs.clear();
       await Promise.all([...running.values()].map((n) => n.stop()));
       running.clear();
     },

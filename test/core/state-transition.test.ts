@@ -133,15 +133,26 @@ describe("optimae lifecycle", () => {
     for (let i = 0; i <= d.params.voteWindowBlocks; i++) await d.produce([]);
     expect(d.state.rounds.get(id)?.status).toBe("expired");
     const late = VALIDATORS.find((k) => k.address === round?.quorum[1]) as TestKey;
-    expect(await rejectOf(d, [d.tx(late, "vote", { optimae: id, performance: 0n, dataHash: "00".repeat(32) })])).toBe("VOTING_CLOSED");
+    // a selected evaluator's late vote is recorded as nothing: the round stays expired
+    d.nonces.clear();
+    await d.produce([d.tx(late, "vote", { optimae: id, performance: 0n, dataHash: "00".repeat(32) })]);
+    expect(d.state.rounds.get(id)?.status).toBe("expired");
+    expect(d.state.rounds.get(id)?.votes).toHaveLength(1);
   });
 
-  it("an optimae that no longer beats the champion by ε cannot be claimed", async () => {
+  it("an optimae that no longer beats the champion by ε is recorded as superseded and earns nothing", async () => {
     const d = new ChainDriver();
     const a = await d.optimae({ optimizer: V0, params: X, reported: -50n * FIXED_ONE, vote: () => -50n * FIXED_ONE });
     const b = await d.optimae({ optimizer: V1, params: { x: [1] }, reported: -60n * FIXED_ONE, vote: () => -60n * FIXED_ONE });
     await d.produce([d.accept(V0, a)]);
-    expect(await rejectOf(d, [d.accept(V1, b)])).toBe("NOT_AN_IMPROVEMENT");
+    const before = d.state;
+    const block = await d.produce([d.accept(V1, b)]);
+    expect(block.header.work).toBe(0n);
+    expect(d.state.rounds.get(b)?.status).toBe("superseded");
+    expect(d.state.champions.get("quadratic")?.optimae).toBe(a);
+    // no reputation for it: the stored reputation is untouched
+    expect(d.state.accounts.get(V1.address)?.reputation).toBe(before.accounts.get(V1.address)?.reputation);
+    expect(await rejectOf(d, [d.accept(V1, b)])).toBe("NOT_VERIFIED");
   });
 
   it("outlying votes are clipped and their voters penalized", async () => {
