@@ -76,6 +76,8 @@ export const REPLACE_BUMP_PPM = 100_000n;
 export const ASSEMBLE_INTERVAL_MS = 1_000;
 /** Pending txs older than this are dropped (e.g. stuck behind a nonce gap). */
 export const TX_TTL_MS = 60 * 60 * 1000;
+/** How long this node's own next transaction may wait before it is given up (see repairOwnNonces). */
+export const OWN_STUCK_MS = 30_000;
 /** The reference's fee-market bounds, in base units (0.001 and 100 DOIN). */
 export const MIN_BASE_FEE = COIN_UNIT / 1_000n;
 export const MAX_BASE_FEE = 100n * COIN_UNIT;
@@ -523,6 +525,34 @@ export class MempoolDO extends DurableObject<Env> {
   // -------------------------------------------------------------------------
   // internals
 
+  /**
+   * This node's own transactions must never wait behind a nonce that will
+   * not come: when its lowest pending nonce is past the chain's next one (a
+   * refused or evicted own tx left a gap), or its next one has waited longer
+   * than OWN_STUCK_MS while blocks went by, that one is dropped and the rest
+   * are signed again with contiguous nonces (their ids change; the QuorumDO
+   * gives up on a reveal it no longer sees).
+   */
+  private async repairOwnNonces(nowMs: number): Promise<void> {
+    const me = nodeConfig(this.env).nodeAddress;
+    const own = this.sql.exec<{ id: string; nonce: number; wire: string; received_at: number; fee: string }>(
+      "SELECT id, nonce, wire, received_at, fee FROM pending WHERE sender = ? ORDER BY nonce",
+      me,
+    ).toArray();
+    const first = own[0];
+    if (first === undefined) return;
+    const account = await this.chain().account(me);
+    const gap = first.nonce > account.nonce + 1;
+    const stuck = first.nonce === account.nonce + 1 && nowMs - first.received_at > OWN_STUCK_MS;
+    if (!gap && !stuck) return;
+    const resend = stuck ? own.slice(1) : own;
+    this.remove(own.map((r) => r.id));
+    for (const r of resend) {
+      const tx = JSON.parse(r.wire) as { kind: TxKind; body: unknown };
+      await this.submitOwnNow(tx.kind, tx.body, r.fee);
+    }
+  }
+
   private async submitOwnNow(kind: TxKind, body: unknown, fee: string): Promise<Outcome<SubmitResult>> {
     const config = nodeConfig(this.env);
     if (!TX_KINDS.includes(kind)) return failure("MALFORMED", `unknown kind ${JSON.stringify(kind)}`);
@@ -654,6 +684,13 @@ export class MempoolDO extends DurableObject<Env> {
     for (const { id } of expired) dropped.push({ id, code: "EXPIRED", message: `pending for more than ${TX_TTL_MS} ms` });
     this.remove(expired.map((r) => r.id));
 
+    // serialized with submitOwn, so that nonces are handed out one at a time
+    const repair = this.ownQueue.then(() => this.repairOwnNonces(nowMs));
+    this.ownQueue = repair.then(
+      () => undefined,
+      () => undefined,
+    );
+    await repair.catch((e: unknown) => console.warn("own nonce repair failed", messageOf(e)));
     const plan = await this.plan(this.blockLimit(undefined));
     for (const r of plan.stale) dropped.push({ id: r.id, code: "BAD_NONCE", message: `nonce ${r.nonce} is already applied` });
     this.remove(plan.stale.map((r) => r.id));

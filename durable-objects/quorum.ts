@@ -125,7 +125,7 @@ export class QuorumDO extends DurableObject<Env> {
 
     // 2. this node's own optimae: reveal once the commit is on chain, accept once verified;
     //    one that makes no progress for a reveal window and two vote windows is given up
-    const patience = this.config.params.revealWindowBlocks + 2 * this.config.params.voteWindowBlocks;
+    const patience = this.config.params.voteWindowBlocks + 10;
     for (const own of this.ownOptimae()) {
       if (own.stage !== "done" && own.stage !== "failed") {
         if (own.since === undefined) this.saveOwn({ ...own, since: status.height });
@@ -160,7 +160,14 @@ export class QuorumDO extends DurableObject<Env> {
     // 3. keep an optimize job waiting for this node's runners (one round at a time)
     if (this.config.optimizeDomains.includes(domain)) await this.ensureOptimizeJob(domain);
 
-    // 4. forget duties past their deadline
+    // 4. liveness: open rounds need blocks for their deadlines to pass even when
+    //    nobody sends a transaction; an empty carrier block (in this node's turn) moves the height
+    const waiting = rounds.some((r) => r.status === "voting") || this.ownOptimae().some((o) => o.stage !== "done" && o.stage !== "failed");
+    if (waiting && Date.now() >= status.tipTimestamp + this.config.params.carrierIntervalMs && (await this.mempool.size()) === 0) {
+      await this.chain.produce([], Date.now());
+    }
+
+    // 5. forget duties past their deadline
     this.sql.exec(`DELETE FROM duties WHERE deadline < ?`, status.height - this.config.params.voteWindowBlocks);
     await this.arm();
     return { evaluations, reveals, accepts };
