@@ -1,16 +1,69 @@
 /**
  * The reference's random-step hill climber (doin-plugins
- * quadratic_optimizer.py): from the current best, one candidate
- * x + N(0, step²) per coordinate, one evaluation per round; keep it if it
- * improves. The baseline of the optimization benchmark.
+ * quadratic_optimizer.py; reference notes §4.2), exactly:
+ *
+ * - start from the current best (the adopted champion, or this island's own
+ *   best), else from x ~ U(−10, 10)ⁿ;
+ * - candidate = x + N(0, step_size²) per coordinate, step_size 0.5;
+ * - ONE evaluation per round (one optimize() call = one step): return the
+ *   candidate if it improves on the current best (or if there was none),
+ *   else the current best.
+ *
+ * The baseline of the optimization benchmark.
  */
-import { N_PARAMS } from "./domain.ts";
+import { INIT_HIGH, INIT_LOW, N_PARAMS } from "./domain.ts";
 import { createRng, type Rng } from "./rng.ts";
+
+/** A point and its performance (higher is better). */
+export interface Point {
+  readonly x: readonly number[];
+  readonly f: number;
+}
 
 export interface Objective {
   /** higher is better */
   (x: readonly number[]): number;
 }
+
+/** One step of the hill climber; pure apart from `rng`. */
+export function randomStepRound(objective: Objective, rng: Rng, current: Point | null, stepSize = 0.5, n = N_PARAMS): { best: Point; evaluations: number } {
+  const x = current?.x ?? Array.from({ length: n }, () => rng.uniform(INIT_LOW, INIT_HIGH));
+  const candidate = x.map((v) => v + rng.normal() * stepSize);
+  const f = objective(candidate);
+  if (current === null || f > current.f) return { best: { x: candidate, f }, evaluations: 1 };
+  return { best: current, evaluations: 1 };
+}
+
+/** The hill climber's state between rounds: its best (its island). */
+export class RandomStep {
+  private bestSoFar: Point | null = null;
+  private readonly objective: Objective;
+  private readonly stepSize: number;
+  private readonly n: number;
+
+  constructor(objective: Objective, stepSize = 0.5, n = N_PARAMS) {
+    this.objective = objective;
+    this.stepSize = stepSize;
+    this.n = n;
+  }
+
+  get best(): Point | null {
+    return this.bestSoFar;
+  }
+
+  /** One round from `start` (adopted when better than this island's best), with this round's randomness. */
+  round(rng: Rng, start: Point | null): { best: Point; evaluations: number } {
+    if (start !== null && (this.bestSoFar === null || start.f > this.bestSoFar.f)) this.bestSoFar = { x: [...start.x], f: start.f };
+    const r = randomStepRound(this.objective, rng, this.bestSoFar, this.stepSize, this.n);
+    this.bestSoFar = r.best;
+    return r;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The older in-process interface (one generator for the whole run), kept for
+// gpu-runner/quadratic-executor.ts. New code uses the SDK plugins
+// (./optimizers.ts).
 
 export interface Optimizer {
   /** one round from `start` (the adopted champion, if better than its own); returns its best */
@@ -19,19 +72,13 @@ export interface Optimizer {
 
 export function randomStep(seed: number, step = 0.5): Optimizer {
   const rng: Rng = createRng(seed);
-  let best: { x: number[]; f: number } | null = null;
+  let best: Point | null = null;
   return {
     round(objective, start) {
       if (start !== null && (best === null || start.f > best.f)) best = { x: [...start.x], f: start.f };
-      if (best === null) {
-        const x = Array.from({ length: N_PARAMS }, () => rng.uniform(-10, 10));
-        best = { x, f: objective(x) };
-        return { ...best, evaluations: 1 };
-      }
-      const candidate = best.x.map((v) => v + rng.normal() * step);
-      const f = objective(candidate);
-      if (f > best.f) best = { x: candidate, f };
-      return { x: [...best.x], f: best.f, evaluations: 1 };
+      const r = randomStepRound(objective, rng, best, step);
+      best = r.best;
+      return { x: [...r.best.x], f: r.best.f, evaluations: 1 };
     },
   };
 }
