@@ -51,8 +51,8 @@ export function payloadHash(payload: JsonValue): Hash {
   return hashOf("envelope", { payload });
 }
 
-/** What the sender signs: every envelope field but the signature. */
-function signingHash(e: Omit<Envelope, "sig">): Hash {
+/** What the sender signs: H("envelope", every envelope field but the signature). */
+export function signingHash(e: Omit<Envelope, "sig">): Hash {
   return hashOf("envelope", { network: e.network, kind: e.kind, sender: e.sender, payloadHash: e.payloadHash, timestamp: e.timestamp, hops: e.hops });
 }
 

@@ -33,6 +33,13 @@ const MAX_PEERS = 64;
 const TICK_MS = 5_000;
 const PEER_EXCHANGE_MS = 60_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
+/** An outbox row older than this is re-signed before it is sent (receivers allow MAX_SKEW_MS). */
+const RESIGN_AFTER_MS = 60_000;
+/** Outbox rows kept per peer: a peer that is down loses the oldest first (sync covers blocks). */
+const MAX_OUTBOX_PER_PEER = 1_000;
+const MAX_URL_LENGTH = 200;
+/** A block with an unknown parent starts a sync at most this often (the alarm also checks every tick). */
+const SYNC_TRIGGER_MS = 2_000;
 /** Codes that say "not new" or "not now" rather than "invalid". */
 const HARMLESS = new Set(["ALREADY_KNOWN", "UNKNOWN_PARENT", "BELOW_FINALITY", "BAD_NONCE", "MEMPOOL_FULL", "FEE_TOO_LOW", "INSUFFICIENT_BALANCE", "BAD_TIMESTAMP"]);
 
@@ -67,6 +74,7 @@ export class NetworkDO extends DurableObject<Env> {
   private readonly config: NodeConfig;
   private readonly sql: SqlStorage;
   private syncing = false;
+  private lastSyncTrigger = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,6 +84,7 @@ export class NetworkDO extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS senders (public_key TEXT PRIMARY KEY, score INTEGER NOT NULL DEFAULT 0, banned_until INTEGER)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS seen (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS outgoing (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS outgoing_url ON outgoing (url, id)`);
     // The configured bootstrap list is authoritative for bootstrap peers: a
     // restart with another list (an operator's change, a test's partition) drops the old ones.
     const bootstrap = this.config.bootstrapPeers.filter((u) => u !== this.config.nodeUrl);
@@ -122,11 +131,15 @@ export class NetworkDO extends DurableObject<Env> {
       case "block": {
         const r = await this.chain().submitBlock(payload);
         outcome = r.ok ? { ok: true, code: null } : { ok: false, code: r.code };
-        if (!r.ok && r.code === "UNKNOWN_PARENT") this.ctx.waitUntil(this.syncNow());
+        // a peer is ahead of us: sync (rate-limited, so unknown-parent blocks cannot make us hammer every peer)
+        if (!r.ok && r.code === "UNKNOWN_PARENT" && nowMs - this.lastSyncTrigger >= SYNC_TRIGGER_MS) {
+          this.lastSyncTrigger = nowMs;
+          this.ctx.waitUntil(this.syncNow());
+        }
         break;
       }
       case "peers":
-        this.addPeers(Array.isArray(payload) ? payload.filter((u): u is string => typeof u === "string") : []);
+        this.addPeers(Array.isArray(payload) ? payload : []);
         outcome = { ok: true, code: null };
         break;
       case "ping":
@@ -145,7 +158,9 @@ export class NetworkDO extends DurableObject<Env> {
     this.sql.exec(`INSERT INTO senders (public_key, score) VALUES (?, 0) ON CONFLICT(public_key) DO NOTHING`, sender);
     this.sql.exec(`UPDATE senders SET score = score - ? WHERE public_key = ?`, INVALID_PENALTY, sender);
     this.sql.exec(`UPDATE senders SET banned_until = ?, score = 0 WHERE public_key = ? AND score <= ?`, nowMs + BAN_MS, sender, BAN_SCORE);
-    this.sql.exec(`UPDATE peers SET score = score - ? WHERE public_key = ?`, INVALID_PENALTY, sender);
+    this.sql.exec(`UPDATE peers SET score = MAX(score - ?, -100) WHERE public_key = ?`, INVALID_PENALTY, sender);
+    // a banned sender that is also one of our peers gets nothing from us until the ban ends
+    this.sql.exec(`UPDATE peers SET banned_until = (SELECT banned_until FROM senders WHERE public_key = ?) WHERE public_key = ?`, sender, sender);
   }
 
   // -------------------------------------------------------------------------
@@ -171,6 +186,7 @@ export class NetworkDO extends DurableObject<Env> {
     const ids: number[] = [];
     this.ctx.storage.transactionSync(() => {
       for (const t of targets) {
+        this.sql.exec(`DELETE FROM outgoing WHERE id IN (SELECT id FROM outgoing WHERE url = ? ORDER BY id DESC LIMIT -1 OFFSET ?)`, t.url, MAX_OUTBOX_PER_PEER - 1);
         this.sql.exec(`INSERT INTO outgoing (url, body, next_at) VALUES (?, ?, ?)`, t.url, body, nowMs + 30_000);
         ids.push(Number(this.sql.exec<{ id: number }>(`SELECT last_insert_rowid() AS id`).one().id));
       }
@@ -187,11 +203,14 @@ export class NetworkDO extends DurableObject<Env> {
   /** Delivers outbox rows (the flood queue consumer calls this); returns the ids that still failed. */
   async deliver(ids: readonly number[]): Promise<number[]> {
     const failed: number[] = [];
+    const resigned = new Map<string, string>();
     await Promise.all(
       ids.map(async (id) => {
         const row = this.sql.exec<{ url: string; body: string; attempts: number }>(`SELECT url, body, attempts FROM outgoing WHERE id = ?`, id).toArray()[0];
         if (row === undefined) return;
-        const delivered = await this.post(row.url, row.body);
+        const body = this.fresh(row.body, resigned);
+        if (body !== row.body) this.sql.exec(`UPDATE outgoing SET body = ? WHERE id = ?`, body, id);
+        const delivered = await this.post(row.url, body);
         if (delivered) this.sql.exec(`DELETE FROM outgoing WHERE id = ?`, id);
         else {
           this.sql.exec(`UPDATE outgoing SET attempts = attempts + 1, next_at = ? WHERE id = ?`, Date.now() + 2 ** Math.min(row.attempts, 8) * 1000, id);
@@ -203,6 +222,28 @@ export class NetworkDO extends DurableObject<Env> {
     return failed;
   }
 
+  /**
+   * The body to send now: a row that waited long enough for its envelope's
+   * timestamp to near the receivers' window is signed again (same kind,
+   * payload and hops, a new timestamp); `cache` signs each body once per call.
+   */
+  private fresh(body: string, cache: Map<string, string>): string {
+    const hit = cache.get(body);
+    if (hit !== undefined) return hit;
+    let out = body;
+    try {
+      const m = JSON.parse(body) as { envelope: { kind: EnvelopeKind; timestamp: number; hops: number }; payload: JsonValue };
+      const nowMs = Date.now();
+      if (nowMs - m.envelope.timestamp > RESIGN_AFTER_MS) {
+        out = JSON.stringify(createMessage(m.envelope.kind, m.payload, { secret: this.config.nodeSecret, network: this.config.params.network, nowMs, hops: m.envelope.hops }));
+      }
+    } catch {
+      // not ours to repair: sent as it is, the receiver refuses it
+    }
+    cache.set(body, out);
+    return out;
+  }
+
   private async post(url: string, body: string): Promise<boolean> {
     try {
       const res = await fetch(`${url}/p2p`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
@@ -211,7 +252,7 @@ export class NetworkDO extends DurableObject<Env> {
       this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL WHERE url = ?`, Date.now(), url);
       return res.status < 500;
     } catch (e) {
-      this.sql.exec(`UPDATE peers SET last_error = ?, score = score - 1 WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
+      this.sql.exec(`UPDATE peers SET last_error = ?, score = MAX(score - 1, -100) WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
       return false;
     }
   }
@@ -219,13 +260,26 @@ export class NetworkDO extends DurableObject<Env> {
   // -------------------------------------------------------------------------
   // peers, liveness, sync
 
-  addPeers(urls: readonly string[]): number {
+  /**
+   * Merges a peer list (peer exchange, or an operator): at most MAX_PEERS
+   * entries are read, only http(s) origins of bounded length. When the table
+   * is full, a new peer replaces the worst learned peer that is failing
+   * (score < 0); bootstrap peers and healthy ones are never evicted, so a
+   * flood of junk URLs cannot push out the peers that work.
+   */
+  addPeers(urls: readonly unknown[]): number {
     let added = 0;
     for (const url of urls.slice(0, MAX_PEERS)) {
-      if (!/^https?:\/\/[^\s/]+$/.test(url) || url === this.config.nodeUrl) continue;
+      if (typeof url !== "string" || url.length > MAX_URL_LENGTH || !/^https?:\/\/[^\s/]+$/.test(url) || url === this.config.nodeUrl) continue;
+      if (this.sql.exec(`SELECT 1 FROM peers WHERE url = ?`, url).toArray().length > 0) continue;
       const count = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM peers`).one().n;
-      if (count >= MAX_PEERS) break;
-      this.sql.exec(`INSERT OR IGNORE INTO peers (url, source) VALUES (?, 'exchange')`, url);
+      if (count >= MAX_PEERS) {
+        const worst = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'exchange' AND score < 0 ORDER BY score, COALESCE(last_seen, 0), url LIMIT 1`).toArray()[0];
+        if (worst === undefined) break;
+        this.sql.exec(`DELETE FROM peers WHERE url = ?`, worst.url);
+        this.sql.exec(`DELETE FROM outgoing WHERE url = ?`, worst.url);
+      }
+      this.sql.exec(`INSERT INTO peers (url, source) VALUES (?, 'exchange')`, url);
       added++;
     }
     return added;

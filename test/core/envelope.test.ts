@@ -1,7 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type Message } from "../../core/envelope.ts";
+import { canonicalJson } from "../../core/encoding.ts";
+import { checkMessage, createMessage, payloadHash, signingHash, verifyMessageSignature, type Envelope, type EnvelopeKind, type Message } from "../../core/envelope.ts";
+import { bytesToHex } from "../../core/hex.ts";
 import { secretFromSeedPhrase } from "../../core/keys.ts";
+import type { JsonValue } from "../../core/types.ts";
+import { asArray, asObject, expectKeys, int, loadVectors, str } from "./helpers/vectors.ts";
 
 const secret = secretFromSeedPhrase("envelope-test");
 const limits = { network: "doin-test", nowMs: 1_800_000_000_000, maxSkewMs: 60_000, maxBytes: 10_000, maxHops: 6 };
@@ -47,5 +51,49 @@ describe("signed envelopes", () => {
       }),
       { numRuns: 40, seed: 5 },
     );
+  });
+});
+
+describe("envelope.json vectors (computed in Python: hashlib + RFC 8032 reference code)", () => {
+  const vectors = loadVectors("envelope");
+
+  it("createMessage reproduces every vector byte for byte, and checkMessage and the signature accept it", async () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(6);
+    for (const v of vectors) {
+      const name = str(v["name"], "name");
+      expectKeys(v, ["name", "seed_phrase", "secret", "payload", "payload_canonical", "signing_hash", "message", "tampered"], [], name);
+      const secret = secretFromSeedPhrase(str(v["seed_phrase"], name));
+      expect(bytesToHex(secret), name).toBe(str(v["secret"], name));
+      const message = asObject(v["message"], name);
+      const e = asObject(message["envelope"], name);
+      expectKeys(e, ["network", "kind", "sender", "payloadHash", "timestamp", "hops", "sig"], [], name);
+      const payload = v["payload"] as JsonValue;
+      expect(canonicalJson({ payload }), name).toBe(str(v["payload_canonical"], name));
+      expect(payloadHash(payload), name).toBe(str(e["payloadHash"], name));
+      const made = createMessage(str(e["kind"], name) as EnvelopeKind, payload, {
+        secret,
+        network: str(e["network"], name),
+        nowMs: int(e["timestamp"], name),
+        hops: int(e["hops"], name),
+      });
+      expect(made, name).toEqual(message);
+      const { sig: _sig, ...unsigned } = made.envelope;
+      expect(signingHash(unsigned), name).toBe(str(v["signing_hash"], name));
+      const limits = { network: made.envelope.network, nowMs: made.envelope.timestamp, maxSkewMs: 0, maxBytes: 1 << 20, maxHops: 6 };
+      expect(checkMessage(message, limits), name).toEqual({ ok: true, value: message });
+      expect(await verifyMessageSignature(made.envelope), name).toBe(true);
+    }
+  });
+
+  it("every tampered field breaks the signature", async () => {
+    let n = 0;
+    for (const v of vectors) {
+      const envelope = asObject(asObject(v["message"], "message")["envelope"], "envelope") as unknown as Envelope;
+      for (const t of asArray(v["tampered"], "tampered")) {
+        expect(await verifyMessageSignature({ ...envelope, ...(asObject(t, "tampered") as object) }), JSON.stringify(t)).toBe(false);
+        n++;
+      }
+    }
+    expect(n).toBe(vectors.length * 5);
   });
 });

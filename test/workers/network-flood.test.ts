@@ -1,0 +1,336 @@
+// NetworkDO beyond ingress: relaying, the flood outbox and its queue consumer,
+// liveness, bans seen from the peers' side, peer exchange.
+//
+// No second node runs inside workerd, so outbound fetch is replaced by a fake
+// that serves a few peer origins (http://<name>.test). One of them forwards
+// its POST /p2p into this same Worker (exports.default), so the path
+// outbox → flood queue → consumer → POST /p2p → NetworkDO.receive runs for
+// real end to end; the others record what they were sent.
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { blockToWire, sealBlock } from "../../core/block.ts";
+import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type EnvelopeKind, type Message } from "../../core/envelope.ts";
+import { genesisBlock } from "../../core/genesis.ts";
+import { hexToBytes } from "../../core/hex.ts";
+import { publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
+import { buildBlock } from "../../core/state-transition.ts";
+import { createTx, txToWire } from "../../core/tx.ts";
+import type { JsonValue } from "../../core/types.ts";
+import type { NetworkDO } from "../../durable-objects/network.ts";
+import { paramsFor } from "../../workers/config.ts";
+import { handleFloodBatch } from "../../workers/flood.ts";
+
+const params = paramsFor("doin-devnet", []);
+/** The node's identity in the Workers tests (vitest.config.ts). */
+const NODE_SECRET = hexToBytes("11".repeat(32));
+const NODE_KEY = publicKeyFromSecret(NODE_SECRET);
+const network = env.NETWORK.get(env.NETWORK.idFromName("network"));
+const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
+const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName("mempool"));
+
+// ---------------------------------------------------------------------------
+// fake peers behind a fake fetch
+
+interface FakePeer {
+  readonly url: string;
+  readonly secret: Uint8Array;
+  readonly key: string;
+  down: boolean;
+  /** forward POST /p2p into this Worker instead of answering 202 itself */
+  readonly viaSelf: boolean;
+  readonly got: Message[];
+  readonly answers: number[];
+}
+const fakes = new Map<string, FakePeer>();
+function fakePeer(name: string, opts: { viaSelf?: boolean; down?: boolean } = {}): FakePeer {
+  const secret = secretFromSeedPhrase(`flood-test-${name}`);
+  const p: FakePeer = { url: `http://${name}.test`, secret, key: publicKeyFromSecret(secret), down: opts.down ?? false, viaSelf: opts.viaSelf ?? false, got: [], answers: [] };
+  fakes.set(p.url, p);
+  return p;
+}
+
+async function fakeFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  const req = new Request(input, init);
+  const url = new URL(req.url);
+  const peer = fakes.get(url.origin);
+  if (peer === undefined || peer.down) throw new TypeError(`connection refused: ${url.origin}`);
+  if (url.pathname === "/health") return Response.json({ ok: true, network: params.network, node: peer.key });
+  if (url.pathname === "/chain/status") return exports.default.fetch("http://node/chain/status"); // the same chain: never ahead
+  if (url.pathname === "/p2p" && req.method === "POST") {
+    const text = await req.text();
+    peer.got.push(JSON.parse(text) as Message);
+    if (peer.viaSelf) {
+      const r = await exports.default.fetch("http://node/p2p", { method: "POST", headers: { "content-type": "application/json" }, body: text });
+      peer.answers.push(r.status);
+      return r;
+    }
+    peer.answers.push(202);
+    return Response.json({ duplicate: false, accepted: true, code: null }, { status: 202 });
+  }
+  return new Response("not found", { status: 404 });
+}
+
+const A = fakePeer("peer-a");
+const B = fakePeer("peer-b", { viaSelf: true });
+const C = fakePeer("peer-c");
+const D = fakePeer("peer-d", { down: true });
+
+// ---------------------------------------------------------------------------
+// helpers
+
+type OutRow = { id: number; url: string; body: string; attempts: number; next_at: number };
+const outbox = () => runInDurableObject(network, (_: NetworkDO, state: DurableObjectState) => state.storage.sql.exec<OutRow>(`SELECT id, url, body, attempts, next_at FROM outgoing ORDER BY id`).toArray());
+const rowsFor = async (hash: string) => (await outbox()).filter((r) => (JSON.parse(r.body) as Message).envelope.payloadHash === hash);
+const sql = (query: string, ...args: SqlStorageValue[]) => runInDurableObject(network, (_: NetworkDO, state: DurableObjectState) => void state.storage.sql.exec(query, ...args).toArray());
+/** The NetworkDO's own alarm is stopped while a test looks at its outbox; tests that need it run it by hand. */
+const stopAlarm = () => runInDurableObject(network, async (_: NetworkDO, state: DurableObjectState) => state.storage.deleteAlarm());
+const sentTo = (p: FakePeer, hash: string) => p.got.filter((m) => m.envelope.payloadHash === hash);
+
+async function until(what: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await what())) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function p2p(body: unknown): Promise<Response> {
+  return exports.default.fetch("http://node/p2p", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+const msg = (kind: EnvelopeKind, payload: unknown, secret: Uint8Array, hops = 0) => createMessage(kind, payload as JsonValue, { secret, network: params.network, nowMs: Date.now(), hops });
+
+/** What a node must find in a message this node sent: its own valid signature over a fresh envelope. */
+async function expectOurs(m: Message, kind: EnvelopeKind, hops: number): Promise<void> {
+  const checked = checkMessage(m, { network: params.network, nowMs: Date.now(), maxSkewMs: 120_000, maxBytes: 4 * 1024 * 1024, maxHops: 6 });
+  expect(checked.ok).toBe(true);
+  expect(m.envelope).toMatchObject({ kind, hops, sender: NODE_KEY });
+  expect(await verifyMessageSignature(m.envelope)).toBe(true);
+}
+
+let commitCounter = 0;
+const tx = (who: string) =>
+  txToWire(createTx("commit", { domain: "quadratic", commitment: (++commitCounter).toString(16).padStart(64, "c") }, { secret: secretFromSeedPhrase(`flood-tx-${who}`), nonce: 1, network: params.network }));
+
+/** A block built on this network's genesis with core/, as a peer would. */
+function blockOnGenesis(producer: Uint8Array, stateRoot?: string) {
+  const g = genesisBlock(params).state;
+  const built = buildBlock(g, [], params, { producerSecret: producer, timestamp: g.tipTimestamp + params.carrierIntervalMs });
+  if (!built.ok) throw new Error(built.error.message);
+  const b = built.value.block;
+  return stateRoot === undefined ? b : sealBlock({ ...b.header, stateRoot }, [], [], producer);
+}
+
+// ---------------------------------------------------------------------------
+
+beforeAll(async () => {
+  vi.spyOn(globalThis, "fetch").mockImplementation(fakeFetch);
+  await stopAlarm();
+  expect(await network.addPeers([A.url, B.url, C.url, D.url])).toBe(4);
+  // liveness: each reachable peer answers /health (its key) and /chain/status
+  const { ahead } = await network.syncNow();
+  expect(ahead).toEqual([]);
+});
+afterAll(async () => {
+  // nothing left for the queue or the alarm to send once the fake peers are gone
+  await stopAlarm();
+  await sql(`DELETE FROM outgoing`);
+  await sql(`DELETE FROM peers`);
+  vi.restoreAllMocks();
+});
+
+describe("liveness", () => {
+  it("learns each reachable peer's key, marks it seen and scores it up; an unreachable one is scored down with its error", async () => {
+    const peers = await network.peers();
+    for (const p of [A, B, C]) expect(peers.find((x) => x.url === p.url)).toMatchObject({ publicKey: p.key, score: 1, lastError: null, bannedUntil: null, source: "exchange" });
+    expect(peers.find((x) => x.url === A.url)?.lastSeen).toBeGreaterThan(0);
+    expect(peers.find((x) => x.url === D.url)).toMatchObject({ publicKey: null, score: -1, lastSeen: null, lastError: expect.stringContaining("connection refused") });
+    const res = await exports.default.fetch("http://node/peers");
+    expect(((await res.json()) as { peers: unknown[] }).peers).toHaveLength(4);
+  });
+});
+
+describe("relaying", () => {
+  it("a block from a peer reaches the ChainDO, is relayed to the other peers with hops + 1 (not back to the sender), and a second copy is a duplicate", async () => {
+    const block = blockOnGenesis(A.secret);
+    const wire = blockToWire(block);
+    const r = await p2p(msg("block", wire, A.secret, 2));
+    expect(r.status).toBe(202);
+    expect(await r.json()).toEqual({ duplicate: false, accepted: true, code: null });
+    expect((await chain.status()).tip).toBe(block.hash);
+    expect(await chain.getBlockByHash(block.hash)).toEqual(wire);
+
+    const hash = payloadHash(wire as JsonValue);
+    // one outbox row per other peer, written before the queue is used
+    expect((await rowsFor(hash)).map((row) => row.url).sort()).toEqual([B.url, C.url, D.url]);
+    await until(() => sentTo(B, hash).length > 0 && sentTo(C, hash).length > 0);
+    for (const p of [B, C]) await expectOurs(sentTo(p, hash)[0] as Message, "block", 3);
+    expect(sentTo(B, hash)[0]?.payload).toEqual(wire);
+    expect(sentTo(A, hash)).toEqual([]);
+    // B forwarded it into this Worker: already seen here, so 202 and nothing new
+    expect(B.answers).toContain(202);
+    await until(async () => (await rowsFor(hash)).every((row) => row.url === D.url));
+
+    const again = await p2p(msg("block", wire, C.secret));
+    expect(await again.json()).toMatchObject({ duplicate: true });
+    expect((await chain.status()).height).toBe(1);
+  });
+
+  it("a block whose parent is unknown is harmless: no penalty for its sender", async () => {
+    const g = genesisBlock(params).state;
+    const first = buildBlock(g, [], params, { producerSecret: C.secret, timestamp: g.tipTimestamp + 10 * params.carrierIntervalMs });
+    if (!first.ok) throw new Error(first.error.message);
+    const second = buildBlock(first.value.state, [], params, { producerSecret: C.secret, timestamp: g.tipTimestamp + 11 * params.carrierIntervalMs });
+    if (!second.ok) throw new Error(second.error.message);
+    const r = await p2p(msg("block", blockToWire(second.value.block), C.secret));
+    expect(await r.json()).toEqual({ duplicate: false, accepted: false, code: "UNKNOWN_PARENT" });
+    expect((await network.peers()).find((p) => p.url === C.url)?.score).toBeGreaterThanOrEqual(0);
+    expect((await network.senders()).find((s) => s.publicKey === C.key)).toBeUndefined();
+  });
+
+  it("a transaction from a peer reaches the mempool and is relayed; at the hop limit it is accepted but not relayed", async () => {
+    const before = await mempool.size();
+    const t1 = tx("relay");
+    const r = await p2p(msg("tx", t1, B.secret, 0));
+    expect(await r.json()).toEqual({ duplicate: false, accepted: true, code: null });
+    const h1 = payloadHash(t1 as JsonValue);
+    expect((await rowsFor(h1)).map((row) => row.url).sort()).toEqual([A.url, C.url, D.url]);
+    await until(() => sentTo(A, h1).length > 0 && sentTo(C, h1).length > 0);
+    await expectOurs(sentTo(A, h1)[0] as Message, "tx", 1);
+
+    const t2 = tx("last-hop");
+    const last = await p2p(msg("tx", t2, A.secret, 6));
+    expect(await last.json()).toEqual({ duplicate: false, accepted: true, code: null });
+    expect(await rowsFor(payloadHash(t2 as JsonValue))).toEqual([]);
+    expect(await mempool.size()).toBeGreaterThanOrEqual(before + 1); // a block may already have taken some
+  });
+});
+
+describe("the flood outbox and its queue consumer", () => {
+  it("announce writes one row per peer and the flood queue delivers it to every reachable peer, through a real Worker for B", async () => {
+    const payload = { announced: "by this node", n: 1 };
+    const hash = payloadHash(payload);
+    expect(await network.announce("tx", payload)).toBe(4);
+    expect((await rowsFor(hash)).map((row) => row.url).sort()).toEqual([A.url, B.url, C.url, D.url]);
+    await until(() => [A, B, C].every((p) => sentTo(p, hash).length > 0));
+    for (const p of [A, B, C]) await expectOurs(sentTo(p, hash)[0] as Message, "tx", 0);
+    // delivered rows are deleted; the unreachable peer's row stays for a retry
+    await until(async () => (await rowsFor(hash)).length === 1);
+    const [left] = await rowsFor(hash);
+    expect(left?.url).toBe(D.url);
+    // a second announce of the same payload is a no-op (the seen-set)
+    expect(await network.announce("tx", payload)).toBe(0);
+  });
+
+  it("the consumer acks delivered rows, retries failed ones with backoff (the row stays), and acks poison and unknown ids", async () => {
+    const old = createMessage("tx", { consumer: "test" }, { secret: NODE_SECRET, network: params.network, nowMs: Date.now(), hops: 1 });
+    const body = JSON.stringify(old);
+    await sql(`INSERT INTO outgoing (id, url, body, next_at) VALUES (9001, ?, ?, ?), (9002, ?, ?, ?)`, A.url, body, Date.now() + 60_000, D.url, body, Date.now() + 60_000);
+    const batch = createMessageBatch("doin-flood", [
+      { id: "ok", timestamp: new Date(), attempts: 1, body: { id: 9001 } },
+      { id: "down", timestamp: new Date(), attempts: 3, body: { id: 9002 } },
+      { id: "gone", timestamp: new Date(), attempts: 1, body: { id: 123_456 } },
+      { id: "poison", timestamp: new Date(), attempts: 1, body: { hello: "world" } },
+    ]);
+    const delays: Record<string, number | undefined> = {};
+    for (const m of batch.messages) {
+      const retry = m.retry.bind(m);
+      m.retry = (options?: QueueRetryOptions) => {
+        delays[m.id] = options?.delaySeconds;
+        retry(options);
+      };
+    }
+    const ctx = createExecutionContext();
+    await handleFloodBatch(batch, env);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.sort()).toEqual(["gone", "ok", "poison"]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["down"]);
+    expect(delays["down"]).toBe(8);
+    const rows = (await outbox()).filter((r) => r.id === 9001 || r.id === 9002);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: 9002, attempts: 1 });
+    expect(rows[0]?.next_at).toBeGreaterThan(Date.now());
+    expect(A.got.some((m) => m.envelope.payloadHash === old.envelope.payloadHash)).toBe(true);
+  });
+
+  it("the alarm re-sends the rows a queue lost, and an envelope too old for the receivers is signed again", async () => {
+    const stale = createMessage("block", { lost: "by the queue" }, { secret: NODE_SECRET, network: params.network, nowMs: Date.now() - 5 * 60_000, hops: 2 });
+    await sql(`INSERT INTO outgoing (id, url, body, next_at) VALUES (9100, ?, ?, 0)`, C.url, JSON.stringify(stale));
+    await runInDurableObject(network, async (_: NetworkDO, state: DurableObjectState) => state.storage.setAlarm(Date.now() + 60_000));
+    expect(await runDurableObjectAlarm(network)).toBe(true);
+    await stopAlarm();
+    const [delivered] = sentTo(C, stale.envelope.payloadHash);
+    expect(delivered).toBeDefined();
+    await expectOurs(delivered as Message, "block", 2);
+    expect(delivered?.envelope.timestamp).toBeGreaterThan(stale.envelope.timestamp);
+    expect(delivered?.payload).toEqual(stale.payload);
+    expect((await outbox()).find((r) => r.id === 9100)).toBeUndefined();
+  });
+
+  it("keeps at most 1000 rows per peer: a peer that stays down loses the oldest first", async () => {
+    await sql(`DELETE FROM outgoing`);
+    const body = JSON.stringify(createMessage("tx", { filler: true }, { secret: NODE_SECRET, network: params.network, nowMs: Date.now() }));
+    await runInDurableObject(network, (_: NetworkDO, state: DurableObjectState) => {
+      for (let i = 1; i <= 1000; i++) state.storage.sql.exec(`INSERT INTO outgoing (id, url, body, next_at) VALUES (?, ?, ?, ?)`, 20_000 + i, D.url, body, Date.now() + 600_000);
+    });
+    const payload = { capped: true };
+    expect(await network.announce("tx", payload)).toBeGreaterThan(0);
+    const rows = (await outbox()).filter((r) => r.url === D.url);
+    expect(rows).toHaveLength(1000);
+    expect(rows.some((r) => r.id === 20_001)).toBe(false);
+    expect(rows.some((r) => (JSON.parse(r.body) as Message).envelope.payloadHash === payloadHash(payload))).toBe(true);
+    await sql(`DELETE FROM outgoing WHERE url = ?`, D.url);
+  });
+});
+
+describe("bans", () => {
+  it("a peer that sends invalid blocks is banned in the peer table too: it gets no floods, and its messages are dropped before the signature check", async () => {
+    const E = fakePeer("peer-e");
+    expect(await network.addPeers([E.url])).toBe(1);
+    await network.syncNow();
+    expect((await network.peers()).find((p) => p.url === E.url)?.publicKey).toBe(E.key);
+    for (let i = 0; i < 3; i++) {
+      const r = await p2p(msg("block", blockToWire(blockOnGenesis(E.secret, String(i).padStart(64, "e"))), E.secret));
+      expect(await r.json()).toMatchObject({ accepted: false, code: "BAD_STATE_ROOT" });
+    }
+    const banned = (await network.peers()).find((p) => p.url === E.url);
+    expect(banned?.bannedUntil).toBeGreaterThan(Date.now());
+    expect(banned?.score).toBeLessThan(0);
+
+    const payload = { after: "the ban" };
+    await network.announce("tx", payload);
+    expect((await rowsFor(payloadHash(payload))).map((r) => r.url)).not.toContain(E.url);
+
+    const forged = msg("ping", { n: 1 }, E.secret);
+    const r = await p2p({ ...forged, envelope: { ...forged.envelope, sig: "00".repeat(64) } });
+    expect(r.status).toBe(401); // 401 (banned), not 403 (bad signature): no verification was done
+  });
+});
+
+describe("peer exchange", () => {
+  it("merges only bounded http(s) origins; a full table makes room only by evicting failing learned peers", async () => {
+    const before = (await network.peers()).length;
+    const junk = ["ftp://x.test", "http://a.test/path", "javascript:alert(1)", 5, null, `http://${"x".repeat(300)}.test`, "http://127.0.0.1:8787", "http:// space.test", "https://fine.test:8443", "http://good.test"];
+    const r = await p2p(msg("peers", junk, secretFromSeedPhrase("flood-test-stranger"), 6));
+    expect(await r.json()).toMatchObject({ accepted: true });
+    const urls = (await network.peers()).map((p) => p.url);
+    expect(urls).toContain("https://fine.test:8443");
+    expect(urls).toContain("http://good.test");
+    expect(urls).toHaveLength(before + 2);
+
+    // fill the table to its bound of 64
+    const many = Array.from({ length: 80 }, (_, i) => `http://filler-${i}.test`);
+    await network.addPeers(many);
+    expect((await network.peers()).length).toBe(64);
+    // nobody failing: nothing is evicted
+    expect(await network.addPeers(["http://newcomer.test"])).toBe(0);
+    // two learned peers fail: two newcomers take their places; healthy peers stay
+    await sql(`UPDATE peers SET score = -3 WHERE url IN ('http://filler-0.test', 'http://filler-1.test')`);
+    expect(await network.addPeers(["http://newcomer.test", "http://newcomer-2.test", "http://newcomer-3.test"])).toBe(2);
+    const after = (await network.peers()).map((p) => p.url);
+    expect(after).toHaveLength(64);
+    expect(after).not.toContain("http://filler-0.test");
+    expect(after).toContain("http://newcomer-2.test");
+    for (const p of [A, B, C]) expect(after).toContain(p.url);
+  });
+});
