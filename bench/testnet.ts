@@ -54,7 +54,7 @@ export async function testnetBenchmarks(): Promise<BenchResult[]> {
     return [
       { name: "network.flood_latency_p50_ms", value: quantile(latencies, 0.5), unit: "ms", note: `one node to all ${NODES - 1} others, ${SAMPLES} transactions` },
       { name: "network.flood_latency_p95_ms", value: quantile(latencies, 0.95), unit: "ms" },
-      { name: "network.testnet_rss_mb", value: rss, unit: "MB", note: `${NODES} nodes (wrangler dev + workerd each); floor: under 4096` },
+      { name: "network.testnet_rss_mb", value: rss, unit: "MB", note: `${NODES} nodes (one workerd + the harness process); floor: under 4096` },
     ];
   } finally {
     await net.stop();

@@ -1,14 +1,38 @@
 /**
- * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs] [--no-runners]`
- * Starts N nodes on loopback, one GPU runner per node (quadratic domain),
- * prints what each URL serves, then one status
- * line per node every few seconds; Ctrl-C stops everything cleanly.
+ * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs] [--no-runners] [--isolate]`
+ * Starts N nodes on loopback (one workerd for all, see harness.ts), one GPU
+ * runner per node (quadratic domain), prints each node's URL and key and what
+ * the URLs serve, then one status line per node every few seconds; Ctrl-C
+ * (SIGINT/SIGTERM) stops everything and exits 0.
  */
 import { startTestnet, type Testnet } from "./harness.ts";
 
+const USAGE = `usage: npm run testnet -- [--nodes N] [--clean] [--dir DIR] [--port PORT] [--logs] [--no-runners] [--isolate]
+  --nodes N      how many nodes (1..16, default 3)
+  --clean        wipe DIR first: a new network (new identities, empty chains)
+  --dir DIR      state and identities (default .state/testnet)
+  --port PORT    node i listens on 127.0.0.1:(PORT + i) (default 8787)
+  --logs         print the nodes' log lines
+  --no-runners   no GPU runner processes
+  --isolate      one workerd per node (true single-node restarts, more memory)`;
+
+const argv = process.argv.slice(2);
+if (argv.includes("--help") || argv.includes("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const known = new Set(["--nodes", "--dir", "--port", "--clean", "--logs", "--no-runners", "--isolate"]);
+for (let k = 0; k < argv.length; k++) {
+  const a = argv[k] as string;
+  if (!known.has(a)) {
+    console.error(`unknown argument ${a}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (a === "--nodes" || a === "--dir" || a === "--port") k++;
+}
 function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? (argv[i + 1] ?? fallback) : fallback;
 }
 
 const nodes = Number(arg("nodes", "3"));
@@ -18,57 +42,119 @@ if (!Number.isSafeInteger(nodes) || nodes < 1 || nodes > 16) {
 }
 const dir = arg("dir", ".state/testnet");
 const basePort = Number(arg("port", "8787"));
+if (!Number.isSafeInteger(basePort) || basePort < 1 || basePort + nodes - 1 > 65535) {
+  console.error("--port must be a TCP port");
+  process.exit(2);
+}
 
-console.log(`starting a ${nodes}-node DOIN testnet (state in ${dir})…`);
-const started = Date.now();
-const net: Testnet = await startTestnet({
-  nodes,
-  dir,
-  clean: process.argv.includes("--clean"),
-  basePort,
-  logs: process.argv.includes("--logs"),
-  runners: !process.argv.includes("--no-runners"),
-});
-console.log(`\nready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-for (const n of net.nodes) console.log(`  ${n.name}  ${n.url}  key ${n.publicKey.slice(0, 16)}…`);
-console.log(`
-Each node serves:
-  /status            everything at a glance (chain, difficulty, coin, tasks, peers)
-  /chain/status      head, finality, threshold;  /chain/blocks?from=0&to=49
-  /stats             experiments and chain metrics (D1);  /stats/export?format=csv
-  /peers             peers with score and last-seen;  /openapi.json  the whole API
-Runner token (Authorization: Bearer …): ${net.token}
-Ctrl-C stops the testnet.
-`);
-
+// Ctrl-C (SIGINT) or SIGTERM: stop every node and runner, then exit 0 (also during start-up).
+let net: Testnet | undefined;
 let stopping = false;
+let signals = 0;
+let lastSignal = 0;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log("\nstopping…");
-  await net.stop();
+  try {
+    await net?.stop();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+  }
   process.exit(0);
 }
-process.on("SIGINT", () => void stop());
-process.on("SIGTERM", () => void stop());
+const onSignal = (): void => {
+  // under npm a Ctrl-C arrives twice (from the terminal and relayed by npm/tsx): count one per second
+  if (Date.now() - lastSignal < 1_000) return;
+  lastSignal = Date.now();
+  signals++;
+  if (signals >= 3) process.exit(1);
+  if (signals === 2) console.log("still stopping (once more to force)");
+  if (net !== undefined) void stop();
+};
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
 
-setInterval(async () => {
-  const lines = await Promise.all(
-    net.nodes.map(async (n) => {
-      if (!net.isRunning(n.index)) return `${n.name}: stopped`;
-      try {
-        const s = (await (await fetch(`${n.url}/status`)).json()) as {
-          chain: { height: number; tip: string; finalizedHeight: number; mintedBlocks: number; supply: string };
-          peers: unknown[];
-          mempool: { size: number };
-        };
-        const champion = (await (await fetch(`${n.url}/chain/champions`)).json()) as { domain: string; performance: string }[];
-        const best = champion.map((c) => `${c.domain} ${(Number(c.performance) / 1e6).toFixed(2)}`).join(", ");
-        return `${n.name}: height ${s.chain.height} tip ${s.chain.tip.slice(0, 10)} final ${s.chain.finalizedHeight} minted ${s.chain.mintedBlocks} mempool ${s.mempool.size} peers ${s.peers.length} | ${best}`;
-      } catch (e) {
-        return `${n.name}: ${e instanceof Error ? e.message : String(e)}`;
-      }
-    }),
-  );
+console.log(`starting a ${nodes}-node DOIN testnet (state in ${dir})…`);
+try {
+  net = await startTestnet({
+    nodes,
+    dir,
+    clean: argv.includes("--clean"),
+    basePort,
+    logs: argv.includes("--logs"),
+    runners: !argv.includes("--no-runners"),
+    isolate: argv.includes("--isolate"),
+  });
+} catch (e) {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+}
+if (signals > 0) await stop();
+const testnet: Testnet = net;
+
+const pad = (s: string, n: number): string => s.padEnd(n);
+console.log(`\nready in ${(testnet.startupMs / 1000).toFixed(1)} s, ${testnet.rssMb().toFixed(0)} MiB resident\n`);
+console.log(`  ${pad("node", 7)}${pad("URL", 24)}public key`);
+for (const n of testnet.nodes) console.log(`  ${pad(n.name, 7)}${pad(n.url, 24)}${n.publicKey}`);
+
+// What the URLs serve, from the node's own OpenAPI document (falls back to the main endpoints).
+let served: string[] = [];
+try {
+  const doc = (await (await fetch(`${testnet.nodes[0]?.url}/openapi.json`)).json()) as { paths?: Record<string, Record<string, { summary?: string }>> };
+  const listed = new Set(["/health", "/status", "/peers", "/openapi.json"]);
+  served = Object.entries(doc.paths ?? {})
+    .filter(([path]) => !listed.has(path))
+    .map(([path, ops]) => {
+    const methods = Object.keys(ops).map((m) => m.toUpperCase());
+    const summary = Object.values(ops).find((o) => o.summary !== undefined)?.summary ?? "";
+    return `  ${pad(methods.join(","), 10)}${pad(path.replace(/\{(\w+)\}/g, ":$1"), 34)}${summary}`;
+  });
+} catch {
+  // shown below
+}
+console.log(`
+Each URL serves:
+  GET       /health                           liveness and the node's key
+  GET       /status                           everything at a glance (chain, difficulty, coin, tasks, mempool, peers)
+  GET       /peers                            peers with score and last-seen
+${served.length > 0 ? served.join("\n") : "  GET       /chain/status, /chain/blocks?from=0&to=49, /stats, /mempool …"}
+  GET       /openapi.json                     the whole API
+Runner token (Authorization: Bearer …): ${testnet.token}
+Ctrl-C stops the testnet.
+`);
+
+interface NodeStatus {
+  chain?: { height?: number; tip?: string; finalizedHeight?: number; mintedBlocks?: number };
+  peers?: unknown[];
+  mempool?: { size?: number };
+}
+
+async function line(n: Testnet["nodes"][number]): Promise<string> {
+  if (!testnet.isRunning(n.index)) return `${n.name}: stopped`;
+  try {
+    const s = (await (await fetch(`${n.url}/status`, { signal: AbortSignal.timeout(3_000) })).json()) as NodeStatus;
+    let best = "";
+    try {
+      const champions = (await (await fetch(`${n.url}/chain/champions`, { signal: AbortSignal.timeout(3_000) })).json()) as { domain: string; performance: string }[];
+      best = champions.map((c) => `${c.domain} ${(Number(c.performance) / 1e6).toFixed(2)}`).join(", ");
+    } catch {
+      // no champions endpoint answer: leave it out
+    }
+    const c = s.chain ?? {};
+    return (
+      `${n.name}: height ${c.height ?? "?"} tip ${(c.tip ?? "?").slice(0, 10)} final ${c.finalizedHeight ?? "?"} minted ${c.mintedBlocks ?? "?"}` +
+      ` mempool ${s.mempool?.size ?? "?"} peers ${s.peers?.length ?? "?"}${best === "" ? "" : ` | ${best}`}`
+    );
+  } catch (e) {
+    return `${n.name}: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+const timer = setInterval(async () => {
+  if (stopping) return;
+  const lines = await Promise.all(testnet.nodes.map(line));
+  if (stopping) return;
   console.log(`[${new Date().toISOString().slice(11, 19)}] ${lines.join("\n           ")}`);
 }, 5_000);
+process.on("exit", () => clearInterval(timer));

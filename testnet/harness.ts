@@ -1,30 +1,85 @@
 /**
- * A local testnet of N DOIN nodes, each a `wrangler dev` process (Miniflare)
- * on its own loopback port with its own persisted state and identity, all
- * bootstrapped to each other and sharing one genesis (every node is a genesis
- * validator). Used by `npm run testnet`, `npm start` and the end-to-end tests.
+ * A local testnet of N DOIN nodes in ONE workerd process (Miniflare).
+ *
+ * Every node is its own Worker inside that workerd, listening on its own
+ * loopback port (basePort + i), with its own Durable Objects (the namespaces
+ * are keyed by the node's name), its own D1 database (`node<i>-DB`, the
+ * migrations of wrangler.toml's `migrations_dir` applied before use), its own
+ * Queues (`doin-jobs--node<i>`, `doin-flood--node<i>`: Miniflare's queue
+ * names are global to one workerd and a queue has one consumer) and its own
+ * identity: NODE_SECRET is derived from the node's index and a seed kept in
+ * `<dir>/testnet.json`. All nodes share NETWORK_ID and GENESIS_VALIDATORS
+ * (every node's key), and bootstrap to all the others. Crons never fire by
+ * themselves locally: the harness calls every node's `scheduled` handler
+ * every `cronMs` (5 s). Used by `npm run testnet`, `npm start`, the testnet
+ * tests and the testnet benchmark. The only file that drives Miniflare.
+ *
+ * The Worker is the one `wrangler deploy` ships: bundled by
+ * `wrangler deploy --dry-run` (cached in node_modules/.cache/doin-testnet,
+ * rebuilt when a bundled source, wrangler.toml, a migration or
+ * package-lock.json changes), with the bindings wrangler derives from
+ * wrangler.toml. A 20-line entry module in front of it renames the per-node
+ * queue names back (`doin-jobs--node2` → `doin-jobs`) before the Worker's
+ * `queue` handler sees the batch.
+ *
+ * Node lifecycle: `stopNode`/`startNode` restart the workerd with the new set
+ * of nodes (2–4 s on a busy 2-core machine; workerd cannot add or drop a
+ * Worker while running; calls made together share one restart), so the
+ * nodes that keep running are restarted too: they resume from their
+ * persisted state (alarms included), but the messages waiting in their
+ * in-memory Queues are lost. `isolate: true` gives every node its own
+ * workerd instead (a true single-node kill; ≈ 100 MiB more per node).
+ *
+ * Partitions: every node's outbound fetch goes through a small router Worker
+ * in the same workerd that refuses connections between groups; `partition()`
+ * and `heal()` change its table at once, without a restart.
+ *
+ * State: `<dir>/state` (shared workerd: Durable Objects under
+ * `state/do/node<i>-<Class>`, D1 under `state/d1`, one SQLite file per
+ * database; Miniflare persists per instance, not per Worker), or
+ * `<dir>/node<i>` with `isolate: true`; `d1-migrations.json` there records
+ * what each node's D1 has; `clean` wipes `<dir>`. A node count or layout
+ * other than the stored one is refused / warned about (the genesis depends
+ * on the validators).
+ *
+ * Signals: Miniflare exits on SIGINT/SIGTERM/SIGHUP before a program can stop
+ * cleanly; the harness takes its listeners off and, unless the program
+ * handles the signal itself, stops the testnet and exits 128+n.
+ *
+ * DOIN_TESTNET_DEBUG=1 prints where the start-up time goes.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Miniflare, MiniflareOptions, V4MiniflareOptions, V4WorkerOptions } from "miniflare";
 import { hexToBytes } from "../core/hex.ts";
 import { publicKeyFromSecret } from "../core/keys.ts";
-import { spawn, type ChildProcess } from "node:child_process";
-import { startLocalNode, type LocalNode } from "./local-node.ts";
 
 export interface TestnetOptions {
   readonly nodes: number;
   readonly dir: string;
+  /** wipe `dir` first (a new network: new seed, new identities, empty chains) */
   readonly clean?: boolean;
+  /** node i listens on 127.0.0.1:(basePort + i); default 8787 */
   readonly basePort?: number;
+  /** RUNNER_TOKEN of every node (default: a random one kept in testnet.json) */
   readonly runnerToken?: string;
   readonly networkId?: string;
+  /** more Worker vars for every node (they override the testnet's own) */
   readonly extraVars?: Record<string, string>;
-  /** print each node's log lines prefixed with its name */
+  /** print the Workers' log lines (console.*, warnings) */
   readonly logs?: boolean;
   /** start one GPU runner process per node (quadratic domain) */
   readonly runners?: boolean;
   readonly optimizer?: "cmaes" | "random_step";
+  /** one workerd per node instead of one for all (true single-node kills; more memory) */
+  readonly isolate?: boolean;
+  /** how often every node's `scheduled` handler runs, in ms (default 5000; 0: never) */
+  readonly cronMs?: number;
 }
 
 export interface TestnetNode {
@@ -34,32 +89,275 @@ export interface TestnetNode {
   readonly port: number;
   readonly publicKey: string;
   readonly secretHex: string;
+  /** the persistence root holding this node's state (shared by every node unless `isolate`) */
   readonly dir: string;
 }
 
 export interface Testnet {
   readonly nodes: readonly TestnetNode[];
   readonly token: string;
+  /** milliseconds from startTestnet() until every node answered /health (bundle included) */
+  readonly startupMs: number;
   isRunning(i: number): boolean;
+  /** stops node i (its port closes; its state stays on disk) */
   stopNode(i: number): Promise<void>;
-  /** (re)starts a node with its persisted state; `peers` restricts its bootstrap list (partitions) */
+  /** (re)starts node i with its persisted state; `peers` restricts its bootstrap list (default: every other node) */
   startNode(i: number, opts?: { peers?: readonly number[] }): Promise<void>;
+  /**
+   * Cuts the network into groups of node indexes: a node's outbound requests
+   * reach only the nodes of its own group (others fail like a refused
+   * connection). Nodes not listed are alone. Immediate, no restart.
+   */
+  partition(groups: readonly (readonly number[])[]): Promise<void>;
+  /** removes the partition */
+  heal(): Promise<void>;
+  /** runs every running node's `scheduled` handler now */
+  tick(): Promise<void>;
+  /** the last Worker log lines (kept even when `logs` is off) */
+  logTail(lines?: number): string[];
   stop(): Promise<void>;
-  /** resident memory of every node's processes (wrangler and workerd) */
+  /** resident memory in MiB: the workerd process(es) + this process (runners not included) */
   rssMb(): number;
 }
 
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const CACHE = join(ROOT, "node_modules", ".cache", "doin-testnet");
+const QUIET_ENV = { WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const ROUTER = "testnet-router";
+const ENTRY = "testnet-entry.mjs";
+const CRON = "* * * * *";
+const LAYOUT = { shared: "miniflare-shared", isolated: "miniflare-isolated" } as const;
+
+// ---------------------------------------------------------------- build ----
+
+interface MigrationSet {
+  readonly binding: string;
+  readonly files: { readonly name: string; readonly queries: string[] }[];
+}
+
+interface Build {
+  readonly dir: string;
+  /** the bundle's entry module, relative to dir */
+  readonly main: string;
+  readonly modules: { readonly name: string; readonly type: "ESModule" | "CompiledWasm" | "Text" | "Data" }[];
+  /** wrangler's Miniflare options for wrangler.toml (sourceless, v4 shape), without secrets */
+  readonly workerOptions: Record<string, unknown>;
+  readonly vars: Record<string, unknown>;
+  readonly migrations: MigrationSet[];
+  /** the files whose content decides whether the cached build is current (relative to the repo root) */
+  readonly inputs: string[];
+}
+
+const requireFromRoot = createRequire(join(ROOT, "package.json"));
+
+function wranglerPaths(): { bin: string; cli: string; dir: string } {
+  const pkgPath = requireFromRoot.resolve("wrangler/package.json");
+  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { bin: string | Record<string, string>; main: string };
+  const dir = dirname(pkgPath);
+  const bin = typeof pkg.bin === "string" ? pkg.bin : (pkg.bin.wrangler ?? Object.values(pkg.bin)[0] ?? "bin/wrangler.js");
+  return { dir, bin: join(dir, bin), cli: join(dir, pkg.main) };
+}
+
+/** Miniflare as wrangler itself uses it (wrangler may pin a newer one than the hoisted copy). */
+async function loadMiniflare(): Promise<typeof import("miniflare")> {
+  let path: string;
+  try {
+    path = createRequire(join(wranglerPaths().dir, "package.json")).resolve("miniflare");
+  } catch {
+    path = requireFromRoot.resolve("miniflare");
+  }
+  return (await import(pathToFileURL(path).href)) as typeof import("miniflare");
+}
+
+function hashFiles(files: readonly string[]): string {
+  const h = createHash("sha256");
+  for (const f of [...new Set(files)].sort()) {
+    h.update(f).update("\0");
+    try {
+      h.update(readFileSync(join(ROOT, f)));
+    } catch {
+      h.update("\u0000missing");
+    }
+    h.update("\0");
+  }
+  return h.digest("hex").slice(0, 24);
+}
+
+function run(args: string[], what: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...QUIET_ENV }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c) => (out = (out + String(c)).slice(-20_000)));
+    child.stderr.on("data", (c) => (out = (out + String(c)).slice(-20_000)));
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolvePromise() : reject(new Error(`${what} failed (exit ${code}):\n${out.slice(-4000)}`))));
+  });
+}
+
+// Runs in a child Node process: importing wrangler costs ≈ 250 MB and 2.5 s.
+const DESCRIBE_SCRIPT = `
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+const [cli, configPath, out] = process.argv.slice(1);
+const w = await import(cli);
+const config = w.unstable_readConfig({ config: configPath }, { hideWarnings: true });
+const { workerOptions } = w.unstable_getMiniflareWorkerOptions(config);
+const migrations = [];
+for (const d of config.d1_databases ?? []) {
+  const dir = resolve(dirname(configPath), d.migrations_dir ?? "migrations");
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sql")).sort() : [];
+  migrations.push({ binding: d.binding, dir, files: files.map((name) => ({ name, queries: w.unstable_splitSqlQuery(readFileSync(join(dir, name), "utf8")) })) });
+}
+writeFileSync(out, JSON.stringify({ workerOptions, vars: config.vars ?? {}, migrations }));
+`;
+
+/** Bundles the Worker with `wrangler deploy --dry-run` (offline), or reuses the cached bundle. */
+async function buildWorker(): Promise<Build & { contents: (string | Uint8Array)[] }> {
+  mkdirSync(CACHE, { recursive: true });
+  const latestPath = join(CACHE, "latest.json");
+  if (existsSync(latestPath)) {
+    try {
+      const latest = JSON.parse(readFileSync(latestPath, "utf8")) as { inputs: string[] };
+      const key = hashFiles(latest.inputs);
+      const cached = join(CACHE, key, "build.json");
+      if (existsSync(cached)) return withContents({ ...(JSON.parse(readFileSync(cached, "utf8")) as Omit<Build, "dir">), dir: join(CACHE, key) });
+    } catch {
+      // pruned meanwhile, or unreadable: rebuild
+    }
+  }
+  const tmp = join(CACHE, `tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const w = wranglerPaths();
+    const describePath = join(tmp, "describe.json");
+    await Promise.all([
+      run([w.bin, "deploy", "--dry-run", "--outdir", tmp, "--metafile", join(tmp, "meta.json"), "--config", join(ROOT, "wrangler.toml")], "wrangler deploy --dry-run"),
+      run(["--input-type=module", "-e", DESCRIBE_SCRIPT, pathToFileURL(w.cli).href, join(ROOT, "wrangler.toml"), describePath], "reading wrangler.toml"),
+    ]);
+    const described = JSON.parse(readFileSync(describePath, "utf8")) as {
+      workerOptions: Record<string, unknown>;
+      vars: Record<string, unknown>;
+      migrations: (MigrationSet & { dir: string })[];
+    };
+    rmSync(describePath);
+    const meta = JSON.parse(readFileSync(join(tmp, "meta.json"), "utf8")) as {
+      inputs: Record<string, unknown>;
+      outputs: Record<string, { entryPoint?: string }>;
+    };
+    const inputs = [
+      "wrangler.toml",
+      "package-lock.json",
+      ...Object.keys(meta.inputs).filter((p) => !p.includes("node_modules") && !p.startsWith("..") && existsSync(join(ROOT, p))),
+      ...described.migrations.flatMap((m) => m.files.map((f) => relative(ROOT, join(m.dir, f.name)))),
+    ];
+    const entry = Object.entries(meta.outputs).find(([, o]) => o.entryPoint !== undefined)?.[0];
+    const main = entry === undefined ? "index.js" : relative(tmp, resolve(ROOT, entry));
+    const modules: Build["modules"] = [];
+    for (const name of readdirSync(tmp)) {
+      if (/\.m?js$/.test(name)) modules.push({ name, type: "ESModule" });
+      else if (name.endsWith(".wasm")) modules.push({ name, type: "CompiledWasm" });
+      else if (name.endsWith(".txt") || name.endsWith(".html") || name.endsWith(".sql")) modules.push({ name, type: "Text" });
+      else if (name.endsWith(".bin")) modules.push({ name, type: "Data" });
+    }
+    modules.sort((a, b) => (a.name === main ? -1 : b.name === main ? 1 : a.name.localeCompare(b.name)));
+    // Secrets from .dev.vars must not reach the testnet (every node gets its own): keep wrangler.toml's vars only.
+    const workerOptions = { ...described.workerOptions, bindings: described.vars };
+    const build: Omit<Build, "dir"> = { main, modules, workerOptions, vars: described.vars, migrations: described.migrations.map(({ binding, files }) => ({ binding, files })), inputs };
+    writeFileSync(join(tmp, "build.json"), JSON.stringify(build));
+    const key = hashFiles(inputs);
+    const dir = join(CACHE, key);
+    if (existsSync(join(dir, "build.json"))) rmSync(tmp, { recursive: true, force: true });
+    else {
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        renameSync(tmp, dir);
+      } catch (e) {
+        // another launcher built the same sources meanwhile
+        if (!existsSync(join(dir, "build.json"))) throw e;
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+    writeFileSync(latestPath, JSON.stringify({ inputs }));
+    const result = withContents({ ...build, dir });
+    pruneCache(key);
+    return result;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Reads the modules once: every restart reuses them, even after a later build prunes this folder. */
+function withContents(build: Build): Build & { contents: (string | Uint8Array)[] } {
+  const contents = build.modules.map((m) => {
+    const bytes = readFileSync(join(build.dir, m.name));
+    return m.type === "ESModule" || m.type === "Text" ? bytes.toString("utf8") : new Uint8Array(bytes);
+  });
+  return { ...build, contents };
+}
+
+/** Keeps the newest builds (a running testnet holds its modules in memory, so removing its folder is harmless). */
+function pruneCache(keep: string): void {
+  const entries = readdirSync(CACHE)
+    .filter((d) => d !== keep && d !== "latest.json")
+    .map((d) => ({ d, t: statSync(join(CACHE, d)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  const stale = [...entries.filter((e) => !e.d.startsWith("tmp-")).slice(2), ...entries.filter((e) => e.d.startsWith("tmp-") && Date.now() - e.t > 600_000)];
+  for (const { d } of stale) rmSync(join(CACHE, d), { recursive: true, force: true });
+}
+
+// Entry module in front of the bundle: the per-node queue names back to the Worker's own.
+const entryModule = (main: string): string => `import worker from "./${main}";
+export * from "./${main}";
+const SUFFIX = /--node\\d+$/;
+export default {
+  ...worker,
+  queue(batch, env, ctx) {
+    const queue = batch.queue.replace(SUFFIX, "");
+    if (queue === batch.queue) return worker.queue(batch, env, ctx);
+    return worker.queue({
+      queue,
+      get messages() { return batch.messages; },
+      ackAll: () => batch.ackAll(),
+      retryAll: (options) => batch.retryAll(options),
+    }, env, ctx);
+  },
+};
+`;
+
+// Every node's global outbound goes through this Worker; it refuses traffic across a partition.
+const ROUTER_MODULE = `let table = { groups: null, nodeOfPort: {} };
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.hostname === "${ROUTER}.invalid") {
+      table = await request.json();
+      return new Response("ok");
+    }
+    const from = ctx.props?.from;
+    const to = table.nodeOfPort[url.port];
+    if (table.groups !== null && typeof from === "number" && to !== undefined && from !== to) {
+      const group = table.groups.find((g) => g.includes(from));
+      if (group === undefined || !group.includes(to)) throw new Error("testnet partition: node" + (from + 1) + " cannot reach node" + (to + 1));
+    }
+    return fetch(request);
+  },
+};
+`;
+
+// ---------------------------------------------------------------- processes ----
+
 /** Every process whose ancestor is `pid`, and pid itself. */
 function processTree(pid: number): number[] {
-  const parents = new Map<number, number[]>();
+  const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = parents.get(ppid) ?? [];
+      const list = children.get(ppid) ?? [];
       list.push(Number(entry));
-      parents.set(ppid, list);
+      children.set(ppid, list);
     } catch {
       // the process ended meanwhile
     }
@@ -67,7 +365,7 @@ function processTree(pid: number): number[] {
   const out: number[] = [];
   const walk = (p: number): void => {
     out.push(p);
-    for (const c of parents.get(p) ?? []) walk(c);
+    for (const c of children.get(p) ?? []) walk(c);
   };
   walk(pid);
   return out;
@@ -82,15 +380,105 @@ function rssKb(pid: number): number {
   }
 }
 
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+// ---------------------------------------------------------------- testnet ----
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const s = createServer();
+    s.once("error", () => done(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => done(true)));
+  });
+}
+
+/** A base port with `count` consecutive free loopback ports (for tests: `basePort: await freeBasePort(3)`). */
+export async function freeBasePort(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+interface Meta {
+  seed: string;
+  token: string;
+  layout?: string;
+  nodes?: number;
+}
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+type Signal = keyof typeof SIGNALS;
+const OURS = Symbol("doin-testnet signal handler");
+const MINIFLARE_SIGNAL_HANDLERS = new Set(["onSignalInt", "onSignalTerm", "onSignalHup"]);
+
+/**
+ * Miniflare (src/exit-hook.ts) answers SIGINT/SIGTERM/SIGHUP by killing workerd
+ * and exiting 128+n at once, before a program's own handler can stop the
+ * testnet and exit as it likes. Its 'exit' hook (workerd killed when the
+ * process exits) stays; its signal listeners are taken off after every
+ * Miniflare construction, and the testnet's own take their place.
+ */
+function dropMiniflareSignalHandlers(): void {
+  for (const sig of Object.keys(SIGNALS) as Signal[]) {
+    for (const l of process.listeners(sig)) if (MINIFLARE_SIGNAL_HANDLERS.has(l.name)) process.removeListener(sig, l as () => void);
+  }
+}
+
+/** One workerd (Miniflare instance) hosting some of the nodes. */
+interface Host {
+  readonly persist: string;
+  readonly nodes: readonly number[];
+  mf: Miniflare | undefined;
+  /** the nodes this workerd runs now */
+  live: ReadonlySet<number>;
+  busy: boolean;
+  queue: Promise<void>;
+  pending: Promise<void> | undefined;
+}
+
 export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
+  const started = Date.now();
+  if (!Number.isSafeInteger(opts.nodes) || opts.nodes < 1) throw new Error("nodes must be a positive integer");
+  if (Number(process.versions.node.split(".")[0]) < 22) {
+    throw new Error(`the testnet needs Node >= 22 (wrangler, Miniflare); this is ${process.version}: run it through npm (node_modules/.bin/node)`);
+  }
   if (opts.clean === true) rmSync(opts.dir, { recursive: true, force: true });
   mkdirSync(opts.dir, { recursive: true });
+  const layout = opts.isolate === true ? LAYOUT.isolated : LAYOUT.shared;
   const metaPath = join(opts.dir, "testnet.json");
-  const meta = existsSync(metaPath)
-    ? (JSON.parse(readFileSync(metaPath, "utf8")) as { seed: string; token: string })
-    : { seed: randomBytes(16).toString("hex"), token: opts.runnerToken ?? randomBytes(16).toString("hex") };
+  const previous = existsSync(metaPath) ? (JSON.parse(readFileSync(metaPath, "utf8")) as Meta) : undefined;
+  if (previous !== undefined && previous.layout === undefined && existsSync(join(opts.dir, "node1"))) {
+    console.warn(`${opts.dir}: state from the older wrangler-dev launcher is not read (same identities, empty chains); pass --clean to start afresh`);
+  } else if (previous?.layout !== undefined && previous.layout !== layout) {
+    console.warn(`${opts.dir} holds a ${previous.layout} testnet; this ${layout} one starts with empty chains (same identities)`);
+  }
+  if (previous?.nodes !== undefined && previous.nodes !== opts.nodes) {
+    throw new Error(
+      `${opts.dir} holds a ${previous.nodes}-node network (every node is a genesis validator: the count is part of the genesis); ` +
+        `start it with ${previous.nodes} nodes, or clean it for a new ${opts.nodes}-node network`,
+    );
+  }
+  const meta: Meta = {
+    seed: previous?.seed ?? randomBytes(16).toString("hex"),
+    token: opts.runnerToken ?? previous?.token ?? randomBytes(16).toString("hex"),
+    layout,
+    nodes: opts.nodes,
+  };
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
+
   const basePort = opts.basePort ?? 8787;
+  const isolate = opts.isolate === true;
+  const persistOf = (i: number): string => resolve(isolate ? join(opts.dir, `node${i + 1}`) : join(opts.dir, "state"));
   const nodes: TestnetNode[] = Array.from({ length: opts.nodes }, (_, i) => {
     const secretHex = createHash("sha256").update(`DOIN/testnet/${meta.seed}/${i}`).digest("hex");
     return {
@@ -100,80 +488,340 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
       port: basePort + i,
       publicKey: publicKeyFromSecret(hexToBytes(secretHex)),
       secretHex,
-      dir: join(opts.dir, `node${i + 1}`),
+      dir: persistOf(i),
     };
   });
-  const running = new Map<number, LocalNode>();
+  const validators = nodes.map((n) => n.publicKey).join(",");
+  const nodeOfPort = Object.fromEntries(nodes.map((n) => [String(n.port), n.index]));
+
+  // DOIN_TESTNET_DEBUG=1 prints where the start-up time goes
+  const dbg = (what: string): void => {
+    if (process.env.DOIN_TESTNET_DEBUG !== undefined) console.log(`[testnet] ${what} +${Date.now() - started} ms`);
+  };
+  const [build, mfModule] = await Promise.all([buildWorker().then((b) => (dbg("built"), b)), loadMiniflare().then((m) => (dbg("miniflare loaded"), m))]);
+  const { Miniflare: MiniflareClass, Log, LogLevel, convertV4MiniflareOptions } = mfModule;
+
+  const logLines: string[] = [];
+  const onLog = (line: string): void => {
+    logLines.push(line);
+    if (logLines.length > 1000) logLines.splice(0, logLines.length - 500);
+    if (opts.logs === true) process.stdout.write(`[workerd] ${line}\n`);
+  };
+
+  const running = new Set<number>();
+  const peersOf = new Map<number, readonly number[]>();
+  let groups: number[][] | null = null;
+  const migrated = new Set<number>();
+
+  const nodeWorker = (i: number): V4WorkerOptions => {
+    const n = nodes[i] as TestnetNode;
+    const base = structuredClone(build.workerOptions) as Record<string, unknown>;
+    // crons are driven by the harness; module rules are for unbundled sources
+    delete base.cronTriggers;
+    delete base.modulesRules;
+    const peers = (peersOf.get(i) ?? nodes.map((x) => x.index)).filter((p) => p !== i).map((p) => (nodes[p] as TestnetNode).url);
+    const rename = (q: string): string => `${q}--${n.name}`;
+    const producers = (base.queueProducers ?? {}) as Record<string, { queueName: string }>;
+    const consumers = (base.queueConsumers ?? {}) as Record<string, { deadLetterQueue?: string }>;
+    const d1 = (base.d1Databases ?? {}) as Record<string, unknown>;
+    return {
+      ...base,
+      name: n.name,
+      rootPath: ROOT,
+      modulesRoot: build.dir,
+      modules: [
+        { type: "ESModule", path: join(build.dir, ENTRY), contents: entryModule(build.main) },
+        ...build.modules.map((m, k) => ({ type: m.type, path: join(build.dir, m.name), contents: build.contents[k] })),
+      ],
+      bindings: {
+        ...build.vars,
+        NETWORK_ID: opts.networkId ?? "doin-devnet",
+        GENESIS_VALIDATORS: validators,
+        BOOTSTRAP_PEERS: peers.join(","),
+        NODE_URL: n.url,
+        ...opts.extraVars,
+        NODE_SECRET: n.secretHex,
+        RUNNER_TOKEN: meta.token,
+      },
+      d1Databases: Object.fromEntries(Object.keys(d1).map((b) => [b, { id: `${n.name}-${b}` }])),
+      queueProducers: Object.fromEntries(Object.entries(producers).map(([b, p]) => [b, { ...p, queueName: rename(p.queueName) }])),
+      queueConsumers: Object.fromEntries(
+        Object.entries(consumers).map(([q, c]) => [rename(q), c.deadLetterQueue === undefined ? c : { ...c, deadLetterQueue: rename(c.deadLetterQueue) }]),
+      ),
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: n.port }],
+      unsafeRegisterWorker: false,
+    } as V4WorkerOptions;
+  };
+
+  const optionsFor = (host: Host, members: readonly number[]): MiniflareOptions => {
+    const v4 = { workers: members.map(nodeWorker) } as V4MiniflareOptions;
+    const converted = convertV4MiniflareOptions(v4) as MiniflareOptions & { workers: Record<string, unknown>[] };
+    const workers: Record<string, unknown>[] = converted.workers.map((w, k) => ({
+      ...w,
+      dev: { ...(w.dev as Record<string, unknown>), outboundService: { type: "worker", worker: ROUTER, props: { from: members[k] } } },
+    }));
+    workers.push({
+      config: { name: ROUTER, compatibilityDate: "2026-01-01", manifest: { mainModule: "router.mjs", modules: { "router.mjs": { type: "esm", contents: ROUTER_MODULE } } } },
+      dev: { unsafeRegisterWorker: false },
+    });
+    return {
+      ...converted,
+      workers,
+      host: "127.0.0.1",
+      port: 0,
+      cf: false,
+      logRequests: false,
+      enableDevRegistry: false,
+      telemetry: { enabled: false },
+      resourcePersistencePath: host.persist,
+      log: new Log(opts.logs === true ? LogLevel.INFO : LogLevel.ERROR),
+      handleStructuredLogs: (l: { level: string; message: string }) => onLog(`${l.level} ${l.message}`),
+    } as unknown as MiniflareOptions;
+  };
+
+  const pushTable = async (host: Host): Promise<void> => {
+    if (host.mf === undefined) return;
+    const router = await host.mf.getWorker(ROUTER);
+    const r = await router.fetch(`http://${ROUTER}.invalid/table`, { method: "POST", body: JSON.stringify({ groups, nodeOfPort }) });
+    await r.text();
+  };
+
+  // Which migrations each node's D1 has, kept next to the data: a restart need not ask D1
+  // (the first D1 call from Node costs ≈ 1 s: Miniflare starts its proxy).
+  const markerOf = (host: Host): string => join(host.persist, "d1-migrations.json");
+  const readMarker = (host: Host): Record<string, string[]> => {
+    try {
+      return JSON.parse(readFileSync(markerOf(host), "utf8")) as Record<string, string[]>;
+    } catch {
+      return {};
+    }
+  };
+  const wanted = build.migrations.flatMap((m) => m.files.map((f) => `${m.binding}/${f.name}`));
+  const migrate = async (host: Host, i: number): Promise<void> => {
+    if (migrated.has(i) || host.mf === undefined) return;
+    const name = (nodes[i] as TestnetNode).name;
+    const recorded = new Set(readMarker(host)[name] ?? []);
+    if (wanted.every((w) => recorded.has(w))) {
+      migrated.add(i);
+      return;
+    }
+    for (const set of build.migrations) {
+      const db = await host.mf.getD1Database(set.binding, name);
+      await db.prepare("CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)").run();
+      const done = new Set(((await db.prepare("SELECT name FROM d1_migrations").all<{ name: string }>()).results ?? []).map((r) => r.name));
+      for (const f of set.files) {
+        if (done.has(f.name)) continue;
+        await db.batch([...f.queries.map((q) => db.prepare(q)), db.prepare("INSERT INTO d1_migrations (name) VALUES (?1)").bind(f.name)]);
+      }
+    }
+    migrated.add(i);
+    writeFileSync(markerOf(host), `${JSON.stringify({ ...readMarker(host), [name]: wanted }, null, 1)}\n`);
+  };
+
+  const waitHealthy = async (i: number, timeoutMs = 30_000): Promise<void> => {
+    const n = nodes[i] as TestnetNode;
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      try {
+        const r = await fetch(`${n.url}/health`, { signal: AbortSignal.timeout(5_000) });
+        const body = (await r.json()) as { node?: string };
+        if (r.ok && body.node === n.publicKey) return;
+        last = new Error(`/health answered ${r.status} ${JSON.stringify(body)}`);
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() > deadline) throw new Error(`${n.name} did not answer ${n.url}/health: ${String(last)}\n${logLines.slice(-20).join("\n")}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  /** Brings the host's workerd to the nodes in `running` (one restart for every change made meanwhile). */
+  const reconcile = async (host: Host): Promise<void> => {
+    const members = host.nodes.filter((i) => running.has(i));
+    host.busy = true;
+    try {
+      if (members.length === 0) {
+        const mf = host.mf;
+        host.mf = undefined;
+        host.live = new Set();
+        await mf?.dispose();
+        return;
+      }
+      const options = optionsFor(host, members);
+      try {
+        if (host.mf === undefined) {
+          host.mf = new MiniflareClass(options);
+          dropMiniflareSignalHandlers();
+          await host.mf.ready;
+        } else await host.mf.setOptions(options);
+      } catch (e) {
+        const ports = members.map((i) => (nodes[i] as TestnetNode).port).join(", ");
+        throw new Error(`workerd did not start on 127.0.0.1 ports ${ports} (one in use?): ${e instanceof Error ? e.message : String(e)}`);
+      }
+      dbg(`workerd ready (${members.map((i) => (nodes[i] as TestnetNode).name).join(" ")})`);
+      host.live = new Set(members);
+      await Promise.all([...(groups === null ? [] : [pushTable(host)]), ...members.map((i) => migrate(host, i))]);
+      dbg("migrations applied");
+      await Promise.all(members.map((i) => waitHealthy(i)));
+      dbg("healthy");
+    } finally {
+      host.busy = false;
+    }
+  };
+
+  /** Schedules a reconcile; calls made before it begins share it. */
+  const apply = (host: Host): Promise<void> => {
+    if (host.pending !== undefined) return host.pending;
+    const p = host.queue.then(async () => {
+      host.pending = undefined;
+      await reconcile(host);
+    });
+    host.pending = p;
+    host.queue = p.catch(() => undefined);
+    return p;
+  };
+
+  const hosts: Host[] = (isolate ? nodes.map((n) => [n.index]) : [nodes.map((n) => n.index)]).map((members) => ({
+    persist: persistOf(members[0] as number),
+    nodes: members,
+    mf: undefined,
+    live: new Set<number>(),
+    busy: false,
+    queue: Promise.resolve(),
+    pending: undefined,
+  }));
+  const hostOf = (i: number): Host => (isolate ? (hosts[i] as Host) : (hosts[0] as Host));
+  for (const h of hosts) mkdirSync(h.persist, { recursive: true });
+
+  const checkIndex = (i: number): void => {
+    if (!Number.isSafeInteger(i) || i < 0 || i >= nodes.length) throw new Error(`no node ${i} (0..${nodes.length - 1})`);
+  };
+
+  let stopped = false;
+  const tick = async (): Promise<void> => {
+    await Promise.all(
+      hosts.map(async (h) => {
+        const mf = h.mf;
+        if (mf === undefined || h.busy) return;
+        await Promise.all(
+          [...h.live].map(async (i) => {
+            try {
+              const r = await (await mf.getWorker((nodes[i] as TestnetNode).name)).scheduled({ cron: CRON });
+              if (r.outcome !== "ok") onLog(`scheduled ${(nodes[i] as TestnetNode).name}: ${r.outcome}`);
+            } catch (e) {
+              // restarting or stopping: the next tick runs it
+              if (!h.busy && !stopped) onLog(`scheduled ${(nodes[i] as TestnetNode).name}: ${e instanceof Error ? e.message : String(e)}`);
+            }
+          }),
+        );
+      }),
+    );
+  };
+
+  // GPU runners: one process per node (they poll their node's task endpoints).
   const runnerProcs = new Map<number, ChildProcess>();
   const startRunner = (i: number): void => {
     const n = nodes[i] as TestnetNode;
-    const child = spawn("tsx", ["gpu-runner/cli.ts", "--node", n.url, "--token", meta.token, "--name", `runner${i + 1}`, "--optimizer", opts.optimizer ?? "cmaes"], {
+    const tsx = existsSync(join(ROOT, "node_modules", ".bin", "tsx")) ? join(ROOT, "node_modules", ".bin", "tsx") : "tsx";
+    const child = spawn(tsx, ["gpu-runner/cli.ts", "--node", n.url, "--token", meta.token, "--name", `runner${i + 1}`, "--optimizer", opts.optimizer ?? "cmaes"], {
+      cwd: ROOT,
       stdio: ["ignore", opts.logs === true ? "inherit" : "ignore", "inherit"],
     });
     runnerProcs.set(i, child);
   };
-  const validators = nodes.map((n) => n.publicKey).join(",");
-
-  const startNode = async (i: number, o: { peers?: readonly number[] } = {}): Promise<void> => {
-    const n = nodes[i] as TestnetNode;
-    if (running.has(i)) return;
-    const peers = (o.peers ?? nodes.map((x) => x.index)).filter((p) => p !== i).map((p) => (nodes[p] as TestnetNode).url);
-    mkdirSync(n.dir, { recursive: true });
-    const node = await startLocalNode({
-      secret: n.secretHex,
-      persistDir: n.dir,
-      port: n.port,
-      token: meta.token,
-      vars: { NETWORK_ID: opts.networkId ?? "doin-devnet", GENESIS_VALIDATORS: validators, BOOTSTRAP_PEERS: peers.join(","), ...opts.extraVars },
-      ...(opts.logs === true ? { logPrefix: `[${n.name}]` } : {}),
-    });
-    running.set(i, node);
+  const stopRunners = async (): Promise<void> => {
+    await Promise.all(
+      [...runnerProcs.values()].map(
+        (c) =>
+          new Promise<void>((done) => {
+            if (c.exitCode !== null || c.signalCode !== null) return done();
+            const t = setTimeout(() => {
+              c.kill("SIGKILL");
+              done();
+            }, 12_000);
+            c.once("exit", () => {
+              clearTimeout(t);
+              done();
+            });
+            c.kill("SIGTERM");
+          }),
+      ),
+    );
+    runnerProcs.clear();
   };
 
-  await Promise.all(nodes.map((n) => startNode(n.index)));
-  if (opts.runners === true) for (const n of nodes) startRunner(n.index);
+  const stopAll = async (): Promise<void> => {
+    stopped = true;
+    clearInterval(ticker);
+    for (const [sig, l] of signalHandlers) process.removeListener(sig, l);
+    await stopRunners();
+    running.clear();
+    await Promise.all(hosts.map((h) => apply(h).catch(() => undefined)));
+    await Promise.all(hosts.map((h) => h.mf?.dispose().catch(() => undefined)));
+  };
 
-  // Crons never fire by themselves locally: tick every node's scheduled handler.
-  const ticker = setInterval(() => {
-    for (const [i] of running) {
-      const n = nodes[i] as TestnetNode;
-      fetch(`${n.url}/__scheduled?cron=*+*+*+*+*`).then((r) => r.arrayBuffer(), () => undefined);
-    }
-  }, 5_000);
+  const cronMs = opts.cronMs ?? 5_000;
+  const ticker = cronMs > 0 ? setInterval(() => void tick(), cronMs) : undefined;
+  ticker?.unref();
+
+  // On a signal nobody else handles: stop the testnet, then exit 128+n (the CLI handles them itself).
+  const signalHandlers = (Object.keys(SIGNALS) as Signal[]).map((sig) => {
+    const handler = Object.assign(
+      (): void => {
+        if (process.listeners(sig).some((l) => !(OURS in l))) return;
+        void stopAll().finally(() => process.exit(128 + SIGNALS[sig]));
+      },
+      { [OURS]: true },
+    );
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+
+  try {
+    for (const n of nodes) running.add(n.index);
+    await Promise.all(hosts.map(apply));
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  if (opts.runners === true) for (const n of nodes) startRunner(n.index);
 
   return {
     nodes,
     token: meta.token,
+    startupMs: Date.now() - started,
     isRunning: (i) => running.has(i),
     async stopNode(i) {
-      const node = running.get(i);
+      checkIndex(i);
+      if (stopped || !running.has(i)) return;
       running.delete(i);
-      await node?.stop();
+      await apply(hostOf(i));
     },
-    startNode,
-    async stop() {
-      clearInterval(ticker);
-      await Promise.all(
-        [...runnerProcs.values()].map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null) return resolve();
-              c.once("exit", () => resolve());
-              c.kill("SIGTERM");
-              setTimeout(() => {
-                c.kill("SIGKILL");
-                resolve();
-              }, 12_000);
-            }),
-        ),
-      );
-      runnerProcs.clear();
-      await Promise.all([...running.values()].map((n) => n.stop()));
-      running.clear();
+    async startNode(i, o = {}) {
+      checkIndex(i);
+      if (stopped) throw new Error("the testnet is stopped");
+      if (running.has(i)) return;
+      if (o.peers === undefined) peersOf.delete(i);
+      else peersOf.set(i, [...o.peers]);
+      running.add(i);
+      await apply(hostOf(i));
     },
+    async partition(g) {
+      for (const group of g) for (const i of group) checkIndex(i);
+      groups = g.map((group) => [...group]);
+      await Promise.all(hosts.map((h) => h.queue.then(() => pushTable(h))));
+    },
+    async heal() {
+      groups = null;
+      await Promise.all(hosts.map((h) => h.queue.then(() => pushTable(h))));
+    },
+    tick,
+    logTail: (lines = 50) => logLines.slice(-lines),
+    stop: stopAll,
     rssMb() {
-      let kb = 0;
-      for (const n of running.values()) for (const p of processTree(n.pid)) kb += rssKb(p);
+      let kb = rssKb(process.pid);
+      for (const p of processTree(process.pid)) if (p !== process.pid && comm(p) === "workerd") kb += rssKb(p);
       return kb / 1024;
     },
   };
