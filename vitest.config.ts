@@ -28,6 +28,16 @@ export default defineConfig(async () => ({
         },
       },
       {
+        test: {
+          name: "runner",
+          environment: "node" as const,
+          include: ["test/runner/**/*.test.ts"],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+          fileParallelism: false,
+        },
+      },
+      {
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },

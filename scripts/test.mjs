@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, existsSync } from "node:fs";
 const runs = [
   { name: "core", args: ["--project", "core", "--coverage"] },
   { name: "workers", args: ["--project", "workers"] },
+  { name: "runner", args: ["--project", "runner"] },
   { name: "testnet", args: ["--project", "testnet"] },
 ];
 const only = process.argv.slice(2);
