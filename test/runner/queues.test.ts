@@ -174,9 +174,10 @@ describe("the Cloudflare Queues adapter (against a local fake of the HTTP pull A
   });
 
   it("a message whose visibility lapsed is redelivered to another consumer; the first one's late ack is not counted", async () => {
-    fake.push("jobs", { id: "slow", kind: "inference", domain: "quadratic", payload: { input: "slow" } });
-    const a = cloudflareQueuesSource(options());
-    const b = cloudflareQueuesSource(options());
+    // A queue of its own: a pull that an earlier test's runner had in flight when it stopped may still reach the server.
+    fake.push("slow-jobs", { id: "slow", kind: "inference", domain: "quadratic", payload: { input: "slow" } });
+    const a = cloudflareQueuesSource(options({ queueId: "slow-jobs" }));
+    const b = cloudflareQueuesSource(options({ queueId: "slow-jobs" }));
     const [held] = await a.claim(1);
     expect(held?.id).toBe("slow");
     expect(await b.claim(1)).toEqual([]); // invisible while leased
@@ -190,17 +191,17 @@ describe("the Cloudflare Queues adapter (against a local fake of the HTTP pull A
     expect(await b.complete(again!, { from: "b" })).toBe("applied");
     // at least once: both results went out; whoever consumes the results queue applies a job's result once
     expect(fake.bodies("results")).toHaveLength(2);
-    expect(fake.queues.get("jobs")).toEqual([]);
+    expect(fake.queues.get("slow-jobs")).toEqual([]);
   });
 
   it("fail retries with a delay that grows with the attempts; release hands back at once; a bad token is an error", async () => {
-    fake.push("jobs", { id: "f", kind: "inference", domain: "quadratic", payload: {} });
-    const source = cloudflareQueuesSource(options());
+    fake.push("fail-jobs", { id: "f", kind: "inference", domain: "quadratic", payload: {} });
+    const source = cloudflareQueuesSource(options({ queueId: "fail-jobs" }));
     const [job] = await source.claim(5);
     await source.fail(job!, "boom");
     const last = fake.requests.at(-1)?.body as { retries: { delay_seconds: number }[] };
     expect(last.retries[0]?.delay_seconds).toBe(10);
-    const msg = fake.queues.get("jobs")?.[0];
+    const msg = fake.queues.get("fail-jobs")?.[0];
     msg!.visibleAt = 0; // skip the delay
     const [second] = await source.claim(5);
     expect(second?.attempts).toBe(1);
