@@ -9,8 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { secretFromSeedPhrase } from "../core/keys.ts";
 import { createTx, txToWire } from "../core/tx.ts";
-import { startTestnet } from "../testnet/harness.ts";
-import { freePort } from "../testnet/local-node.ts";
+import { freeBasePort, startTestnet } from "../testnet/harness.ts";
 import type { BenchResult } from "./run.ts";
 
 const NODES = 5;
@@ -23,7 +22,7 @@ function quantile(xs: readonly number[], q: number): number {
 
 export async function testnetBenchmarks(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), "doin-bench-testnet-"));
-  const net = await startTestnet({ nodes: NODES, dir, basePort: await freePort() });
+  const net = await startTestnet({ nodes: NODES, dir, basePort: await freeBasePort(NODES) });
   try {
     // let the nodes learn each other's keys first
     await new Promise((r) => setTimeout(r, 6_000));

@@ -7,6 +7,7 @@
  * champion, proof of optimization against the threshold, the exact coinbase,
  * difficulty, reputation and the state root.
  */
+import { checkCommitmentUnused, checkFirstReveal, checkOpening, checkVoter } from "./admission.ts";
 import { blockHash, checkBlock, coinbaseRoot, sealBlock, txRoot } from "./block.ts";
 import { nextDifficulty } from "./difficulty.ts";
 import { err, ok, type ProtocolError, type Result } from "./errors.ts";
@@ -18,7 +19,7 @@ import { addressFromPublicKey, publicKeyFromSecret, verifyAll } from "./keys.ts"
 import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.ts";
 import { adjustReputation, decayedReputation, reputationFactor } from "./reputation.ts";
 import { computeStateRoot } from "./state-root.ts";
-import { computeCommitment, paramsHash } from "./tx.ts";
+import { paramsHash } from "./tx.ts";
 import type {
   Account,
   Address,
@@ -200,9 +201,8 @@ function applyTx(w: Working, tx: Tx, index: number): Result<void> {
 
 function commitEffect(w: Working, tx: TxOf<"commit">, sender: Address): Result<() => void> {
   if (domainOf(w.params, tx.body.domain) === undefined) return err("UNKNOWN_DOMAIN", `unknown domain ${JSON.stringify(tx.body.domain)}`);
-  for (const c of w.commits.values()) {
-    if (c.commitment === tx.body.commitment) return err("DUPLICATE_COMMIT", "this commitment is already on chain");
-  }
+  const unused = checkCommitmentUnused(w.commits, tx.body.commitment);
+  if (!unused.ok) return unused;
   return ok(() => {
     w.commits.set(tx.id, { id: tx.id, domain: tx.body.domain, optimizer: sender, commitment: tx.body.commitment, height: w.height });
   });
@@ -217,11 +217,11 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
   if (c.optimizer !== sender) return err("NOT_COMMIT_AUTHOR", "only the author of a commit may reveal it");
   if (c.height >= w.height) return err("COMMIT_NOT_FINAL", "a reveal must come in a later block than its commit");
   const domain = domainOf(w.params, c.domain) as DomainConfig;
-  const expected = computeCommitment({ domain: c.domain, params: tx.body.params, salt: tx.body.salt, reported: tx.body.reported, optimizer: tx.from });
-  if (expected !== c.commitment) return err("REVEAL_MISMATCH", "the revealed values do not hash to the commitment");
+  const opening = checkOpening(c, tx, sender);
+  if (!opening.ok) return opening;
   const pHash = paramsHash(tx.body.params);
-  const first = w.revealedParams.get(pHash);
-  if (first !== undefined) return err("DUPLICATE_PARAMS", `these parameters were already revealed by ${first}`);
+  const first = checkFirstReveal(w.revealedParams, pHash);
+  if (!first.ok) return first;
   const size = JSON.stringify(tx.body.params).length;
   if (size > domain.maxParamsBytes) return err("TOO_LARGE", `params are ${size} bytes, domain limit ${domain.maxParamsBytes}`);
 
@@ -279,8 +279,8 @@ function selectEvaluators(w: Working, optimizer: Address, commitId: Hash, commit
 function voteEffect(w: Working, tx: TxOf<"vote">, sender: Address): Result<() => void> {
   const r = w.rounds.get(tx.body.optimae);
   if (r === undefined) return err("UNKNOWN_OPTIMAE", "no round for this optimae");
-  if (!r.quorum.includes(sender)) return err("NOT_SELECTED", "the sender was not selected to evaluate this optimae");
-  if (r.votes.some((v) => v.evaluator === sender)) return err("DUPLICATE_VOTE", "the sender already voted on this optimae");
+  const voter = checkVoter(r, sender);
+  if (!voter.ok) return voter;
   // A selected evaluator's vote that arrives after the round closed is recorded
   // as nothing (its nonce is spent, the verdict is not touched), so that a late
   // vote never leaves a gap in the evaluator's nonces.

@@ -11,8 +11,9 @@
  * finds either all of it or none of it.
  */
 import { DurableObject } from "cloudflare:workers";
+import { admissionCheck } from "../core/admission.ts";
 import { blockToWire, parseBlock } from "../core/block.ts";
-import type { ProtocolError } from "../core/errors.ts";
+import type { ErrorCode, ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { quorumRank } from "../core/quorum.ts";
@@ -428,6 +429,17 @@ export class ChainDO extends DurableObject<Env> {
       nonce: a?.nonce ?? 0,
       reputation: a === undefined ? "0" : decayedReputation(a, this.head.height, this.params).toString(),
     };
+  }
+
+  /**
+   * core's admissionCheck of a transaction (wire form) against the head: the
+   * protocol error a block would give it that no pending tx can cure, or null.
+   */
+  admission(wire: unknown): { code: ErrorCode; message: string } | null {
+    const tx = parseTx(wire, this.params);
+    if (!tx.ok) return { code: tx.error.code, message: tx.error.message };
+    const r = admissionCheck(this.head, this.params, tx.value);
+    return r.ok ? null : { code: r.error.code, message: r.error.message };
   }
 
   knownTxs(ids: readonly string[]): string[] {

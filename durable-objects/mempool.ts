@@ -54,6 +54,7 @@ import { DurableObject } from "cloudflare:workers";
 import { hexToBytes } from "../core/hex.ts";
 import { verifySignature } from "../core/keys.ts";
 import { COIN_UNIT } from "../core/params.ts";
+import type { ErrorCode } from "../core/errors.ts";
 import { createTx, parseTx, TX_KINDS, txSender, txSize, txToWire } from "../core/tx.ts";
 import type { ChainParams, JsonValue, Tx, TxKind } from "../core/types.ts";
 import { nodeConfig } from "../workers/config.ts";
@@ -91,6 +92,8 @@ export interface ChainLink {
   status(): Promise<ChainStatus>;
   account(address: string): Promise<AccountView>;
   knownTxs(ids: string[]): Promise<string[]>;
+  /** the protocol error the tx would meet in any block from the head on (core/admission.ts), or null */
+  admission(wire: JsonValue): Promise<{ code: ErrorCode; message: string } | null>;
   produce(candidates: JsonValue[], nowMs: number): Promise<Outcome<ProduceResult>>;
 }
 
@@ -321,8 +324,14 @@ export class MempoolDO extends DurableObject<Env> {
 
     const sender = txSender(tx);
     const chain = this.chain();
-    const [known, account] = await Promise.all([chain.knownTxs([tx.id]), chain.account(sender)]);
+    // Transfers have no rule that admission could check: spare them the round trip.
+    const [known, account, refused] = await Promise.all([
+      chain.knownTxs([tx.id]),
+      chain.account(sender),
+      tx.kind === "transfer" ? null : chain.admission(txToWire(tx)),
+    ]);
     if (known.includes(tx.id)) return failure("ALREADY_KNOWN", `tx ${tx.id} is already in the chain`);
+    if (refused !== null) return failure(refused.code, refused.message);
     if (tx.nonce <= account.nonce) return failure("BAD_NONCE", `nonce ${tx.nonce} is already applied (the sender's last nonce is ${account.nonce})`);
     if (tx.nonce > account.nonce + MAX_NONCE_AHEAD) {
       return failure("BAD_NONCE", `nonce ${tx.nonce} is more than ${MAX_NONCE_AHEAD} ahead of the sender's last nonce ${account.nonce}`);

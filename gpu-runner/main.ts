@@ -16,7 +16,7 @@ import { nodeChampions } from "./champions.ts";
 import { startExternalPlugins, type WorkerProcess } from "./external-plugin.ts";
 import { requestJson } from "./http.ts";
 import { JOB_KINDS, type JobKind, type JobSource } from "./job-source.ts";
-import { builtinDomainPlugins, loadPluginModule } from "./plugins.ts";
+import { runnerPlugins } from "./plugins.ts";
 import { Runner } from "./runner.ts";
 import { cloudflareQueuesSource } from "./sources/cloudflare-queues.ts";
 import { nodeTasksSource } from "./sources/node-tasks.ts";
@@ -38,6 +38,8 @@ const USAGE = `usage: npm run runner -- --node URL --token T [options]
   --grace-ms MS            on stop, how long running jobs may finish (default 10000)
   --poll-ms MS             wait between claims when idle (default 1000)
   --progress-ms MS         progress line interval (default 5000; 0 off)
+  --plugin-package DIR     load a plugin package: a folder whose package.json has a "doin" field (repeatable);
+                           packages with one in node_modules are found by themselves
   --plugin MODULE          load a DomainPlugin module (repeatable)
   --external "CMD"         an external worker (JSON lines on stdio, see gpu-runner/PROTOCOL.md),
                            e.g. "python3 gpu-runner/python/doin_worker.py"; the TypeScript plugin is its CPU fallback
@@ -69,6 +71,7 @@ const { values: args } = parseArgs({
     "poll-ms": { type: "string", default: "1000" },
     "progress-ms": { type: "string", default: "5000" },
     plugin: { type: "string", multiple: true },
+    "plugin-package": { type: "string", multiple: true },
     external: { type: "string" },
     "external-timeout-ms": { type: "string", default: "30000" },
     source: { type: "string", default: "tasks" },
@@ -113,14 +116,11 @@ if (args["optimizer-config"] !== undefined) {
 const log = (line: string) => console.log(line);
 
 // ---------------------------------------------------------------- plugins
-const byDomain = new Map<string, DomainPlugin>();
-for (const p of await builtinDomainPlugins(log)) byDomain.set(p.meta.id, p);
-for (const m of args.plugin ?? []) {
-  try {
-    for (const p of await loadPluginModule(m)) byDomain.set(p.meta.id, p);
-  } catch (e) {
-    fail(`--plugin ${m}: ${e instanceof Error ? e.message : String(e)}`);
-  }
+let byDomain: Map<string, DomainPlugin>;
+try {
+  byDomain = await runnerPlugins({ packages: args["plugin-package"] ?? [], modules: args.plugin ?? [] });
+} catch (e) {
+  fail(`plugins: ${e instanceof Error ? e.message : String(e)}`);
 }
 let worker: WorkerProcess | null = null;
 if (args.external !== undefined) {

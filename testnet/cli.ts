@@ -84,6 +84,8 @@ try {
     basePort,
     logs: argv.includes("--logs"),
     runners: !argv.includes("--no-runners"),
+    // the runners' own progress (jobs done, their island's best, rate), every 15 s
+    ...(argv.includes("--logs") ? {} : { onRunnerLine: (_runner: string, l: string) => console.log(`  ${l}`) }),
     isolate: argv.includes("--isolate"),
   });
 } catch (e) {

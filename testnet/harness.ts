@@ -53,6 +53,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
+import { createInterface } from "node:readline";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Miniflare, MiniflareOptions, V4MiniflareOptions, V4WorkerOptions } from "miniflare";
@@ -76,6 +77,10 @@ export interface TestnetOptions {
   /** start one GPU runner process per node (quadratic domain) */
   readonly runners?: boolean;
   readonly optimizer?: "cmaes" | "random_step";
+  /** more flags for the runners (see `npm run runner -- --help`), e.g. ["--kinds", "evaluate,inference"]; a function gives node i's runner its own */
+  readonly runnerArgs?: readonly string[] | ((index: number) => readonly string[]);
+  /** each line a runner prints (progress every 15 s); unset: runners print nothing unless `logs` */
+  readonly onRunnerLine?: (runner: string, line: string) => void;
   /** one workerd per node instead of one for all (true single-node kills; more memory) */
   readonly isolate?: boolean;
   /** how often every node's `scheduled` handler runs, in ms (default 5000; 0: never) */
@@ -111,6 +116,10 @@ export interface Testnet {
   partition(groups: readonly (readonly number[])[]): Promise<void>;
   /** removes the partition */
   heal(): Promise<void>;
+  /** kills node i's runner process outright (SIGKILL: a crash, its leases lapse) */
+  killRunner(i: number): Promise<void>;
+  /** starts node i's runner process (again) */
+  startRunner(i: number): void;
   /** runs every running node's `scheduled` handler now */
   tick(): Promise<void>;
   /** the last Worker log lines (kept even when `logs` is off) */
@@ -723,11 +732,14 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const runnerProcs = new Map<number, ChildProcess>();
   const startRunner = (i: number): void => {
     const n = nodes[i] as TestnetNode;
-    const tsx = existsSync(join(ROOT, "node_modules", ".bin", "tsx")) ? join(ROOT, "node_modules", ".bin", "tsx") : "tsx";
-    const child = spawn(tsx, ["gpu-runner/cli.ts", "--node", n.url, "--token", meta.token, "--name", `runner${i + 1}`, "--optimizer", opts.optimizer ?? "cmaes"], {
-      cwd: ROOT,
-      stdio: ["ignore", opts.logs === true ? "inherit" : "ignore", "inherit"],
-    });
+    const name = `runner${i + 1}`;
+    // node --import tsx: one process per runner (the tsx CLI would put a second one under it, which a SIGKILL would orphan)
+    const args = ["--import", "tsx", "gpu-runner/main.ts", "--node", n.url, "--token", meta.token, "--name", name, "--optimizer", opts.optimizer ?? "cmaes", "--progress-ms", "15000", ...(typeof opts.runnerArgs === "function" ? opts.runnerArgs(i) : (opts.runnerArgs ?? []))];
+    const onLine = opts.onRunnerLine;
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", onLine !== undefined ? "pipe" : opts.logs === true ? "inherit" : "ignore", "inherit"] });
+    if (onLine !== undefined && child.stdout !== null) {
+      createInterface({ input: child.stdout }).on("line", (line) => onLine(name, line));
+    }
     runnerProcs.set(i, child);
   };
   const stopRunners = async (): Promise<void> => {
@@ -815,6 +827,23 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     async heal() {
       groups = null;
       await Promise.all(hosts.map((h) => h.queue.then(() => pushTable(h))));
+    },
+    async killRunner(i) {
+      checkIndex(i);
+      const child = runnerProcs.get(i);
+      runnerProcs.delete(i);
+      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((done) => {
+        child.once("exit", () => done());
+        child.kill("SIGKILL");
+      });
+    },
+    startRunner(i) {
+      checkIndex(i);
+      if (stopped) throw new Error("the testnet is stopped");
+      const child = runnerProcs.get(i);
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) return;
+      startRunner(i);
     },
     tick,
     logTail: (lines = 50) => logLines.slice(-lines),

@@ -43,8 +43,8 @@
  * Written here: no maintained CMA-ES exists on npm.
  */
 import { INIT_HIGH, INIT_LOW, N_PARAMS } from "./domain.ts";
-import type { Objective, Optimizer, Point } from "./random-step.ts";
-import { createRng, type Rng } from "./rng.ts";
+import type { Objective, Point } from "./random-step.ts";
+import type { Rng } from "./rng.ts";
 
 /** Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: A = V diag(values) Vᵀ (columns of V are the eigenvectors). */
 export function symmetricEigen(a: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
@@ -406,20 +406,4 @@ export class Cmaes {
     const from = this.restartFrom === "random" || this.bestSoFar === null ? this.randomPoint(rng) : this.bestSoFar.x;
     this.reset(from);
   }
-}
-
-// ---------------------------------------------------------------------------
-// The older in-process interface (one generator for the whole run), kept for
-// gpu-runner/quadratic-executor.ts. New code uses the SDK plugins
-// (./optimizers.ts).
-
-export function cmaes(seed: number, opts: CmaesOptions = {}): Optimizer {
-  const rng = createRng(seed);
-  const es = new Cmaes(opts);
-  return {
-    round(objective, start) {
-      const r = es.round(objective, rng, start);
-      return { x: [...r.best.x], f: r.best.f, evaluations: r.evaluations };
-    },
-  };
 }

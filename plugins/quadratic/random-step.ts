@@ -12,7 +12,7 @@
  * The baseline of the optimization benchmark.
  */
 import { INIT_HIGH, INIT_LOW, N_PARAMS } from "./domain.ts";
-import { createRng, type Rng } from "./rng.ts";
+import type { Rng } from "./rng.ts";
 
 /** A point and its performance (higher is better). */
 export interface Point {
@@ -58,27 +58,4 @@ export class RandomStep {
     this.bestSoFar = r.best;
     return r;
   }
-}
-
-// ---------------------------------------------------------------------------
-// The older in-process interface (one generator for the whole run), kept for
-// gpu-runner/quadratic-executor.ts. New code uses the SDK plugins
-// (./optimizers.ts).
-
-export interface Optimizer {
-  /** one round from `start` (the adopted champion, if better than its own); returns its best */
-  round(objective: Objective, start: { x: readonly number[]; f: number } | null): { x: number[]; f: number; evaluations: number };
-}
-
-export function randomStep(seed: number, step = 0.5): Optimizer {
-  const rng: Rng = createRng(seed);
-  let best: Point | null = null;
-  return {
-    round(objective, start) {
-      if (start !== null && (best === null || start.f > best.f)) best = { x: [...start.x], f: start.f };
-      const r = randomStepRound(objective, rng, best, step);
-      best = r.best;
-      return { x: [...r.best.x], f: r.best.f, evaluations: 1 };
-    },
-  };
 }

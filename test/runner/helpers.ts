@@ -1,15 +1,16 @@
 /**
- * Shared pieces of the runner tests: a tiny DomainPlugin (so the tests do not
- * depend on the quadratic plugin being there), the real quadratic plugin
- * when plugins/registry.ts exists, an in-memory JobSource, waiting.
+ * Shared pieces of the runner tests: a tiny DomainPlugin (fast, and with
+ * knobs for slowness and failure), the real quadratic plugin, an in-memory
+ * JobSource, waiting.
  */
-import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { JsonValue } from "../../core/types.ts";
 import type { ChampionSource, ChampionInfo } from "../../gpu-runner/executors.ts";
 import type { CompleteOutcome, JobKind, JobSource, LeasedJob } from "../../gpu-runner/job-source.ts";
 import type { DomainPlugin } from "../../plugins/sdk.ts";
+import { builtinPlugins } from "../../plugins/registry.ts";
+import { sleep } from "../support/until.ts";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -20,22 +21,7 @@ export function withLocalBin(): void {
   if (!path.split(delimiter).includes(bin)) process.env["PATH"] = `${bin}${delimiter}${path}`;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`);
-    await sleep(everyMs);
-  }
-}
+export { sleep, until } from "../support/until.ts";
 
 export interface TinyOptions {
   /** the domain id (the node knows only "quadratic") */
@@ -195,10 +181,9 @@ export class FakeSource implements JobSource {
   }
 }
 
-/** The quadratic plugin of plugins/registry.ts, or null while the registry is not there. */
-export async function realQuadratic(): Promise<DomainPlugin | null> {
-  const { builtinDomainPlugins } = await import("../../gpu-runner/plugins.ts");
-  return (await builtinDomainPlugins()).find((p) => p.meta.id === "quadratic") ?? null;
+/** The built-in quadratic plugin (plugins/registry.ts). */
+export function realQuadratic(): DomainPlugin {
+  const q = builtinPlugins().get("quadratic");
+  if (q === undefined) throw new Error("plugins/registry.ts has no quadratic plugin");
+  return q;
 }
-
-export const registryExists = (): boolean => existsSync(join(ROOT, "plugins", "registry.ts"));

@@ -14,7 +14,7 @@ import type { JobKind } from "../../gpu-runner/job-source.ts";
 import { Runner, type RunnerEvent } from "../../gpu-runner/runner.ts";
 import { nodeTasksSource } from "../../gpu-runner/sources/node-tasks.ts";
 import { startLocalNode, type LocalNode } from "../../testnet/local-node.ts";
-import { realQuadratic, registryExists, ROOT, tinyPlugin, until, withLocalBin } from "./helpers.ts";
+import { realQuadratic, ROOT, tinyPlugin, until, withLocalBin } from "./helpers.ts";
 
 const TOKEN = "runner-test-token";
 let node: LocalNode;
@@ -84,8 +84,7 @@ describe("a runner against a real node", () => {
           const v = (await (await fetch(`${node.url}/inference/${id}`)).json()) as { status: string; result: JsonValue };
           return v.status === "done" ? v : undefined;
         },
-        30_000,
-        200,
+        { timeoutMs: 30_000, everyMs: 200 },
       );
       // no champion on a fresh chain: the plugin ran without a model (the tiny plugin's default)
       expect(view.result).toEqual({ output: { sum: 0, tag: "a", input: { q: 1 } }, model: { source: "none" } });
@@ -99,7 +98,7 @@ describe("a runner against a real node", () => {
     try {
       // the scheduled handler keeps an optimize job waiting for this node's runners (OPTIMIZE_DOMAINS=quadratic)
       expect((await fetch(`${node.url}/__scheduled`)).status).toBe(200);
-      const done = await until("an optimize result", () => events.find((e) => e.type === "completed" && e.job.kind === "optimize"), 30_000, 200);
+      const done = await until("an optimize result", () => events.find((e) => e.type === "completed" && e.job.kind === "optimize"), { timeoutMs: 30_000, everyMs: 200 });
       if (done.type !== "completed") throw new Error("unreachable");
       expect(done.outcome).toBe("applied");
       const job = await getJob(done.job.id);
@@ -118,9 +117,8 @@ describe("a runner against a real node", () => {
     }
   });
 
-  it.skipIf(!registryExists())("the real quadratic plugin (plugins/registry.ts): a cmaes round for the node, then inference with the runner's own best", async () => {
-    const quadratic = await realQuadratic();
-    if (quadratic === null) throw new Error("plugins/registry.ts has no quadratic plugin");
+  it("the real quadratic plugin (plugins/registry.ts): a cmaes round for the node, then inference with the runner's own best", async () => {
+    const quadratic = realQuadratic();
     const events: RunnerEvent[] = [];
     const runner = new Runner({
       id: "runner-q",
@@ -136,7 +134,7 @@ describe("a runner against a real node", () => {
     void runner.start();
     try {
       expect((await fetch(`${node.url}/__scheduled`)).status).toBe(200);
-      const done = await until("a cmaes round", () => events.find((e) => e.type === "completed" && e.job.kind === "optimize"), 30_000, 200);
+      const done = await until("a cmaes round", () => events.find((e) => e.type === "completed" && e.job.kind === "optimize"), { timeoutMs: 30_000, everyMs: 200 });
       if (done.type !== "completed") throw new Error("unreachable");
       const r = done.result as { params: { x: number[] }; reported: string; experimentId: string };
       expect(r.params.x).toHaveLength(10);
@@ -151,7 +149,7 @@ describe("a runner against a real node", () => {
       const view = await until("the inference done", async () => {
         const v = (await (await fetch(`${node.url}/inference/${id}`)).json()) as { status: string; result: { output: { loss: number }; model: { source: string } } };
         return v.status === "done" ? v : undefined;
-      }, 30_000, 200);
+      }, { timeoutMs: 30_000, everyMs: 200 });
       expect(view.result.model.source).toBe("runner");
       const x = r.params.x.map((v) => v / 1e6);
       expect(view.result.output.loss).toBeCloseTo(x.reduce((a, xi, i) => a + (xi - (target[i] as number)) ** 2, 0), 6);
@@ -175,7 +173,7 @@ describe("a runner against a real node", () => {
       held = await until("the job leased by the runner process", async () => {
         const j = await getJob(id);
         return j.status === "leased" && j.runner === "crashy" ? j : undefined;
-      }, 45_000, 200);
+      }, { timeoutMs: 45_000, everyMs: 200 });
     } catch (e) {
       process.kill(-(child.pid as number), "SIGKILL");
       throw new Error(`${String(e)}\nrunner log:\n${log}`);
@@ -191,7 +189,7 @@ describe("a runner against a real node", () => {
       const done = await until("the job done by the second runner", async () => {
         const j = await getJob(id);
         return j.status === "done" ? j : undefined;
-      }, 30_000, 200);
+      }, { timeoutMs: 30_000, everyMs: 200 });
       expect(done.runner).toBe("rescuer");
       expect(done.attempts).toBe(1); // the lapsed lease, counted once
       expect(done.result).toEqual({ output: { sum: 0, tag: "rescuer", input: { q: "crash" } }, model: { source: "none" } });
@@ -214,7 +212,7 @@ describe("a runner against a real node", () => {
   it("a result completed twice is applied once", async () => {
     const id = await requestInference({ q: "twice" }, "dup-test");
     const source = nodeTasksSource({ node: node.url, token: TOKEN, runner: "direct", kinds: ["inference"], domains: ["quadratic"], leaseMs: 5_000 });
-    const job = await until("the job claimed", async () => (await source.claim(16)).find((j) => j.id === id), 10_000, 200);
+    const job = await until("the job claimed", async () => (await source.claim(16)).find((j) => j.id === id), { timeoutMs: 10_000, everyMs: 200 });
     expect(await source.complete(job, { n: 1 })).toBe("applied");
     expect(await source.complete(job, { n: 2 })).toBe("duplicate");
     const view = (await (await fetch(`${node.url}/inference/${id}`)).json()) as { status: string; result: JsonValue };
@@ -238,7 +236,7 @@ describe("a runner against a real node", () => {
       await until("the job leased by the runner process", async () => {
         const j = await getJob(id);
         return j.status === "leased" && j.runner === "graceful" ? j : undefined;
-      }, 45_000, 200);
+      }, { timeoutMs: 45_000, everyMs: 200 });
       child.kill("SIGTERM"); // tsx passes it on to the runner
       const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 15_000))]);
       expect(code, log).toBe(0);

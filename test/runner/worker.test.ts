@@ -11,7 +11,7 @@ import type { JsonValue } from "../../core/types.ts";
 import { runEvaluate } from "../../gpu-runner/executors.ts";
 import { externalDomainPlugin, packF64, splitCommand, unpackF64, WorkerError, WorkerProcess, type WorkerHello } from "../../gpu-runner/external-plugin.ts";
 import { Runner } from "../../gpu-runner/runner.ts";
-import { FakeSource, noChampions, realQuadratic, registryExists, ROOT, sleep, until } from "./helpers.ts";
+import { FakeSource, noChampions, realQuadratic, ROOT, sleep, until } from "./helpers.ts";
 
 const WORKER = "python3 gpu-runner/python/doin_worker.py";
 const quiet = () => undefined;
@@ -79,9 +79,8 @@ describe("the Python reference worker", () => {
     expectClose(one.value, negSse(x, target));
   });
 
-  it.skipIf(!registryExists())("generate, evaluate and infer agree with the real quadratic plugin", async () => {
-    const quadratic = await realQuadratic();
-    if (quadratic === null) throw new Error("plugins/registry.ts has no quadratic plugin");
+  it("generate, evaluate and infer agree with the real quadratic plugin", async () => {
+    const quadratic = realQuadratic();
     for (const seed of [0, 1, 42, 123_456_789, 0xffffffff]) {
       const reply = (await worker.request("generate", { domain: "quadratic", seed, config: {} })) as { data: { target: number[] } };
       const ts = (await quadratic.synthetic.generate(seed, {})) as { target: number[] };
@@ -198,13 +197,13 @@ describe("restarts", () => {
 
 describe("the worker as a DomainPlugin in a runner", () => {
   it("evaluate jobs score as the TypeScript plugin does; batch_es optimizes through evaluate_batch; a dead worker falls back to the CPU", async () => {
-    const base = await realQuadratic(); // null until plugins/registry.ts exists: then the worker alone
+    const base = realQuadratic();
     const w = newWorker();
     const h = await w.start();
     const domain = h.domains.find((d) => d.id === "quadratic");
     if (domain === undefined) throw new Error("worker serves no quadratic");
     const logs: string[] = [];
-    const plugin = externalDomainPlugin(w, domain, { ...(base === null ? {} : { base }), log: (l) => logs.push(l) });
+    const plugin = externalDomainPlugin(w, domain, { base, log: (l) => logs.push(l) });
     expect(Object.keys(plugin.optimizers)).toContain("batch_es");
 
     const source = new FakeSource();

@@ -3,6 +3,7 @@
  * port, identity and state; a transaction makes a block; a node restarts
  * with its state; a partition cuts and heals; resident memory is printed.
  */
+import { until as waitUntil } from "../support/until.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,20 +27,8 @@ async function json<T>(url: string, init?: RequestInit): Promise<{ status: numbe
   return { status: r.status, body: (await r.json()) as T };
 }
 const chainStatus = async (i: number): Promise<ChainStatus> => (await json<ChainStatus>(`${net.nodes[i]?.url}/chain/status`)).body;
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}\n${net.logTail(20).join("\n")}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> =>
+  waitUntil(what, f, { timeoutMs, everyMs: 250, context: () => net.logTail(20).join("\n") });
 async function submitCommit(node: number, label: string): Promise<string> {
   // a fee-0 commit from a fresh key is valid
   const tx = txToWire(createTx("commit", { domain: "quadratic", commitment: label.padStart(64, "c") }, { secret: secretFromSeedPhrase(`harness-test-${label}`), nonce: 1, network: "doin-devnet" }));

@@ -2,6 +2,7 @@
  * End to end on a real local testnet: wrangler dev processes on loopback,
  * talking HTTP to each other (flooding, sync), each with its own state.
  */
+import { until as waitUntil } from "../support/until.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,8 +14,7 @@ import { publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
 import { buildBlock } from "../../core/state-transition.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
 import type { Block, ChainState, JsonValue } from "../../core/types.ts";
-import { freePort } from "../../testnet/local-node.ts";
-import { startTestnet, type Testnet } from "../../testnet/harness.ts";
+import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
 import { paramsFor } from "../../workers/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "doin-testnet-"));
@@ -29,20 +29,7 @@ interface Status {
 async function status(i: number): Promise<Status> {
   return (await (await fetch(`${net.nodes[i]?.url}/chain/status`)).json()) as Status;
 }
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last === undefined ? "" : `: ${String(last)}`}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => waitUntil(what, f, { timeoutMs, everyMs: 500 });
 async function sameTip(nodes: readonly number[], minHeight: number): Promise<Status> {
   return until(`nodes ${nodes.join(",")} on one tip at height ≥ ${minHeight}`, async () => {
     const all = await Promise.all(nodes.map(status));
@@ -52,7 +39,7 @@ async function sameTip(nodes: readonly number[], minHeight: number): Promise<Sta
 }
 
 beforeAll(async () => {
-  net = await startTestnet({ nodes: 3, dir, basePort: await freePort() });
+  net = await startTestnet({ nodes: 3, dir, basePort: await freeBasePort(3) });
   await net.stopNode(2); // node3 joins late
 }, 180_000);
 

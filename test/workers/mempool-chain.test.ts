@@ -119,4 +119,34 @@ describe("mempool → ChainDO, assembled by hand", () => {
     expect(second).toMatchObject({ produced: true, included: [rv.id], pending: 0 });
     expect(await chain.knownTxs([c.id, rv.id, stray.id])).toEqual([c.id, rv.id]);
   });
+
+  it("POST /tx refuses at once (422, nothing stored) a reveal that does not open its commit and a copy of revealed params", async () => {
+    const erin = key("e2e-erin");
+    const mallory = key("e2e-mallory");
+    const params = { x: [4, 5, 6], tag: fresh() };
+    const salt = fresh();
+    const reported = 2_000_000n;
+    const commitFor = (k: ReturnType<typeof key>, nonce: number) =>
+      createTx("commit", { domain: "quadratic", commitment: computeCommitment({ domain: "quadratic", params, salt, reported, optimizer: publicKeyFromSecret(k.secret) }) }, { secret: k.secret, nonce, network: NETWORK });
+    const c = commitFor(erin, 1);
+    expect((await post("/tx", wire(c))).status).toBe(202);
+    expect((await assemble()).included).toEqual([c.id]);
+
+    // erin's commit is on chain: a reveal with another claimed performance does not hash to it
+    const lie = createTx("reveal", { commit: c.id, params, salt, reported: reported + 1n }, { secret: erin.secret, nonce: 2, network: NETWORK });
+    expect(await post("/tx", wire(lie))).toMatchObject({ status: 422, body: { code: "REVEAL_MISMATCH" } });
+    expect(await pending(lie.id)).toBe(false);
+    const rv = createTx("reveal", { commit: c.id, params, salt, reported }, { secret: erin.secret, nonce: 2, network: NETWORK });
+    expect((await post("/tx", wire(rv))).status).toBe(202);
+    expect((await assemble()).included).toEqual([rv.id]);
+
+    // mallory copies the revealed params into a commit of her own: the commit is fine, its reveal is refused
+    const copy = commitFor(mallory, 1);
+    expect((await post("/tx", wire(copy))).status).toBe(202);
+    expect((await assemble()).included).toEqual([copy.id]);
+    const copied = createTx("reveal", { commit: copy.id, params, salt, reported }, { secret: mallory.secret, nonce: 2, network: NETWORK });
+    expect(await post("/tx", wire(copied))).toMatchObject({ status: 422, body: { code: "DUPLICATE_PARAMS" } });
+    expect(await pending(copied.id)).toBe(false);
+    expect(await chain.account(mallory.address)).toMatchObject({ nonce: 1, balance: "0", reputation: "0" });
+  });
 });

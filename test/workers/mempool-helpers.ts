@@ -1,5 +1,6 @@
 // Shared by the mempool tests: signed transactions from seed-phrase keys, and
-// a fake chain (the ChainDO's four RPC methods) to install in a MempoolDO.
+// a fake chain (the ChainDO's RPC methods the mempool uses) to install in a MempoolDO.
+import type { ErrorCode } from "../../core/errors.ts";
 import { runInDurableObject } from "cloudflare:test";
 import { bytesToHex, hexToBytes } from "../../core/hex.ts";
 import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
@@ -76,6 +77,11 @@ export class FakeChain implements ChainLink {
   }
   async knownTxs(ids: string[]): Promise<string[]> {
     return ids.filter((id) => this.known.has(id));
+  }
+  /** protocol refusals to give, by tx id (none by default) */
+  readonly refusals = new Map<string, { code: ErrorCode; message: string }>();
+  async admission(wire: JsonValue): Promise<{ code: ErrorCode; message: string } | null> {
+    return this.refusals.get((wire as { id: string }).id) ?? null;
   }
   async produce(candidates: JsonValue[], nowMs: number): Promise<Outcome<ProduceResult>> {
     this.produced.push({ candidates, nowMs });

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { JsonValue } from "../../../core/types.ts";
-import { cmaes as legacyCmaes, Cmaes, strategyParameters, symmetricEigen } from "../../../plugins/quadratic/cmaes.ts";
+import { Cmaes, strategyParameters, symmetricEigen } from "../../../plugins/quadratic/cmaes.ts";
 import quadratic, { createRng, decodeParams, deriveSeed, encodeParams, performance, RandomStep, targetOf } from "../../../plugins/quadratic/index.ts";
-import { randomStep as legacyRandomStep } from "../../../plugins/quadratic/random-step.ts";
 import type { ChampionView, OptimizationPlugin, OptimizeOutput } from "../../../plugins/sdk.ts";
 import vectorsJson from "../../vectors/quadratic.json";
 
@@ -197,25 +196,5 @@ describe("cmaes (CMA-ES with IPOP restarts)", () => {
       }
       expect(values.every((v) => v > -1e-9)).toBe(true);
     }
-  });
-});
-
-describe("the older in-process interface (gpu-runner/quadratic-executor.ts)", () => {
-  it("randomStep and cmaes still run rounds on an objective, deterministically", () => {
-    for (const mk of [() => legacyRandomStep(3), () => legacyCmaes(3)]) {
-      const run = () => {
-        const o = mk();
-        const fs: number[] = [];
-        for (let i = 0; i < 40; i++) fs.push(o.round(f, null).f);
-        return fs;
-      };
-      const a = run();
-      expect(run()).toEqual(a);
-      for (let i = 1; i < a.length; i++) expect(a[i]).toBeGreaterThanOrEqual(a[i - 1] as number);
-      expect(a[39]).toBeGreaterThan(a[0] as number);
-    }
-    const o = legacyCmaes(5);
-    o.round(f, null);
-    expect(o.round(f, { x: target, f: 0 }).f).toBe(0);
   });
 });

@@ -1,0 +1,85 @@
+/**
+ * Admission: the rules of a transaction that can be checked against the chain
+ * tip alone and whose failure nothing still pending can cure. A mempool runs
+ * `admissionCheck` before it stores a transaction, so that a reveal that does
+ * not open its commit, a copy of revealed parameters or a vote by someone not
+ * selected is refused at once with the code `applyBlock` would give it later,
+ * instead of waiting in the pool until a block drops it.
+ *
+ * What pending transactions may still change (nonces, balances, a commit or a
+ * round that is not on chain yet, a round still voting) is left to the block:
+ * those cases pass here. The rule helpers below are the ones the state
+ * transition itself uses, so the two can never disagree.
+ */
+import { err, ok, type Result } from "./errors.ts";
+import { addressFromPublicKey } from "./keys.ts";
+import { computeCommitment, paramsHash } from "./tx.ts";
+import type { Address, ChainParams, ChainState, CommitRecord, Hash, Round, Tx, TxOf } from "./types.ts";
+
+/** A commitment may be on chain once. */
+export function checkCommitmentUnused(commits: ReadonlyMap<Hash, CommitRecord>, commitment: Hash): Result<void> {
+  for (const c of commits.values()) if (c.commitment === commitment) return err("DUPLICATE_COMMIT", "this commitment is already on chain");
+  return ok(undefined);
+}
+
+/** A reveal opens its commit: same author, and the revealed values hash to the commitment. */
+export function checkOpening(commit: CommitRecord, tx: TxOf<"reveal">, sender: Address): Result<void> {
+  if (commit.optimizer !== sender) return err("NOT_COMMIT_AUTHOR", "only the author of a commit may reveal it");
+  const expected = computeCommitment({ domain: commit.domain, params: tx.body.params, salt: tx.body.salt, reported: tx.body.reported, optimizer: tx.from });
+  if (expected !== commit.commitment) return err("REVEAL_MISMATCH", "the revealed values do not hash to the commitment");
+  return ok(undefined);
+}
+
+/** Parameters count once: whoever revealed them first owns them; a copy gains nothing. */
+export function checkFirstReveal(revealedParams: ReadonlyMap<Hash, Hash>, pHash: Hash): Result<void> {
+  const first = revealedParams.get(pHash);
+  if (first !== undefined) return err("DUPLICATE_PARAMS", `these parameters were already revealed by ${first}`);
+  return ok(undefined);
+}
+
+/** Only a selected evaluator votes, once. */
+export function checkVoter(round: Round, sender: Address): Result<void> {
+  if (!round.quorum.includes(sender)) return err("NOT_SELECTED", "the sender was not selected to evaluate this optimae");
+  if (round.votes.some((v) => v.evaluator === sender)) return err("DUPLICATE_VOTE", "the sender already voted on this optimae");
+  return ok(undefined);
+}
+
+/** The round statuses from which no accept can succeed any more. */
+const FINISHED: readonly Round["status"][] = ["rejected", "expired", "claimed", "superseded"];
+
+/**
+ * The checks of `tx` against `state` (the chain tip) that no pending
+ * transaction can change. Signatures, nonces and balances are the caller's.
+ */
+export function admissionCheck(state: ChainState, params: ChainParams, tx: Tx): Result<void> {
+  const sender = addressFromPublicKey(tx.from);
+  switch (tx.kind) {
+    case "commit":
+      if (!params.domains.some((d) => d.id === tx.body.domain)) return err("UNKNOWN_DOMAIN", `unknown domain ${JSON.stringify(tx.body.domain)}`);
+      return checkCommitmentUnused(state.commits, tx.body.commitment);
+    case "reveal": {
+      const commit = state.commits.get(tx.body.commit);
+      if (commit === undefined) {
+        if ([...state.rounds.values()].some((r) => r.commit === tx.body.commit)) return err("ALREADY_REVEALED", "this commit was already revealed");
+      } else {
+        const opening = checkOpening(commit, tx, sender);
+        if (!opening.ok) return opening;
+      }
+      return checkFirstReveal(state.revealedParams, paramsHash(tx.body.params));
+    }
+    case "vote": {
+      const round = state.rounds.get(tx.body.optimae);
+      return round === undefined ? ok(undefined) : checkVoter(round, sender);
+    }
+    case "accept": {
+      const round = state.rounds.get(tx.body.optimae);
+      if (round === undefined) return ok(undefined);
+      if (round.optimizer !== sender) return err("NOT_OPTIMAE_AUTHOR", "only the optimizer may claim its optimae");
+      if (FINISHED.includes(round.status)) return err("NOT_VERIFIED", `the optimae's round is ${round.status}, not accepted`);
+      return ok(undefined);
+    }
+    case "transfer":
+    case "anchor":
+      return ok(undefined);
+  }
+}

@@ -1,0 +1,284 @@
+/**
+ * The optimae rules on a real testnet: 3 nodes, one runner process each. The
+ * nodes do not optimize here (OPTIMIZE_DOMAINS is empty, the runners take
+ * evaluate and inference jobs only), so the champion moves only through the
+ * optimizers this test plays: outside accounts that sign their own
+ * transactions and send them over HTTP, as any client of the network would.
+ *
+ * - honest optimae are verified by the quorum's runners, each evaluator on
+ *   data from its own seed, accepted and rewarded with coin and reputation;
+ * - a false claim is rejected and costs its author 3× what an accepted
+ *   optimae earns (exact, from a replay of the chain with core/);
+ * - a reveal that does not open its commit, and a copy of revealed
+ *   parameters, are refused with 422 and gain nothing;
+ * - a runner killed (SIGKILL) in the middle of an evaluate job loses nothing:
+ *   its lease lapses, the restarted runner does the job, the vote lands;
+ * - POST /inference runs the champion through a runner;
+ * - coins are conserved over the whole chain.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bytesToHex } from "../../core/hex.ts";
+import { addressFromPublicKey, publicKeyFromSecret } from "../../core/keys.ts";
+import { FIXED_ONE } from "../../core/params.ts";
+import { decayedReputation } from "../../core/reputation.ts";
+import { computeCommitment, createTx, txToWire } from "../../core/tx.ts";
+import type { Fixed, JsonValue, TxKind, UnsignedTx } from "../../core/types.ts";
+import { DEFAULT_CONFIG, encodeParams, performance, quantize, targetOf } from "../../plugins/quadratic/domain.ts";
+import { toFixed } from "../../plugins/sdk.ts";
+import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
+import { paramsFor } from "../../workers/config.ts";
+import { until } from "../support/until.ts";
+import { replayChain } from "./replay.ts";
+
+const NETWORK = "doin-devnet";
+const SLOW_EVALUATE_MS = 4_000;
+const dir = mkdtempSync(join(tmpdir(), "doin-optimae-"));
+let net: Testnet;
+
+beforeAll(async () => {
+  // runner1 evaluates slowly (a plugin module that waits), so that it can be killed mid-job
+  process.env["DOIN_SLOW_EVALUATE_MS"] = String(SLOW_EVALUATE_MS);
+  net = await startTestnet({
+    nodes: 3,
+    dir,
+    basePort: await freeBasePort(3),
+    runners: true,
+    extraVars: { OPTIMIZE_DOMAINS: "" },
+    runnerArgs: (i) => ["--kinds", "evaluate,inference", "--lease-ms", "5000", "--poll-ms", "250", ...(i === 0 ? ["--plugin", "./test/testnet/fixtures/slow-quadratic.ts"] : [])],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await net?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+// ---------------------------------------------------------------- HTTP
+const url = (i = 0): string => (net.nodes[i] as { url: string }).url;
+const context = () => net.logTail(20).join("\n");
+
+async function getJson<T>(path: string, i = 0, headers: Record<string, string> = {}): Promise<T> {
+  const r = await fetch(`${url(i)}${path}`, { headers });
+  if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+interface RoundView {
+  optimae: string;
+  optimizer: string;
+  status: string;
+  reported: string;
+  verified: string | null;
+  quorum: string[];
+  votes: { evaluator: string; performance: string; dataHash: string }[];
+}
+interface AccountView {
+  balance: string;
+  nonce: number;
+  reputation: string;
+}
+interface JobView {
+  status: string;
+  runner: string | null;
+  attempts: number;
+}
+
+const rounds = () => getJson<RoundView[]>("/chain/rounds");
+const account = (address: string) => getJson<AccountView>(`/chain/account/${address}`);
+
+async function included(ids: readonly string[], what: string): Promise<void> {
+  await until(
+    what,
+    async () => {
+      for (const id of ids) if ((await getJson<{ status: string }>(`/tx/${id}`)).status !== "included") return undefined;
+      return true;
+    },
+    { timeoutMs: 60_000, everyMs: 500, context },
+  );
+}
+
+async function roundsIn(ids: readonly string[], statuses: readonly string[], what: string, timeoutMs = 120_000): Promise<RoundView[]> {
+  return until(
+    what,
+    async () => {
+      const all = await rounds();
+      const mine = ids.map((id) => all.find((r) => r.optimae === id));
+      return mine.every((r) => r !== undefined && statuses.includes(r.status)) ? (mine as RoundView[]) : undefined;
+    },
+    { timeoutMs, everyMs: 500, context },
+  );
+}
+
+// ---------------------------------------------------------------- an outside optimizer
+type BodyOf<K extends TxKind> = UnsignedTx extends infer U ? (U extends { kind: K; body: infer B } ? B : never) : never;
+
+class Client {
+  readonly secret = randomBytes(32);
+  readonly pub = publicKeyFromSecret(this.secret);
+  readonly address = addressFromPublicKey(this.pub);
+  private nonce = 0;
+
+  /** Signs and POSTs a tx to node1; the nonce is spent only when the node takes it. */
+  async send<K extends TxKind>(kind: K, body: BodyOf<K>): Promise<{ status: number; code: string | null; id: string }> {
+    const tx = createTx(kind, body, { secret: this.secret, nonce: this.nonce + 1, network: NETWORK });
+    const r = await fetch(`${url()}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(txToWire(tx)) });
+    const answer = (await r.json()) as { code?: string };
+    if (r.status === 202) this.nonce++;
+    return { status: r.status, code: answer.code ?? null, id: tx.id };
+  }
+}
+
+interface Claim {
+  readonly params: JsonValue;
+  readonly reported: Fixed;
+  readonly salt: string;
+}
+
+const target = targetOf(DEFAULT_CONFIG);
+
+/** Honest parameters at a squared error of about `sse` from the network's target, and their true performance. */
+function pointAt(sse: number): Claim {
+  const step = Math.sqrt(sse / target.length);
+  const x = quantize(target.map((t, i) => t + (i % 2 === 0 ? step : -step)));
+  return { params: encodeParams(x), reported: toFixed(performance(x, target)), salt: bytesToHex(randomBytes(16)) };
+}
+
+async function commit(c: Client, claim: Claim): Promise<string> {
+  const commitment = computeCommitment({ domain: "quadratic", params: claim.params, salt: claim.salt, reported: claim.reported, optimizer: c.pub });
+  const r = await c.send("commit", { domain: "quadratic", commitment });
+  expect(r.status).toBe(202);
+  return r.id;
+}
+
+function accept(c: Client, optimae: string, round: number) {
+  return c.send("accept", {
+    optimae,
+    experimentId: `outside.${c.address.slice(0, 8)}`,
+    roundNumber: round,
+    timeToResultSeconds: round,
+    optimizationConfigHash: "11".repeat(32),
+    dataHash: "22".repeat(32),
+  });
+}
+
+describe("optimae on a testnet with runners", () => {
+  it("honest work is accepted and rewarded, a false claim costs 3×, bad reveals and copies are refused, a killed runner loses nothing, coins are conserved", async () => {
+    const alice = new Client();
+    const node1 = addressFromPublicKey((net.nodes[0] as { publicKey: string }).publicKey);
+
+    // ---- 1. four honest optimae, each better than the one before
+    const claims = [400, 200, 100, 50].map(pointAt);
+    const commits: string[] = [];
+    for (const claim of claims) commits.push(await commit(alice, claim));
+    await included(commits, "alice's commits on chain");
+    const reveals: string[] = [];
+    for (const [k, claim] of claims.entries()) {
+      const r = await alice.send("reveal", { commit: commits[k] as string, params: claim.params, salt: claim.salt, reported: claim.reported });
+      expect(r.status).toBe(202);
+      reveals.push(r.id);
+    }
+    const verdicts = await roundsIn(reveals, ["accepted", "rejected", "expired"], "verdicts on alice's four optimae");
+    for (const r of verdicts) {
+      expect(r.status).toBe("accepted");
+      expect(r.votes).toHaveLength(3);
+      // every evaluator scored on data from its own seed
+      expect(new Set(r.votes.map((v) => v.dataHash)).size).toBe(3);
+      expect(r.quorum).not.toContain(alice.address);
+    }
+    const accepts: string[] = [];
+    for (const [k, optimae] of reveals.entries()) {
+      const r = await accept(alice, optimae, k + 1);
+      expect(r.status).toBe(202);
+      accepts.push(r.id);
+    }
+    await roundsIn(reveals, ["claimed"], "alice's optimae claimed");
+    const champion = (await getJson<{ domain: string; optimizer: string; optimae: string; performance: string }[]>("/chain/champions")).find((c) => c.domain === "quadratic");
+    expect(champion).toMatchObject({ optimizer: alice.address, optimae: reveals[3] });
+    const rewarded = await until("a work block paying alice", async () => {
+      const a = await account(alice.address);
+      return BigInt(a.balance) > 0n ? a : undefined;
+    }, { timeoutMs: 60_000, everyMs: 500, context });
+    expect(BigInt(rewarded.reputation)).toBeGreaterThan((39n * FIXED_ONE) / 10n); // 4 × 1.0, barely decayed
+
+    // ---- 2. inference: the champion (alice's params) through a runner
+    const asked = await fetch(`${url(1)}/inference`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ domain: "quadratic", input: { target } }) });
+    expect(asked.status).toBe(202);
+    const jobId = ((await asked.json()) as { jobId: string }).jobId;
+    const view = await until("the inference result", async () => {
+      const v = await getJson<{ status: string; error: string | null; result: { output: { loss: number }; model: { source: string } } | null }>(`/inference/${jobId}`, 1);
+      return v.status === "pending" || v.status === "leased" ? undefined : v;
+    }, { timeoutMs: 30_000, everyMs: 300, context });
+    expect(view).toMatchObject({ status: "done", error: null });
+    expect(view.result?.model.source).toBe("champion");
+    expect(view.result?.output.loss).toBeCloseTo(-Number(claims[3]?.reported) / 1e6, 5);
+
+    // ---- 3. a false claim, evaluated while node1's runner is killed mid-job
+    const before = await account(alice.address);
+    const liar: Claim = { ...pointAt(300), reported: -1n * FIXED_ONE };
+    const lieCommit = await commit(alice, liar);
+    await included([lieCommit], "the false claim's commit on chain");
+    const lie = await alice.send("reveal", { commit: lieCommit, params: liar.params, salt: liar.salt, reported: liar.reported });
+    expect(lie.status).toBe(202);
+    const job = `/tasks/${encodeURIComponent(`evaluate:${lie.id}:${node1}`)}`;
+    const auth = { authorization: `Bearer ${net.token}` };
+    await until("runner1 holding node1's evaluate job", async () => {
+      const j = await getJson<JobView>(job, 0, auth);
+      return j.status === "leased" && j.runner === "runner1" ? true : undefined;
+    }, { timeoutMs: 60_000, everyMs: 100, context });
+    await net.killRunner(0);
+    expect((await getJson<JobView>(job, 0, auth)).status).toBe("leased"); // no release, no result: a crash
+    net.startRunner(0);
+    const [rejected] = await roundsIn([lie.id], ["accepted", "rejected", "expired"], "the false claim's verdict");
+    expect(rejected?.status).toBe("rejected");
+    expect(rejected?.votes.map((v) => v.evaluator)).toContain(node1); // the killed runner's job was done after all
+    const redone = await getJson<JobView>(job, 0, auth);
+    expect(redone).toMatchObject({ status: "done", runner: "runner1" });
+    expect(redone.attempts).toBeGreaterThanOrEqual(1);
+    const after = await account(alice.address);
+    const lost = BigInt(before.reputation) - BigInt(after.reputation);
+    expect(lost).toBeGreaterThan((29n * FIXED_ONE) / 10n);
+    expect(lost).toBeLessThanOrEqual((31n * FIXED_ONE) / 10n);
+    expect(after.balance).toBe(before.balance); // a rejected optimae earns nothing
+
+    // ---- 4. a reveal that does not open its commit; a copy of revealed params
+    const next = pointAt(30);
+    const open = await commit(alice, next);
+    await included([open], "alice's fifth commit on chain");
+    const mismatch = await alice.send("reveal", { commit: open, params: next.params, salt: next.salt, reported: next.reported + 1n });
+    expect(mismatch).toMatchObject({ status: 422, code: "REVEAL_MISMATCH" });
+    const mallory = new Client();
+    const copied = claims[3] as Claim; // alice's revealed best
+    const copyCommit = await commit(mallory, copied);
+    await included([copyCommit], "mallory's commit on chain");
+    const copy = await mallory.send("reveal", { commit: copyCommit, params: copied.params, salt: copied.salt, reported: copied.reported });
+    expect(copy).toMatchObject({ status: 422, code: "DUPLICATE_PARAMS" });
+    for (const id of [mismatch.id, copy.id]) expect((await fetch(`${url()}/tx/${id}`)).status).toBe(404);
+    expect(await account(mallory.address)).toMatchObject({ balance: "0", reputation: "0" });
+
+    // ---- 5. the whole chain replayed with core/: same tip, coins conserved, reputation steps exact
+    const status = await getJson<{ height: number; tip: string }>("/chain/status");
+    const params = paramsFor(NETWORK, net.nodes.map((n) => n.publicKey));
+    // alice's reputation steps, block by block, with the accepts she had in each block
+    const steps: { delta: bigint; accepts: number }[] = [];
+    const { state } = await replayChain(url(), params, status.height, (block, prev, next) => {
+      const was = prev.accounts.get(alice.address);
+      const now = next.accounts.get(alice.address);
+      if (now === undefined) return;
+      const h = block.header.height;
+      const delta = decayedReputation(now, h, params) - (was === undefined ? 0n : decayedReputation(was, h, params));
+      const acceptsHere = block.txs.filter((t) => t.kind === "accept" && t.from === alice.pub).length;
+      if (delta !== 0n || acceptsHere > 0) steps.push({ delta, accepts: acceptsHere });
+    });
+    expect(state.tipHash).toBe(status.tip);
+    // each accepted optimae: exactly +1.0; the false claim: exactly −3.0 (from ≈ 4, above the floor of 0)
+    const gains = steps.filter((x) => x.accepts > 0);
+    expect(gains.reduce((n, x) => n + x.accepts, 0)).toBe(4);
+    for (const g of gains) expect(g.delta).toBe(BigInt(g.accepts) * FIXED_ONE);
+    expect(steps.filter((x) => x.accepts === 0).map((x) => x.delta)).toEqual([-3n * FIXED_ONE]);
+    expect(state.accounts.get(mallory.address)?.balance ?? 0n).toBe(0n);
+  }, 420_000);
+});
