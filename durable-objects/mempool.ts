@@ -210,7 +210,28 @@ CREATE TABLE IF NOT EXISTS pending (
 CREATE UNIQUE INDEX IF NOT EXISTS pending_sender_nonce ON pending (sender, nonce);
 CREATE INDEX IF NOT EXISTS pending_rate ON pending (fee_rate, received_at);
 CREATE INDEX IF NOT EXISTS pending_received ON pending (received_at);
+CREATE TABLE IF NOT EXISTS dropped (
+  id TEXT PRIMARY KEY,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dropped_at ON dropped (at);
 `;
+
+/** How long, and how many, txs that left the pool without a block are remembered (GET /tx/{id} says why). */
+export const DROPPED_KEEP_MS = 60 * 60_000;
+export const DROPPED_KEEP_ROWS = 10_000;
+
+/** Why a tx left the pool without reaching a block. */
+export interface DroppedTxView {
+  readonly id: string;
+  readonly status: "dropped";
+  /** the protocol code that refused it in a block, or EXPIRED, EVICTED, REPLACED */
+  readonly code: string;
+  readonly message: string;
+  readonly droppedAt: number;
+}
 
 const ROW_COLUMNS = "id, sender, nonce, fee, kind, size, received_at";
 
@@ -382,6 +403,10 @@ export class MempoolDO extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       if (same !== undefined) this.sql.exec("DELETE FROM pending WHERE id = ?", same.id);
       for (const id of evicted) this.sql.exec("DELETE FROM pending WHERE id = ?", id);
+      this.remember([
+        ...(same === undefined ? [] : [{ id: same.id, code: "REPLACED", message: `replaced by ${tx.id}, same sender and nonce, higher fee` }]),
+        ...evicted.map((id) => ({ id, code: "EVICTED", message: `evicted from a full mempool by ${tx.id}, which pays more per byte` })),
+      ]);
       this.sql.exec(
         "INSERT INTO pending (id, sender, nonce, fee, fee_sort, fee_rate, kind, size, received_at, wire) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         tx.id,
@@ -495,10 +520,27 @@ export class MempoolDO extends DurableObject<Env> {
     const round = this.assembleOnce(Number.isFinite(nowMs) ? nowMs : Date.now());
     this.assembling = round;
     try {
-      return await round;
+      const result = await round;
+      if (result.ok) this.remember(result.value.dropped);
+      return result;
     } finally {
       this.assembling = null;
     }
+  }
+
+  /** Why tx `id` left the pool without a block, while that is remembered (DROPPED_KEEP_MS, DROPPED_KEEP_ROWS). */
+  async dropped(id: string): Promise<DroppedTxView | null> {
+    const row = this.sql.exec<{ code: string; message: string; at: number }>("SELECT code, message, at FROM dropped WHERE id = ?", String(id)).toArray()[0];
+    if (row === undefined || row.at < Date.now() - DROPPED_KEEP_MS) return null;
+    return { id: String(id), status: "dropped", code: row.code, message: row.message, droppedAt: row.at };
+  }
+
+  private remember(items: readonly { readonly id: string; readonly code: string; readonly message: string }[]): void {
+    if (items.length === 0) return;
+    const now = Date.now();
+    for (const d of items) this.sql.exec("INSERT OR REPLACE INTO dropped (id, code, message, at) VALUES (?, ?, ?, ?)", d.id, d.code, d.message.slice(0, 500), now);
+    this.sql.exec("DELETE FROM dropped WHERE at < ?", now - DROPPED_KEEP_MS);
+    this.sql.exec("DELETE FROM dropped WHERE id IN (SELECT id FROM dropped ORDER BY at DESC, id LIMIT -1 OFFSET ?)", DROPPED_KEEP_ROWS);
   }
 
   /** Test only: smaller bounds, or no automatic assembly. Held in memory (an evicted object forgets it). */

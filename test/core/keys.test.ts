@@ -11,54 +11,14 @@ import {
   verifyKeyCacheSize,
   verifySignature,
   verifySignatureNoble,
-  type SignatureEncodingCheck,
 } from "../../core/keys.ts";
 import { sha256Hex } from "../../core/hash.ts";
 import { bytesToHex, hexToBytes } from "../../core/hex.ts";
 import { utf8 } from "../../core/encoding.ts";
-import ed25519Json from "../vectors/ed25519.json";
+import { ed25519Vectors, fixtureVectors } from "../vectors/ed25519-fixture.ts";
 import addressJson from "../vectors/address.json";
 
-// ---------------------------------------------------------------------------
-// Fixture shapes: every field is known, every vector is checked.
-
-interface EdVector {
-  readonly name: string;
-  readonly secret: string | null;
-  readonly pub: string;
-  readonly msg: string;
-  readonly sig: string;
-  readonly expect: boolean;
-  readonly noble: boolean;
-  readonly precheck: SignatureEncodingCheck;
-  readonly bare_equation: boolean | null;
-  readonly reason: string;
-}
-
-const CHECKS: readonly string[] = ["ok", "bad_length", "non_canonical_s", "non_canonical_point", "small_order_point"];
-
-function fixture(doc: unknown): readonly Record<string, unknown>[] {
-  expect(Object.keys(doc as object).sort()).toEqual(["description", "how_computed", "source", "vectors"]);
-  const vectors = (doc as { vectors: unknown }).vectors;
-  expect(Array.isArray(vectors)).toBe(true);
-  return vectors as Record<string, unknown>[];
-}
-
-function edVectors(doc: unknown): readonly EdVector[] {
-  return fixture(doc).map((v) => {
-    expect(Object.keys(v).sort(), String(v["name"])).toEqual(
-      ["bare_equation", "expect", "msg", "name", "noble", "precheck", "pub", "reason", "secret", "sig"],
-    );
-    for (const k of ["name", "pub", "msg", "sig", "reason"]) expect(typeof v[k]).toBe("string");
-    for (const k of ["expect", "noble"]) expect(typeof v[k]).toBe("boolean");
-    expect(v["secret"] === null || typeof v["secret"] === "string").toBe(true);
-    expect(v["bare_equation"] === null || typeof v["bare_equation"] === "boolean").toBe(true);
-    expect(CHECKS).toContain(v["precheck"]);
-    return v as unknown as EdVector;
-  });
-}
-
-const ED = edVectors(ed25519Json);
+const ED = ed25519Vectors();
 
 // ---------------------------------------------------------------------------
 
@@ -197,7 +157,7 @@ describe("checkSignatureEncoding boundaries", () => {
 });
 
 describe("keys and addresses", () => {
-  const vectors = fixture(addressJson).map((v) => {
+  const vectors = fixtureVectors(addressJson).map((v) => {
     expect(Object.keys(v).sort()).toEqual(["address", "name", "pub", "secret", "seed_phrase"]);
     return v as { name: string; seed_phrase: string | null; secret: string; pub: string; address: string };
   });

@@ -4,36 +4,9 @@
 import { describe, expect, it } from "vitest";
 import { checkSignatureEncoding, verifyAll, verifySignature, verifySignatureNoble } from "../../core/keys.ts";
 import { hexToBytes } from "../../core/hex.ts";
-import ed25519Json from "../vectors/ed25519.json";
+import { ed25519Vectors } from "../vectors/ed25519-fixture.ts";
 
-interface EdVector {
-  readonly name: string;
-  readonly secret: string | null;
-  readonly pub: string;
-  readonly msg: string;
-  readonly sig: string;
-  readonly expect: boolean;
-  readonly noble: boolean;
-  readonly precheck: string;
-  readonly bare_equation: boolean | null;
-  readonly reason: string;
-}
-
-const FIELDS = ["bare_equation", "expect", "msg", "name", "noble", "precheck", "pub", "reason", "secret", "sig"];
-const CHECKS = ["ok", "bad_length", "non_canonical_s", "non_canonical_point", "small_order_point"];
-
-function vectors(doc: unknown): readonly EdVector[] {
-  expect(Object.keys(doc as object).sort()).toEqual(["description", "how_computed", "source", "vectors"]);
-  return ((doc as { vectors: Record<string, unknown>[] }).vectors).map((v) => {
-    expect(Object.keys(v).sort(), String(v["name"])).toEqual(FIELDS);
-    for (const k of ["name", "pub", "msg", "sig", "reason"]) expect(typeof v[k]).toBe("string");
-    for (const k of ["expect", "noble"]) expect(typeof v[k]).toBe("boolean");
-    expect(CHECKS).toContain(v["precheck"]);
-    return v as unknown as EdVector;
-  });
-}
-
-const ED = vectors(ed25519Json);
+const ED = ed25519Vectors();
 
 describe("ed25519.json vectors in workerd (BoringSSL WebCrypto)", () => {
   it("runs inside workerd", () => {

@@ -114,6 +114,10 @@ describe("mempool → ChainDO, assembled by hand", () => {
     expect(first.dropped).toEqual([{ id: stray.id, code: "UNKNOWN_COMMIT", message: expect.any(String) }]);
     expect(await pending(rv.id)).toBe(true);
     expect(await pending(stray.id)).toBe(false);
+    // the sender can still learn why
+    const why = await app.request(`/tx/${stray.id}`, {}, env);
+    expect(why.status).toBe(200);
+    expect(await why.json()).toMatchObject({ id: stray.id, status: "dropped", code: "UNKNOWN_COMMIT", droppedAt: expect.any(Number) });
 
     const second = await assemble();
     expect(second).toMatchObject({ produced: true, included: [rv.id], pending: 0 });

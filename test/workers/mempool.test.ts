@@ -122,7 +122,9 @@ describe("MempoolDO: admission", () => {
     const better = commit("erin", 1, 110n);
     expect(await stub.submit(wire(better))).toEqual(success({ id: better.id, status: "pending", replaced: first.id, evicted: [] }));
     expect((await stub.get(first.id)).ok).toBe(false);
+    expect(await stub.dropped(first.id)).toMatchObject({ status: "dropped", code: "REPLACED", message: expect.stringContaining(better.id) });
     expect((await stub.get(better.id)).ok).toBe(true);
+    expect(await stub.dropped(better.id)).toBeNull();
     expect(await count(stub)).toBe(1);
     // a fee-0 tx is replaced by any positive fee
     const zero = commit("erin", 2);
@@ -147,6 +149,7 @@ describe("MempoolDO: bounds", () => {
     // pays more: evicts b (as cheap as a, but newer)
     const d = commit("p4", 1, 20n);
     expect(await stub.submit(wire(d))).toEqual(success({ id: d.id, status: "pending", replaced: null, evicted: [b.id] }));
+    expect(await stub.dropped(b.id)).toMatchObject({ code: "EVICTED" });
     expect(await count(stub)).toBe(3);
     expect((await stub.get(b.id)).ok).toBe(false);
     for (const t of [a, c, d]) expect((await stub.get(t.id)).ok).toBe(true);

@@ -105,6 +105,20 @@ const PendingTxSchema = z
   })
   .openapi("PendingTx");
 
+const IncludedTxSchema = z
+  .object({ id: Hex32, status: z.literal("included"), height: z.number().int(), block: Hex32 })
+  .openapi("IncludedTx");
+
+const DroppedTxSchema = z
+  .object({
+    id: Hex32,
+    status: z.literal("dropped"),
+    code: z.string().openapi({ description: "the code a block refused it with, or EXPIRED, EVICTED, REPLACED" }),
+    message: z.string(),
+    droppedAt: z.number().int().openapi({ description: "ms since the epoch; remembered for an hour" }),
+  })
+  .openapi("DroppedTx");
+
 const MempoolSchema = z.object({ total: z.number().int(), bytes: z.number().int(), txs: z.array(PendingTxSchema) }).openapi("Mempool");
 
 const FeesSchema = z
@@ -196,16 +210,23 @@ export function registerTxRoutes(app: NodeApp): void {
     createRoute({
       method: "get",
       path: "/tx/{id}",
-      summary: "A transaction by id: pending in the mempool, or its place in the canonical chain",
+      summary: "A transaction by id: pending in the mempool, its place in the canonical chain, or why it was dropped",
       request: { params: z.object({ id: Hex32 }) },
-      responses: { 200: json(PendingTxSchema, "Pending or included"), 400: json(ErrorSchema, "Malformed id"), 404: json(ErrorSchema, "Unknown") },
+      responses: {
+        200: json(z.union([PendingTxSchema, IncludedTxSchema, DroppedTxSchema]), "Pending, included, or dropped (with the reason)"),
+        400: json(ErrorSchema, "Malformed id"),
+        404: json(ErrorSchema, "Unknown"),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const got = await mempoolStub(c.env).get(id);
+      const mempool = mempoolStub(c.env);
+      const got = await mempool.get(id);
       if (!got.ok) {
         const at = await c.env.CHAIN.get(c.env.CHAIN.idFromName("chain")).txLocation(id);
         if (at !== null) return c.json({ id, status: "included", height: at.height, block: at.block }, 200) as never;
+        const dropped = await mempool.dropped(id);
+        if (dropped !== null) return c.json(dropped, 200) as never;
         return answer(c, got) as never;
       }
       return c.json(pendingJson(got.value), 200) as never;

@@ -8,7 +8,8 @@ also run through the reference DifficultyController's float algorithm
 2e-6 per block (the floors lose under one unit per step)."""
 import random
 
-from numeric_io import ONE, write_fixture
+from numeric_io import ONE
+from vector_io import write_fixture
 
 REF = {
     "targetBlockTimeMs": 600_000,

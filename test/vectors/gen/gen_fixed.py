@@ -6,7 +6,8 @@ import random
 from decimal import Decimal
 from fractions import Fraction
 
-from numeric_io import ONE, dec_floor, ln_dec, s, write_fixture
+from numeric_io import ONE, dec_floor, ln_dec, s
+from vector_io import write_fixture
 
 vectors = []
 

@@ -14,7 +14,7 @@ import hashlib
 import random
 from collections import OrderedDict
 
-from consensus_io import write_fixture
+from vector_io import write_fixture
 
 REJECTED_MEMORY = 4096
 

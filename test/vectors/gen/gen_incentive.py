@@ -12,7 +12,8 @@ import math
 import random
 from fractions import Fraction
 
-from numeric_io import ONE, write_fixture
+from numeric_io import ONE
+from vector_io import write_fixture
 
 DEFAULT = {"toleranceMarginPpm": 100_000, "bonusThresholdPpm": 50_000, "minRewardFractionPpm": 300_000, "maxBonusPpm": 1_200_000}
 

@@ -7,7 +7,7 @@ reference schedule (50 coins, 210,000, the same as Bitcoin's). The split is
 the rule written out with integers, checked to sum to the total exactly."""
 import random
 
-from numeric_io import write_fixture
+from vector_io import write_fixture
 
 COIN = 10**8
 REF = {"initialReward": 50 * COIN, "halvingInterval": 210_000, "maxSupply": 21_000_000 * COIN}

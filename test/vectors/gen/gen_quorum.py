@@ -14,7 +14,7 @@ import hashlib
 import math
 import random
 
-from consensus_io import hash_of, write_fixture
+from vector_io import hash_of, write_fixture
 
 PPM = 10**6
 

@@ -9,7 +9,8 @@ weights.py), from decimal at 120 digits; each value is checked to lie more than
 import random
 from decimal import Decimal
 
-from numeric_io import ONE, dec_floor, write_fixture
+from numeric_io import ONE, dec_floor
+from vector_io import write_fixture
 
 H = 1008  # one week of 600 s blocks: the reference's 604800 s half-life
 LN2 = Decimal(2).ln()
