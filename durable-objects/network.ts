@@ -16,7 +16,7 @@
  *   work, starts a headers-first sync in the ChainDO.
  */
 import { DurableObject } from "cloudflare:workers";
-import { checkMessage, createMessage, verifyMessageSignature, type EnvelopeKind } from "../core/envelope.ts";
+import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type EnvelopeKind } from "../core/envelope.ts";
 import { compareHeads } from "../core/fork-choice.ts";
 import type { JsonValue } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
@@ -168,10 +168,11 @@ export class NetworkDO extends DurableObject<Env> {
 
   /** This node's own new block or transaction (the chain and the mempool call these). */
   async announce(kind: "tx" | "block", payload: unknown): Promise<number> {
-    const msg = createMessage(kind, payload as JsonValue, { secret: this.config.nodeSecret, network: this.config.params.network, nowMs: Date.now() });
+    // the seen-set is keyed by the payload's hash: no need to sign an envelope to learn it
+    const hash = payloadHash(payload as JsonValue);
     const nowMs = Date.now();
-    if (this.sql.exec(`SELECT 1 FROM seen WHERE hash = ? AND expires_at > ?`, msg.envelope.payloadHash, nowMs).toArray().length > 0) return 0;
-    this.sql.exec(`INSERT OR REPLACE INTO seen (hash, expires_at) VALUES (?, ?)`, msg.envelope.payloadHash, nowMs + SEEN_TTL_MS);
+    if (this.sql.exec(`SELECT 1 FROM seen WHERE hash = ? AND expires_at > ?`, hash, nowMs).toArray().length > 0) return 0;
+    this.sql.exec(`INSERT OR REPLACE INTO seen (hash, expires_at) VALUES (?, ?)`, hash, nowMs + SEEN_TTL_MS);
     return this.broadcast(kind, payload as JsonValue, 0, null);
   }
 
