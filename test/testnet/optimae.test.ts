@@ -204,7 +204,11 @@ describe("optimae on a testnet with runners", () => {
     }, { timeoutMs: 60_000, everyMs: 500, context });
     expect(BigInt(rewarded.reputation)).toBeGreaterThan((39n * FIXED_ONE) / 10n); // 4 × 1.0, barely decayed
 
-    // ---- 2. inference: the champion (alice's params) through a runner
+    // ---- 2. inference on node2: the champion (alice's params, once node2 has the block) through its runner
+    await until("node2 holding alice's champion", async () => {
+      const c = (await getJson<{ domain: string; optimae: string }[]>("/chain/champions", 1)).find((x) => x.domain === "quadratic");
+      return c?.optimae === reveals[3] ? true : undefined;
+    }, { timeoutMs: 60_000, everyMs: 300, context });
     const asked = await fetch(`${url(1)}/inference`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ domain: "quadratic", input: { target } }) });
     expect(asked.status).toBe(202);
     const jobId = ((await asked.json()) as { jobId: string }).jobId;
