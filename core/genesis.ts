@@ -1,12 +1,16 @@
 /**
  * The genesis block and state: a pure function of the chain parameters, so
  * every node of a network derives the same genesis hash without trusting
- * anyone. Genesis is not signed (its producer key is all zeros).
+ * anyone, and any difference in the parameters gives another genesis hash
+ * (its parent is their digest). Genesis is not signed (its producer key is
+ * all zeros).
  */
 import { blockHash, coinbaseRoot, txRoot } from "./block.ts";
 import { initialDifficulty } from "./difficulty.ts";
+import type { Encodable } from "./encoding.ts";
+import { hashOf } from "./hash.ts";
 import { computeStateRoot } from "./state-root.ts";
-import type { Account, Address, Block, BlockHeader, ChainParams, ChainState, Champion } from "./types.ts";
+import type { Account, Address, Block, BlockHeader, ChainParams, ChainState, Champion, Hash } from "./types.ts";
 
 export const ZERO_HASH = "0".repeat(64);
 export const ZERO_KEY = "0".repeat(64);
@@ -44,12 +48,23 @@ export function genesisState(params: ChainParams): ChainState {
   };
 }
 
+/**
+ * H("genesis", every chain parameter): the genesis block's parent. The genesis
+ * hash is a network's identity (peers compare it before anything else), so it
+ * must change with any rule: two nodes that differ in one ε, window or reward
+ * see two networks at once instead of forking at the first block where the
+ * rule matters.
+ */
+export function paramsDigest(params: ChainParams): Hash {
+  return hashOf("genesis", params as unknown as Encodable);
+}
+
 export function genesisBlock(params: ChainParams): { block: Block; state: ChainState } {
   const pre = genesisState(params);
   const header: BlockHeader = {
     network: params.network,
     height: 0,
-    parent: ZERO_HASH,
+    parent: paramsDigest(params),
     timestamp: params.genesisTimestamp,
     producer: ZERO_KEY,
     txRoot: txRoot([]),

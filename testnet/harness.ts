@@ -58,7 +58,9 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Miniflare, MiniflareOptions, V4MiniflareOptions, V4WorkerOptions } from "miniflare";
 import { hexToBytes } from "../core/hex.ts";
+import { genesisBlock } from "../core/genesis.ts";
 import { publicKeyFromSecret } from "../core/keys.ts";
+import { paramsFor } from "../workers/config.ts";
 
 export interface TestnetOptions {
   readonly nodes: number;
@@ -423,6 +425,8 @@ interface Meta {
   token: string;
   layout?: string;
   nodes?: number;
+  /** the genesis hash the chains under `dir` were built on */
+  genesis?: string;
 }
 
 const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
@@ -501,6 +505,16 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     };
   });
   const validators = nodes.map((n) => n.publicKey).join(",");
+  // The genesis commits to every protocol parameter: chains stored by a version with other rules cannot be read.
+  const genesis = genesisBlock(paramsFor(opts.networkId ?? "doin-devnet", nodes.map((n) => n.publicKey))).block.hash;
+  const stateThere = existsSync(join(opts.dir, "state")) || existsSync(join(opts.dir, "node1"));
+  if (stateThere && previous !== undefined && previous.genesis !== genesis) {
+    throw new Error(
+      `${opts.dir} holds chains made by another version of the protocol (genesis ${previous.genesis?.slice(0, 12) ?? "unrecorded"}, ` +
+        `this version's is ${genesis.slice(0, 12)}): start it with --clean for a new network`,
+    );
+  }
+  writeFileSync(metaPath, `${JSON.stringify({ ...meta, genesis }, null, 2)}\n`);
   const nodeOfPort = Object.fromEntries(nodes.map((n) => [String(n.port), n.index]));
 
   // DOIN_TESTNET_DEBUG=1 prints where the start-up time goes

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { blockHash, sealBlock } from "../../core/block.ts";
-import { genesisBlock } from "../../core/genesis.ts";
+import { genesisBlock, paramsDigest } from "../../core/genesis.ts";
 import { COIN_UNIT, FIXED_ONE } from "../../core/params.ts";
 import { applyBlock, buildBlock, transitionBlock } from "../../core/state-transition.ts";
 import { computeStateRoot } from "../../core/state-root.ts";
@@ -27,6 +27,23 @@ describe("genesis", () => {
     expect(a.block.hash).toBe(b.block.hash);
     expect(a.block.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(genesisBlock(testParams({ network: "other-net" })).block.hash).not.toBe(a.block.hash);
+  });
+
+  it("commits to every parameter: a rule that differs is another network from genesis on", () => {
+    const base = testParams();
+    const a = genesisBlock(base);
+    expect(a.block.header.parent).toBe(paramsDigest(base));
+    const domain = base.domains[0] as (typeof base.domains)[number];
+    const variants = [
+      testParams({ voteWindowBlocks: base.voteWindowBlocks + 1 }),
+      testParams({ carrierIntervalMs: base.carrierIntervalMs + 1 }),
+      testParams({ domains: [{ ...domain, epsilon: domain.epsilon + 1n }] }),
+      testParams({ reputation: { ...base.reputation, rejectPenalty: base.reputation.rejectPenalty + 1n } }),
+    ];
+    const hashes = new Set([a.block.hash, ...variants.map((p) => genesisBlock(p).block.hash)]);
+    expect(hashes.size).toBe(variants.length + 1);
+    // the genesis state itself does not change with those rules: only the digest tells them apart
+    expect(genesisBlock(variants[2] as typeof base).state.accounts).toEqual(a.state.accounts);
     expect(a.state.supply).toBe(5_000n * COIN_UNIT);
     expect(totalBalances(a.state)).toBe(a.state.supply);
   });

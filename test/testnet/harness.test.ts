@@ -4,7 +4,7 @@
  * with its state; a partition cuts and heals; resident memory is printed.
  */
 import { until as waitUntil } from "../support/until.ts";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -108,3 +108,17 @@ describe("the local testnet harness", () => {
     expect(mb).toBeLessThan(2048);
   });
 });
+
+describe("a testnet folder from another protocol version", () => {
+  it("is refused with the advice to start it with --clean (its chains cannot be read under other rules)", async () => {
+    const old = mkdtempSync(join(tmpdir(), "doin-harness-old-"));
+    try {
+      mkdirSync(join(old, "state"));
+      writeFileSync(join(old, "testnet.json"), JSON.stringify({ seed: "00".repeat(16), token: "t".repeat(32), layout: "miniflare-shared", nodes: 2, genesis: "ab".repeat(32) }));
+      await expect(startTestnet({ nodes: 2, dir: old, basePort: await freeBasePort(2) })).rejects.toThrow(/another version of the protocol.*--clean/);
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
+  });
+});
+
