@@ -6,6 +6,11 @@
  *
  *     "doin": { "domain": "quadratic", "entry": "./index.ts" }
  *
+ * plus, for a domain a network does not have yet, its chain rules under
+ * "chain" (ε, tolerance, initial champion: core/domain-config.ts), which a
+ * network declares in its DOMAINS setting (the testnet does it from the
+ * package: `npm run testnet -- --plugin-package DIR`).
+ *
  * (or an array of such objects for a package with several domains). The
  * entry's default export is the domain's `DomainPlugin` (plugins/sdk.ts),
  * whose `meta.id` must equal `domain`.
@@ -32,6 +37,8 @@ import type { DomainPlugin } from "./sdk.ts";
 export interface DoinEntry {
   readonly domain: string;
   readonly entry: string;
+  /** the domain's chain rules, for a network that declares it (core/domain-config.ts); absent for a domain the network already has */
+  readonly chain?: unknown;
 }
 
 export interface PluginPackage {
@@ -87,7 +94,9 @@ function parseDoinField(field: unknown, where: string): DoinEntry[] {
     if (typeof r !== "object" || r === null || typeof r.domain !== "string" || r.domain === "" || typeof r.entry !== "string" || r.entry === "") {
       throw new PluginError(`${where}: "doin" must be {"domain": string, "entry": string} or an array of them`);
     }
-    return { domain: r.domain, entry: r.entry };
+    const chain = (r as { chain?: unknown }).chain;
+    if (chain !== undefined && (typeof chain !== "object" || chain === null || Array.isArray(chain))) throw new PluginError(`${where}: "doin".chain must be an object (the domain's chain rules)`);
+    return chain === undefined ? { domain: r.domain, entry: r.entry } : { domain: r.domain, entry: r.entry, chain: { ...(chain as object), id: r.domain } };
   });
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs] [--no-runners] [--isolate]`
+ * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs] [--no-runners] [--isolate] [--plugin-package DIR]…`
  * Starts N nodes on loopback (one workerd for all, see harness.ts), one GPU
  * runner per node (quadratic domain), prints each node's URL and key and what
  * the URLs serve, then one status line per node every few seconds; Ctrl-C
@@ -7,29 +7,42 @@
  */
 import { startTestnet, type Testnet } from "./harness.ts";
 
-const USAGE = `usage: npm run testnet -- [--nodes N] [--clean] [--dir DIR] [--port PORT] [--logs] [--no-runners] [--isolate]
+const USAGE = `usage: npm run testnet -- [--nodes N] [--clean] [--dir DIR] [--port PORT] [--logs] [--no-runners] [--isolate] [--plugin-package DIR]…
   --nodes N      how many nodes (1..16, default 3)
   --clean        wipe DIR first: a new network (new identities, empty chains)
   --dir DIR      state and identities (default .state/testnet)
   --port PORT    node i listens on 127.0.0.1:(PORT + i) (default 8787)
   --logs         print the nodes' log lines
   --no-runners   no GPU runner processes
-  --isolate      one workerd per node (true single-node restarts, more memory)`;
+  --isolate      one workerd per node (true single-node restarts, more memory)
+  --plugin-package DIR
+                 a domain plugin package (package.json with "doin"): its domains join the
+                 network (their "chain" rules go into the genesis), every node optimizes them
+                 and every runner serves them; repeatable. A new set of domains is a new
+                 network: add --clean when the folder already holds one`;
 
 const argv = process.argv.slice(2);
 if (argv.includes("--help") || argv.includes("-h")) {
   console.log(USAGE);
   process.exit(0);
 }
-const known = new Set(["--nodes", "--dir", "--port", "--clean", "--logs", "--no-runners", "--isolate"]);
+const known = new Set(["--nodes", "--dir", "--port", "--clean", "--logs", "--no-runners", "--isolate", "--plugin-package"]);
+const WITH_VALUE = new Set(["--nodes", "--dir", "--port", "--plugin-package"]);
 for (let k = 0; k < argv.length; k++) {
   const a = argv[k] as string;
   if (!known.has(a)) {
     console.error(`unknown argument ${a}\n${USAGE}`);
     process.exit(2);
   }
-  if (a === "--nodes" || a === "--dir" || a === "--port") k++;
+  if (WITH_VALUE.has(a)) {
+    if (argv[k + 1] === undefined) {
+      console.error(`${a} needs a value\n${USAGE}`);
+      process.exit(2);
+    }
+    k++;
+  }
 }
+const pluginPackages = argv.flatMap((a, k) => (a === "--plugin-package" ? [argv[k + 1] as string] : []));
 function arg(name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? (argv[i + 1] ?? fallback) : fallback;
@@ -87,6 +100,7 @@ try {
     // the runners' own progress (jobs done, their island's best, rate), every 15 s
     ...(argv.includes("--logs") ? {} : { onRunnerLine: (_runner: string, l: string) => console.log(`  ${l}`) }),
     isolate: argv.includes("--isolate"),
+    pluginPackages,
   });
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));

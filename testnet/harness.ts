@@ -60,7 +60,8 @@ import type { Miniflare, MiniflareOptions, V4MiniflareOptions, V4WorkerOptions }
 import { hexToBytes } from "../core/hex.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { publicKeyFromSecret } from "../core/keys.ts";
-import { paramsFor } from "../workers/config.ts";
+import { readPluginPackage } from "../plugins/registry.ts";
+import { domainsSetting, paramsFor } from "../workers/config.ts";
 
 export interface TestnetOptions {
   readonly nodes: number;
@@ -79,6 +80,13 @@ export interface TestnetOptions {
   /** start one GPU runner process per node (quadratic domain) */
   readonly runners?: boolean;
   readonly optimizer?: "cmaes" | "random_step";
+  /**
+   * Domain plugin packages beside the built-in quadratic domain: each
+   * package's domains with chain rules ("doin".chain) are declared to the
+   * network (the DOMAINS setting, so the genesis commits to them) and
+   * optimized by every node; every runner loads the packages and serves them.
+   */
+  readonly pluginPackages?: readonly string[];
   /** more flags for the runners (see `npm run runner -- --help`), e.g. ["--kinds", "evaluate,inference"]; a function gives node i's runner its own */
   readonly runnerArgs?: readonly string[] | ((index: number) => readonly string[]);
   /** each line a runner prints (progress every 15 s); unset: runners print nothing unless `logs` */
@@ -420,6 +428,22 @@ export async function freeBasePort(count: number): Promise<number> {
   throw new Error(`no ${count} consecutive free ports found`);
 }
 
+/** The domains of plugin packages that carry chain rules: their ids, and the rules for the DOMAINS setting. */
+function pluggedDomains(dirs: readonly string[]): { ids: string[]; rules: unknown[] } {
+  const ids: string[] = [];
+  const rules: unknown[] = [];
+  for (const dir of dirs) {
+    const pkg = readPluginPackage(dir);
+    if (pkg === null) throw new Error(`${dir}: package.json has no "doin" field`);
+    for (const e of pkg.entries) {
+      if (e.chain === undefined || e.domain === "quadratic") continue;
+      ids.push(e.domain);
+      rules.push(e.chain);
+    }
+  }
+  return { ids, rules };
+}
+
 interface Meta {
   seed: string;
   token: string;
@@ -505,8 +529,11 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     };
   });
   const validators = nodes.map((n) => n.publicKey).join(",");
+  const plugged = pluggedDomains(opts.pluginPackages ?? []);
+  const domainsVar = plugged.rules.length === 0 ? "" : JSON.stringify(plugged.rules);
+  const optimizeVar = ["quadratic", ...plugged.ids].join(",");
   // The genesis commits to every protocol parameter: chains stored by a version with other rules cannot be read.
-  const genesis = genesisBlock(paramsFor(opts.networkId ?? "doin-devnet", nodes.map((n) => n.publicKey))).block.hash;
+  const genesis = genesisBlock(paramsFor(opts.networkId ?? "doin-devnet", nodes.map((n) => n.publicKey), domainsSetting(domainsVar))).block.hash;
   const stateThere = existsSync(join(opts.dir, "state")) || existsSync(join(opts.dir, "node1"));
   if (stateThere && previous !== undefined && previous.genesis !== genesis) {
     throw new Error(
@@ -562,6 +589,8 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
         GENESIS_VALIDATORS: validators,
         BOOTSTRAP_PEERS: peers.join(","),
         NODE_URL: n.url,
+        DOMAINS: domainsVar,
+        OPTIMIZE_DOMAINS: optimizeVar,
         ...opts.extraVars,
         NODE_SECRET: n.secretHex,
         RUNNER_TOKEN: meta.token,
@@ -748,7 +777,24 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     const n = nodes[i] as TestnetNode;
     const name = `runner${i + 1}`;
     // node --import tsx: one process per runner (the tsx CLI would put a second one under it, which a SIGKILL would orphan)
-    const args = ["--import", "tsx", "gpu-runner/main.ts", "--node", n.url, "--token", meta.token, "--name", name, "--optimizer", opts.optimizer ?? "cmaes", "--progress-ms", "15000", ...(typeof opts.runnerArgs === "function" ? opts.runnerArgs(i) : (opts.runnerArgs ?? []))];
+    const args = [
+      "--import",
+      "tsx",
+      "gpu-runner/main.ts",
+      "--node",
+      n.url,
+      "--token",
+      meta.token,
+      "--name",
+      name,
+      "--progress-ms",
+      "15000",
+      "--domains",
+      optimizeVar,
+      ...(opts.optimizer === undefined ? [] : ["--optimizer", opts.optimizer]),
+      ...(opts.pluginPackages ?? []).flatMap((dir) => ["--plugin-package", resolve(dir)]),
+      ...(typeof opts.runnerArgs === "function" ? opts.runnerArgs(i) : (opts.runnerArgs ?? [])),
+    ];
     const onLine = opts.onRunnerLine;
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", onLine !== undefined ? "pipe" : opts.logs === true ? "inherit" : "ignore", "inherit"] });
     if (onLine !== undefined && child.stdout !== null) {

@@ -6,7 +6,8 @@
 import { isHex, hexToBytes } from "../core/hex.ts";
 import { addressFromPublicKey, publicKeyFromSecret } from "../core/keys.ts";
 import { COIN_UNIT, devnetParams, FIXED_ONE, mainnetParams } from "../core/params.ts";
-import type { Address, ChainParams, PublicKeyHex } from "../core/types.ts";
+import { parseDomainList } from "../core/domain-config.ts";
+import type { Address, ChainParams, DomainConfig, PublicKeyHex } from "../core/types.ts";
 
 export interface NodeConfig {
   readonly params: ChainParams;
@@ -26,15 +27,33 @@ export class ConfigError extends Error {
 
 const cache = new Map<string, NodeConfig>();
 
-/** Chain parameters for a network id; genesis validators get reputation and coin to start the network. */
-export function paramsFor(networkId: string, genesisValidators: readonly PublicKeyHex[]): ChainParams {
+/**
+ * Chain parameters for a network id: genesis validators get reputation and
+ * coin to start the network; `domains` are declared beside the built-in
+ * quadratic one (the DOMAINS setting, see core/domain-config.ts).
+ */
+export function paramsFor(networkId: string, genesisValidators: readonly PublicKeyHex[], domains: readonly DomainConfig[] = []): ChainParams {
   const genesisAccounts = genesisValidators.map((pub) => ({
     address: addressFromPublicKey(pub),
     balance: 1_000n * COIN_UNIT,
     reputation: 5n * FIXED_ONE,
   }));
-  if (networkId === "doin-mainnet") return { ...mainnetParams(networkId), genesisAccounts };
-  return devnetParams({ network: networkId, genesisAccounts });
+  const base = networkId === "doin-mainnet" ? mainnetParams(networkId) : devnetParams({ network: networkId });
+  return { ...base, genesisAccounts, domains: [...base.domains, ...domains] };
+}
+
+/** The DOMAINS setting: empty, or a JSON array of domain objects. */
+export function domainsSetting(value: string | undefined): DomainConfig[] {
+  if (value === undefined || value.trim() === "") return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new ConfigError("DOMAINS must be a JSON array of domain objects (see core/domain-config.ts)");
+  }
+  const parsed = parseDomainList(json);
+  if (!parsed.ok) throw new ConfigError(`DOMAINS: ${parsed.error.message}`);
+  return parsed.value;
 }
 
 function list(value: string | undefined): string[] {
@@ -45,7 +64,7 @@ function list(value: string | undefined): string[] {
 }
 
 export function nodeConfig(env: Env): NodeConfig {
-  const key = `${env.NETWORK_ID}|${env.GENESIS_VALIDATORS}|${env.NODE_SECRET}|${env.BOOTSTRAP_PEERS}|${env.NODE_URL}|${env.OPTIMIZE_DOMAINS}`;
+  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS].join("|");
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   if (!isHex(env.NODE_SECRET, 32)) throw new ConfigError("NODE_SECRET must be 64 lower-case hex characters (an Ed25519 seed)");
@@ -54,15 +73,20 @@ export function nodeConfig(env: Env): NodeConfig {
   for (const v of validators) if (!isHex(v, 32)) throw new ConfigError(`GENESIS_VALIDATORS: ${JSON.stringify(v)} is not a public key`);
   const nodeSecret = hexToBytes(env.NODE_SECRET);
   const nodeKey = publicKeyFromSecret(nodeSecret);
+  const params = paramsFor(env.NETWORK_ID, validators, domainsSetting(env.DOMAINS));
+  const optimizeDomains = list(env.OPTIMIZE_DOMAINS);
+  for (const d of optimizeDomains) {
+    if (!params.domains.some((x) => x.id === d)) throw new ConfigError(`OPTIMIZE_DOMAINS: ${d} is not a domain of this network (${params.domains.map((x) => x.id).join(", ")}; add it to DOMAINS)`);
+  }
   const config: NodeConfig = Object.freeze({
-    params: paramsFor(env.NETWORK_ID, validators),
+    params,
     nodeSecret,
     nodeKey,
     nodeAddress: addressFromPublicKey(nodeKey),
     runnerToken: env.RUNNER_TOKEN,
     nodeUrl: env.NODE_URL,
     bootstrapPeers: list(env.BOOTSTRAP_PEERS),
-    optimizeDomains: list(env.OPTIMIZE_DOMAINS),
+    optimizeDomains,
   });
   cache.set(key, config);
   return config;

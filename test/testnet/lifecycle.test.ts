@@ -1,24 +1,30 @@
 /**
  * Proof of optimization end to end: a 3-node testnet with one real runner
- * process per node. Optimize jobs → commits → reveals → quorums → evaluate
- * jobs with per-evaluator seeds → votes → verdicts → accepts → work blocks
- * that mint coin, and the champion climbs. Coins are conserved over the
- * whole chain.
+ * process per node, on two domains: the built-in quadratic one and the
+ * example sphere plugin brought as a package (its chain rules declared to the
+ * network, its plugin loaded by every runner). Optimize jobs → commits →
+ * reveals → quorums → evaluate jobs with per-evaluator seeds → votes →
+ * verdicts → accepts → work blocks that mint coin, and both champions climb.
+ * Coins are conserved over the whole chain.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { genesisBlock } from "../../core/genesis.ts";
+import { readPluginPackage } from "../../plugins/registry.ts";
+import { domainsSetting, paramsFor } from "../../workers/config.ts";
 import { until } from "../support/until.ts";
 import { replayChain } from "./replay.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "doin-lifecycle-"));
+const SPHERE = fileURLToPath(new URL("../../plugins/examples/sphere", import.meta.url));
 let net: Testnet;
 
 beforeAll(async () => {
-  net = await startTestnet({ nodes: 3, dir, basePort: await freeBasePort(3), runners: true });
+  net = await startTestnet({ nodes: 3, dir, basePort: await freeBasePort(3), runners: true, pluginPackages: [SPHERE] });
 }, 180_000);
 
 afterAll(async () => {
@@ -38,19 +44,28 @@ describe("proof of optimization on a testnet with runners", () => {
     const url = net.nodes[0]?.url as string;
     const deadline = Date.now() + 240_000;
     let status: Status;
+    type Champion = { domain: string; performance: string; optimizer: string | null };
+    let champions: Champion[] = [];
+    const improved = (d: string) => champions.find((c) => c.domain === d)?.optimizer != null;
     for (;;) {
       status = (await (await fetch(`${url}/chain/status`)).json()) as Status;
-      if (status.mintedBlocks >= 3 || Date.now() > deadline) break;
+      champions = (await (await fetch(`${url}/chain/champions`)).json()) as Champion[];
+      if ((status.mintedBlocks >= 3 && improved("quadratic") && improved("sphere")) || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 2_000));
     }
     expect(status.mintedBlocks).toBeGreaterThanOrEqual(3);
-    const champions = (await (await fetch(`${url}/chain/champions`)).json()) as { domain: string; performance: string; optimizer: string | null }[];
-    const q = champions.find((c) => c.domain === "quadratic");
-    expect(q?.optimizer).not.toBeNull();
-    expect(BigInt(q?.performance ?? "0")).toBeGreaterThan(-1_000_000_000n);
+    // both domains improved on their initial champions (quadratic −1000, sphere −100)
+    expect(BigInt(champions.find((c) => c.domain === "quadratic")?.performance ?? "0")).toBeGreaterThan(-1_000_000_000n);
+    expect(BigInt(champions.find((c) => c.domain === "sphere")?.performance ?? "-100000000")).toBeGreaterThan(-100_000_000n);
+    expect(improved("quadratic") && improved("sphere")).toBe(true);
 
     // Replay the whole chain from genesis with core/: same state, coins conserved (checked block by block), evaluators got distinct seeds.
-    const params = paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey));
+    // The network's parameters include the sphere domain's rules from its package: the genesis commits to them.
+    const sphereRules = readPluginPackage(SPHERE)?.entries.map((e) => e.chain) ?? [];
+    const params = paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey), domainsSetting(JSON.stringify(sphereRules)));
+    const block0 = (await (await fetch(`${url}/chain/block/0`)).json()) as { hash: string };
+    expect(block0.hash).toBe(genesisBlock(params).block.hash);
+    expect(genesisBlock(paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey))).block.hash).not.toBe(block0.hash);
     let votes = 0;
     let accepts = 0;
     const seedsPerOptimae = new Map<string, Set<string>>();

@@ -1,0 +1,42 @@
+/** The node's settings: what a misconfigured node says, before it serves anything. */
+import { describe, expect, it } from "vitest";
+import { genesisBlock } from "../../core/genesis.ts";
+import { ConfigError, nodeConfig } from "../../workers/config.ts";
+
+const base = {
+  NETWORK_ID: "doin-devnet",
+  GENESIS_VALIDATORS: "",
+  NODE_SECRET: "22".repeat(32),
+  RUNNER_TOKEN: "a-runner-token",
+  BOOTSTRAP_PEERS: "",
+  NODE_URL: "http://127.0.0.1:8787",
+  OPTIMIZE_DOMAINS: "quadratic",
+  DOMAINS: "",
+};
+const config = (vars: Partial<typeof base>) => nodeConfig({ ...base, ...vars } as unknown as Env);
+const SPHERE = { id: "sphere", higherIsBetter: true, epsilon: "1000", toleranceAbs: "500000", initialChampion: "-100000000" };
+
+describe("nodeConfig", () => {
+  it("declares the DOMAINS beside quadratic, and they change the genesis", () => {
+    const plain = config({});
+    const two = config({ DOMAINS: JSON.stringify([SPHERE]), OPTIMIZE_DOMAINS: "quadratic,sphere" });
+    expect(two.params.domains.map((d) => d.id)).toEqual(["quadratic", "sphere"]);
+    expect(two.optimizeDomains).toEqual(["quadratic", "sphere"]);
+    expect(genesisBlock(two.params).block.hash).not.toBe(genesisBlock(plain.params).block.hash);
+  });
+
+  it("refuses DOMAINS that are not JSON, or not valid domains, naming the problem", () => {
+    expect(() => config({ DOMAINS: "sphere" })).toThrow(ConfigError);
+    expect(() => config({ DOMAINS: "sphere" })).toThrow(/DOMAINS must be a JSON array/);
+    expect(() => config({ DOMAINS: JSON.stringify([{ ...SPHERE, epsilon: 0.001 }]) })).toThrow(/DOMAINS: domain sphere: epsilon/);
+  });
+
+  it("refuses to optimize a domain the network does not have", () => {
+    expect(() => config({ OPTIMIZE_DOMAINS: "quadratic,sphere" })).toThrow(/OPTIMIZE_DOMAINS: sphere is not a domain of this network/);
+  });
+
+  it("a new runner token is a new configuration (not a stale cached one)", () => {
+    expect(config({ RUNNER_TOKEN: "first-token" }).runnerToken).toBe("first-token");
+    expect(config({ RUNNER_TOKEN: "second-token" }).runnerToken).toBe("second-token");
+  });
+});
