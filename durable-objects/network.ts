@@ -9,9 +9,10 @@
  *   duplicates; then the payload goes to the mempool or the chain. A sender
  *   whose signed payload is invalid is scored down, then banned for a while.
  * - Flooding: new transactions and blocks are written to an outbox in this
- *   object's storage (one row per peer), then handed to the `flood` Queue;
- *   its consumer asks this object to deliver them (retries with backoff);
- *   the alarm re-sends what the queue lost (local queues live in memory).
+ *   object's storage (one row per peer) and delivered from here at once; a
+ *   delayed copy goes to the `flood` Queue, whose consumer asks this object
+ *   to deliver what is still there (retries with backoff); the alarm re-sends
+ *   what the queue lost (local queues live in memory).
  * - Sync: a block whose parent is unknown, or a peer whose status shows more
  *   work, starts a headers-first sync in the ChainDO.
  */
@@ -33,6 +34,8 @@ const MAX_PEERS = 64;
 const TICK_MS = 5_000;
 const PEER_EXCHANGE_MS = 60_000;
 const DELIVERY_TIMEOUT_MS = 10_000;
+/** The flood Queue's copy of a message waits this long: past the direct attempt's timeout. */
+const QUEUE_RETRY_DELAY_S = Math.ceil(DELIVERY_TIMEOUT_MS / 1000) + 2;
 /** An outbox row older than this is re-signed before it is sent (receivers allow MAX_SKEW_MS). */
 const RESIGN_AFTER_MS = 60_000;
 /** Outbox rows kept per peer: a peer that is down loses the oldest first (sync covers blocks). */
@@ -192,8 +195,21 @@ export class NetworkDO extends DurableObject<Env> {
         ids.push(Number(this.sql.exec<{ id: number }>(`SELECT last_insert_rowid() AS id`).one().id));
       }
     });
+    // Delivery is tried at once from here (the queue's batching would add up
+    // to a second per hop); the flood Queue carries the retry, delayed past a
+    // direct attempt's timeout so the two do not race, and the alarm re-sends
+    // whatever both lost. A receiver drops duplicates by payload hash.
+    this.ctx.waitUntil(
+      this.deliver(ids).then(
+        () => undefined,
+        (e: unknown) => console.warn("direct flood delivery failed", e instanceof Error ? e.message : e),
+      ),
+    );
     try {
-      await this.env.FLOOD.sendBatch(ids.map((id) => ({ body: { id } })));
+      await this.env.FLOOD.sendBatch(
+        ids.map((id) => ({ body: { id } })),
+        { delaySeconds: QUEUE_RETRY_DELAY_S },
+      );
     } catch (e) {
       // the rows are stored: the alarm delivers them
       console.warn("flood queue unavailable", e instanceof Error ? e.message : e);
