@@ -270,7 +270,22 @@ describe("optimae on a testnet with runners", () => {
     expect(await account(mallory.address)).toMatchObject({ balance: "0", reputation: "0" });
 
     // ---- 5. the whole chain replayed with core/: same tip, coins conserved, reputation steps exact
-    const status = await getJson<{ height: number; tip: string }>("/chain/status");
+    // up to a height that is final (a tip fork cannot change it any more) and past every step above
+    // (no round is open any more, so blocks come only with transactions: alice's small transfers make them)
+    const seen = (await getJson<{ height: number }>("/chain/status")).height;
+    const sink = addressFromPublicKey(publicKeyFromSecret(randomBytes(32)));
+    let nudged = 0;
+    const status = await until(`height ${seen} final on node1`, async () => {
+      const s = await getJson<{ finalizedHeight: number }>("/chain/status");
+      if (s.finalizedHeight < seen) {
+        if (Date.now() - nudged > 2_500) {
+          nudged = Date.now();
+          await alice.send("transfer", { to: sink, amount: 1n });
+        }
+        return undefined;
+      }
+      return { height: seen, tip: (await getJson<{ hash: string }>(`/chain/block/${seen}`)).hash };
+    }, { timeoutMs: 90_000, everyMs: 500, context });
     const params = paramsFor(NETWORK, net.nodes.map((n) => n.publicKey));
     // alice's reputation steps, block by block, with the accepts she had in each block
     const steps: { delta: bigint; accepts: number }[] = [];
