@@ -201,17 +201,22 @@ export class ChainDO extends DurableObject<Env> {
       const block = this.blockByHash(n.hash) as Block;
       for (const t of block.txs) this.sql.exec(`INSERT OR REPLACE INTO requeue (id, wire) VALUES (?, ?)`, t.id, JSON.stringify(txToWire(t)));
     }
-    // apply the new branch
+    // apply the new branch (one statement per block for its txs: a sync applies thousands of blocks)
     const path = this.fork.path(ancestor.hash, newHead.hash) ?? [];
+    let requeued = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM requeue`).one().n > 0;
     for (const n of path) {
       const k = known.get(n.hash);
       const block = k?.block ?? (this.blockByHash(n.hash) as Block);
       const prev = k?.prev ?? (this.stateOf(n.parent) as ChainState);
       const next = k?.next ?? (this.stateOf(n.hash) as ChainState);
       this.sql.exec(`INSERT OR REPLACE INTO canonical (height, hash) VALUES (?, ?)`, n.height, n.hash);
-      for (const t of block.txs) {
-        this.sql.exec(`INSERT OR REPLACE INTO txs (id, height, block) VALUES (?, ?, ?)`, t.id, n.height, n.hash);
-        this.sql.exec(`DELETE FROM requeue WHERE id = ?`, t.id);
+      if (block.txs.length > 0) {
+        const ids = JSON.stringify(block.txs.map((t) => t.id));
+        this.sql.exec(`INSERT OR REPLACE INTO txs (id, height, block) SELECT value, ?, ? FROM json_each(?)`, n.height, n.hash, ids);
+        if (requeued) {
+          this.sql.exec(`DELETE FROM requeue WHERE id IN (SELECT value FROM json_each(?))`, ids);
+          requeued = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM requeue`).one().n > 0;
+        }
       }
       this.outbox.add(deriveProjection(prev, next, block, this.params));
     }
