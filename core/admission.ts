@@ -11,10 +11,28 @@
  * those cases pass here. The rule helpers below are the ones the state
  * transition itself uses, so the two can never disagree.
  */
-import { err, ok, type Result } from "./errors.ts";
+import { err, ok, type ErrorCode, type Result } from "./errors.ts";
 import { addressFromPublicKey } from "./keys.ts";
 import { computeCommitment, paramsHash } from "./tx.ts";
 import type { Address, ChainParams, ChainState, CommitRecord, Hash, Round, Tx, TxOf } from "./types.ts";
+
+/**
+ * Every code admissionCheck can give. They depend on the chain state the
+ * receiver has, which an honest relayer may not have had yet: a node does not
+ * hold them against the peer that relayed such a transaction.
+ */
+export const ADMISSION_CODES = [
+  "UNKNOWN_DOMAIN",
+  "DUPLICATE_COMMIT",
+  "NOT_COMMIT_AUTHOR",
+  "REVEAL_MISMATCH",
+  "ALREADY_REVEALED",
+  "DUPLICATE_PARAMS",
+  "NOT_SELECTED",
+  "DUPLICATE_VOTE",
+  "NOT_OPTIMAE_AUTHOR",
+  "NOT_VERIFIED",
+] as const satisfies readonly ErrorCode[];
 
 /** A commitment may be on chain once. */
 export function checkCommitmentUnused(commits: ReadonlyMap<Hash, CommitRecord>, commitment: Hash): Result<void> {

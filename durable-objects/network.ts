@@ -17,6 +17,7 @@
  *   work, starts a headers-first sync in the ChainDO.
  */
 import { DurableObject } from "cloudflare:workers";
+import { ADMISSION_CODES } from "../core/admission.ts";
 import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type EnvelopeKind } from "../core/envelope.ts";
 import { compareHeads } from "../core/fork-choice.ts";
 import type { JsonValue } from "../core/types.ts";
@@ -44,6 +45,8 @@ const MAX_URL_LENGTH = 200;
 /** A block with an unknown parent starts a sync at most this often (the alarm also checks every tick). */
 const SYNC_TRIGGER_MS = 2_000;
 /** Codes that say "not new" or "not now" rather than "invalid". */
+/** A relayed tx refused for these (core/admission.ts) may be the relayer's lag, not its fault; in a block they are invalid. */
+const STATEFUL_TX_CODES: ReadonlySet<string> = new Set(ADMISSION_CODES);
 const HARMLESS = new Set(["ALREADY_KNOWN", "UNKNOWN_PARENT", "BELOW_FINALITY", "BAD_NONCE", "MEMPOOL_FULL", "FEE_TOO_LOW", "INSUFFICIENT_BALANCE", "BAD_TIMESTAMP"]);
 
 export interface PeerView {
@@ -151,7 +154,7 @@ export class NetworkDO extends DurableObject<Env> {
     }
     if (outcome.ok && (envelope.kind === "tx" || envelope.kind === "block")) {
       await this.broadcast(envelope.kind, payload, envelope.hops + 1, envelope.sender);
-    } else if (!outcome.ok && outcome.code !== null && !HARMLESS.has(outcome.code)) {
+    } else if (!outcome.ok && outcome.code !== null && !HARMLESS.has(outcome.code) && !(envelope.kind === "tx" && STATEFUL_TX_CODES.has(outcome.code))) {
       this.penalize(envelope.sender, nowMs);
     }
     return success({ duplicate: false, accepted: outcome.ok, code: outcome.code });

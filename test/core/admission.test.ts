@@ -3,7 +3,7 @@
  * same code, and lets through what a pending transaction may still make valid.
  */
 import { describe, expect, it } from "vitest";
-import { admissionCheck } from "../../core/admission.ts";
+import { ADMISSION_CODES, admissionCheck } from "../../core/admission.ts";
 import { FIXED_ONE } from "../../core/params.ts";
 import { buildBlock } from "../../core/state-transition.ts";
 import { computeCommitment } from "../../core/tx.ts";
@@ -28,6 +28,7 @@ function admission(d: ChainDriver, tx: Tx): string {
 
 /** Refused at admission with `code`, and by a block with the same code. */
 function expectRefused(d: ChainDriver, tx: Tx, code: string): void {
+  expect(ADMISSION_CODES).toContain(code); // the list peers use not to blame relayers
   expect(admission(d, tx)).toBe(code);
   expect(blockVerdict(d, tx)).toBe(code);
   d.nonces.clear(); // never on chain: the nonce is free again

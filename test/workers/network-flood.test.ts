@@ -188,6 +188,16 @@ describe("relaying", () => {
     expect((await network.senders()).find((s) => s.publicKey === C.key)).toBeUndefined();
   });
 
+  it("a relayed transaction that the chain state refuses (core/admission.ts) is not relayed, and not held against the relayer", async () => {
+    const before = (await network.peers()).find((p) => p.url === C.url)?.score ?? 0;
+    const stray = txToWire(createTx("commit", { domain: "mnist", commitment: "d".repeat(64) }, { secret: secretFromSeedPhrase("flood-tx-stray"), nonce: 1, network: params.network }));
+    const r = await p2p(msg("tx", stray, C.secret, 1));
+    expect(await r.json()).toEqual({ duplicate: false, accepted: false, code: "UNKNOWN_DOMAIN" });
+    expect(await rowsFor(payloadHash(stray as JsonValue))).toEqual([]);
+    expect((await network.peers()).find((p) => p.url === C.url)?.score).toBeGreaterThanOrEqual(before);
+    expect((await network.senders()).find((x) => x.publicKey === C.key)?.score ?? 0).toBe(0);
+  });
+
   it("a transaction from a peer reaches the mempool and is relayed; at the hop limit it is accepted but not relayed", async () => {
     const before = await mempool.size();
     const t1 = tx("relay");
