@@ -12,7 +12,8 @@
  * (every node's key), and bootstrap to all the others. Crons never fire by
  * themselves locally: the harness calls every node's `scheduled` handler
  * every `cronMs` (5 s). Used by `npm run testnet`, `npm start`, the testnet
- * tests and the testnet benchmark. The only file that drives Miniflare.
+ * tests and the testnet benchmark. The only file that drives Miniflare
+ * (the Worker it runs is built by ./build.ts).
  *
  * The Worker is the one `wrangler deploy` ships: bundled by
  * `wrangler deploy --dry-run` (cached in node_modules/.cache/doin-testnet,
@@ -50,18 +51,18 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join, resolve } from "node:path";
 import type { Miniflare, MiniflareOptions, V4MiniflareOptions, V4WorkerOptions } from "miniflare";
 import { hexToBytes } from "../core/hex.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { publicKeyFromSecret } from "../core/keys.ts";
 import { readPluginPackage } from "../plugins/registry.ts";
 import { domainsSetting, paramsFor } from "../workers/config.ts";
+import { buildWorker, ENTRY, entryModule, loadMiniflare, ROOT, ROUTER, ROUTER_MODULE } from "./build.ts";
+import { comm, processTree, rssKb } from "./processes.ts";
 
 export interface TestnetOptions {
   readonly nodes: number;
@@ -139,273 +140,8 @@ export interface Testnet {
   rssMb(): number;
 }
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CACHE = join(ROOT, "node_modules", ".cache", "doin-testnet");
-const QUIET_ENV = { WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-const ROUTER = "testnet-router";
-const ENTRY = "testnet-entry.mjs";
 const CRON = "* * * * *";
 const LAYOUT = { shared: "miniflare-shared", isolated: "miniflare-isolated" } as const;
-
-// ---------------------------------------------------------------- build ----
-
-interface MigrationSet {
-  readonly binding: string;
-  readonly files: { readonly name: string; readonly queries: string[] }[];
-}
-
-interface Build {
-  readonly dir: string;
-  /** the bundle's entry module, relative to dir */
-  readonly main: string;
-  readonly modules: { readonly name: string; readonly type: "ESModule" | "CompiledWasm" | "Text" | "Data" }[];
-  /** wrangler's Miniflare options for wrangler.toml (sourceless, v4 shape), without secrets */
-  readonly workerOptions: Record<string, unknown>;
-  readonly vars: Record<string, unknown>;
-  readonly migrations: MigrationSet[];
-  /** the files whose content decides whether the cached build is current (relative to the repo root) */
-  readonly inputs: string[];
-}
-
-const requireFromRoot = createRequire(join(ROOT, "package.json"));
-
-function wranglerPaths(): { bin: string; cli: string; dir: string } {
-  const pkgPath = requireFromRoot.resolve("wrangler/package.json");
-  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { bin: string | Record<string, string>; main: string };
-  const dir = dirname(pkgPath);
-  const bin = typeof pkg.bin === "string" ? pkg.bin : (pkg.bin.wrangler ?? Object.values(pkg.bin)[0] ?? "bin/wrangler.js");
-  return { dir, bin: join(dir, bin), cli: join(dir, pkg.main) };
-}
-
-/** Miniflare as wrangler itself uses it (wrangler may pin a newer one than the hoisted copy). */
-async function loadMiniflare(): Promise<typeof import("miniflare")> {
-  let path: string;
-  try {
-    path = createRequire(join(wranglerPaths().dir, "package.json")).resolve("miniflare");
-  } catch {
-    path = requireFromRoot.resolve("miniflare");
-  }
-  return (await import(pathToFileURL(path).href)) as typeof import("miniflare");
-}
-
-function hashFiles(files: readonly string[]): string {
-  const h = createHash("sha256");
-  for (const f of [...new Set(files)].sort()) {
-    h.update(f).update("\0");
-    try {
-      h.update(readFileSync(join(ROOT, f)));
-    } catch {
-      h.update("\u0000missing");
-    }
-    h.update("\0");
-  }
-  return h.digest("hex").slice(0, 24);
-}
-
-function run(args: string[], what: string): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...QUIET_ENV }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c) => (out = (out + String(c)).slice(-20_000)));
-    child.stderr.on("data", (c) => (out = (out + String(c)).slice(-20_000)));
-    child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolvePromise() : reject(new Error(`${what} failed (exit ${code}):\n${out.slice(-4000)}`))));
-  });
-}
-
-// Runs in a child Node process: importing wrangler costs ≈ 250 MB and 2.5 s.
-const DESCRIBE_SCRIPT = `
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-const [cli, configPath, out] = process.argv.slice(1);
-const w = await import(cli);
-const config = w.unstable_readConfig({ config: configPath }, { hideWarnings: true });
-const { workerOptions } = w.unstable_getMiniflareWorkerOptions(config);
-const migrations = [];
-for (const d of config.d1_databases ?? []) {
-  const dir = resolve(dirname(configPath), d.migrations_dir ?? "migrations");
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sql")).sort() : [];
-  migrations.push({ binding: d.binding, dir, files: files.map((name) => ({ name, queries: w.unstable_splitSqlQuery(readFileSync(join(dir, name), "utf8")) })) });
-}
-writeFileSync(out, JSON.stringify({ workerOptions, vars: config.vars ?? {}, migrations }));
-`;
-
-/** Bundles the Worker with `wrangler deploy --dry-run` (offline), or reuses the cached bundle. */
-async function buildWorker(): Promise<Build & { contents: (string | Uint8Array)[] }> {
-  mkdirSync(CACHE, { recursive: true });
-  const latestPath = join(CACHE, "latest.json");
-  if (existsSync(latestPath)) {
-    try {
-      const latest = JSON.parse(readFileSync(latestPath, "utf8")) as { inputs: string[] };
-      const key = hashFiles(latest.inputs);
-      const cached = join(CACHE, key, "build.json");
-      if (existsSync(cached)) return withContents({ ...(JSON.parse(readFileSync(cached, "utf8")) as Omit<Build, "dir">), dir: join(CACHE, key) });
-    } catch {
-      // pruned meanwhile, or unreadable: rebuild
-    }
-  }
-  const tmp = join(CACHE, `tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
-  mkdirSync(tmp, { recursive: true });
-  try {
-    const w = wranglerPaths();
-    const describePath = join(tmp, "describe.json");
-    await Promise.all([
-      run([w.bin, "deploy", "--dry-run", "--outdir", tmp, "--metafile", join(tmp, "meta.json"), "--config", join(ROOT, "wrangler.toml")], "wrangler deploy --dry-run"),
-      run(["--input-type=module", "-e", DESCRIBE_SCRIPT, pathToFileURL(w.cli).href, join(ROOT, "wrangler.toml"), describePath], "reading wrangler.toml"),
-    ]);
-    const described = JSON.parse(readFileSync(describePath, "utf8")) as {
-      workerOptions: Record<string, unknown>;
-      vars: Record<string, unknown>;
-      migrations: (MigrationSet & { dir: string })[];
-    };
-    rmSync(describePath);
-    const meta = JSON.parse(readFileSync(join(tmp, "meta.json"), "utf8")) as {
-      inputs: Record<string, unknown>;
-      outputs: Record<string, { entryPoint?: string }>;
-    };
-    const inputs = [
-      "wrangler.toml",
-      "package-lock.json",
-      ...Object.keys(meta.inputs).filter((p) => !p.includes("node_modules") && !p.startsWith("..") && existsSync(join(ROOT, p))),
-      ...described.migrations.flatMap((m) => m.files.map((f) => relative(ROOT, join(m.dir, f.name)))),
-    ];
-    const entry = Object.entries(meta.outputs).find(([, o]) => o.entryPoint !== undefined)?.[0];
-    const main = entry === undefined ? "index.js" : relative(tmp, resolve(ROOT, entry));
-    const modules: Build["modules"] = [];
-    for (const name of readdirSync(tmp)) {
-      if (/\.m?js$/.test(name)) modules.push({ name, type: "ESModule" });
-      else if (name.endsWith(".wasm")) modules.push({ name, type: "CompiledWasm" });
-      else if (name.endsWith(".txt") || name.endsWith(".html") || name.endsWith(".sql")) modules.push({ name, type: "Text" });
-      else if (name.endsWith(".bin")) modules.push({ name, type: "Data" });
-    }
-    modules.sort((a, b) => (a.name === main ? -1 : b.name === main ? 1 : a.name.localeCompare(b.name)));
-    // Secrets from .dev.vars must not reach the testnet (every node gets its own): keep wrangler.toml's vars only.
-    const workerOptions = { ...described.workerOptions, bindings: described.vars };
-    const build: Omit<Build, "dir"> = { main, modules, workerOptions, vars: described.vars, migrations: described.migrations.map(({ binding, files }) => ({ binding, files })), inputs };
-    writeFileSync(join(tmp, "build.json"), JSON.stringify(build));
-    const key = hashFiles(inputs);
-    const dir = join(CACHE, key);
-    if (existsSync(join(dir, "build.json"))) rmSync(tmp, { recursive: true, force: true });
-    else {
-      rmSync(dir, { recursive: true, force: true });
-      try {
-        renameSync(tmp, dir);
-      } catch (e) {
-        // another launcher built the same sources meanwhile
-        if (!existsSync(join(dir, "build.json"))) throw e;
-        rmSync(tmp, { recursive: true, force: true });
-      }
-    }
-    writeFileSync(latestPath, JSON.stringify({ inputs }));
-    const result = withContents({ ...build, dir });
-    pruneCache(key);
-    return result;
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
-  }
-}
-
-/** Reads the modules once: every restart reuses them, even after a later build prunes this folder. */
-function withContents(build: Build): Build & { contents: (string | Uint8Array)[] } {
-  const contents = build.modules.map((m) => {
-    const bytes = readFileSync(join(build.dir, m.name));
-    return m.type === "ESModule" || m.type === "Text" ? bytes.toString("utf8") : new Uint8Array(bytes);
-  });
-  return { ...build, contents };
-}
-
-/** Keeps the newest builds (a running testnet holds its modules in memory, so removing its folder is harmless). */
-function pruneCache(keep: string): void {
-  const entries = readdirSync(CACHE)
-    .filter((d) => d !== keep && d !== "latest.json")
-    .map((d) => ({ d, t: statSync(join(CACHE, d)).mtimeMs }))
-    .sort((a, b) => b.t - a.t);
-  const stale = [...entries.filter((e) => !e.d.startsWith("tmp-")).slice(2), ...entries.filter((e) => e.d.startsWith("tmp-") && Date.now() - e.t > 600_000)];
-  for (const { d } of stale) rmSync(join(CACHE, d), { recursive: true, force: true });
-}
-
-// Entry module in front of the bundle: the per-node queue names back to the Worker's own.
-const entryModule = (main: string): string => `import worker from "./${main}";
-export * from "./${main}";
-const SUFFIX = /--node\\d+$/;
-export default {
-  ...worker,
-  queue(batch, env, ctx) {
-    const queue = batch.queue.replace(SUFFIX, "");
-    if (queue === batch.queue) return worker.queue(batch, env, ctx);
-    return worker.queue({
-      queue,
-      get messages() { return batch.messages; },
-      ackAll: () => batch.ackAll(),
-      retryAll: (options) => batch.retryAll(options),
-    }, env, ctx);
-  },
-};
-`;
-
-// Every node's global outbound goes through this Worker; it refuses traffic across a partition.
-const ROUTER_MODULE = `let table = { groups: null, nodeOfPort: {} };
-export default {
-  async fetch(request, env, ctx) {
-    const url = new URL(request.url);
-    if (url.hostname === "${ROUTER}.invalid") {
-      table = await request.json();
-      return new Response("ok");
-    }
-    const from = ctx.props?.from;
-    const to = table.nodeOfPort[url.port];
-    if (table.groups !== null && typeof from === "number" && to !== undefined && from !== to) {
-      const group = table.groups.find((g) => g.includes(from));
-      if (group === undefined || !group.includes(to)) throw new Error("testnet partition: node" + (from + 1) + " cannot reach node" + (to + 1));
-    }
-    return fetch(request);
-  },
-};
-`;
-
-// ---------------------------------------------------------------- processes ----
-
-/** Every process whose ancestor is `pid`, and pid itself. */
-function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    out.push(p);
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return out;
-}
-
-function rssKb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m === null ? 0 : Number(m[1]);
-  } catch {
-    return 0;
-  }
-}
-
-function comm(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  } catch {
-    return "";
-  }
-}
 
 // ---------------------------------------------------------------- testnet ----
 
