@@ -437,13 +437,12 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   /**
-   * core's admissionCheck of a transaction (wire form) against the head: the
-   * protocol error a block would give it that no pending tx can cure, or null.
+   * core's admissionCheck of a transaction the MempoolDO has already parsed
+   * and verified, against the head: the protocol error a block would give it
+   * that no pending tx can cure, or null.
    */
-  admission(wire: unknown): { code: ErrorCode; message: string } | null {
-    const tx = parseTx(wire, this.params);
-    if (!tx.ok) return { code: tx.error.code, message: tx.error.message };
-    const r = admissionCheck(this.head, this.params, tx.value);
+  admission(tx: Tx): { code: ErrorCode; message: string } | null {
+    const r = admissionCheck(this.head, this.params, tx);
     return r.ok ? null : { code: r.error.code, message: r.error.message };
   }
 

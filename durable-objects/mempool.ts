@@ -92,8 +92,8 @@ export interface ChainLink {
   status(): Promise<ChainStatus>;
   account(address: string): Promise<AccountView>;
   knownTxs(ids: string[]): Promise<string[]>;
-  /** the protocol error the tx would meet in any block from the head on (core/admission.ts), or null */
-  admission(wire: JsonValue): Promise<{ code: ErrorCode; message: string } | null>;
+  /** the protocol error the (parsed, verified) tx would meet in any block from the head on (core/admission.ts), or null */
+  admission(tx: Tx): Promise<{ code: ErrorCode; message: string } | null>;
   produce(candidates: JsonValue[], nowMs: number): Promise<Outcome<ProduceResult>>;
 }
 
@@ -349,7 +349,7 @@ export class MempoolDO extends DurableObject<Env> {
     const [known, account, refused] = await Promise.all([
       chain.knownTxs([tx.id]),
       chain.account(sender),
-      tx.kind === "transfer" ? null : chain.admission(txToWire(tx)),
+      tx.kind === "transfer" ? null : chain.admission(tx),
     ]);
     if (known.includes(tx.id)) return failure("ALREADY_KNOWN", `tx ${tx.id} is already in the chain`);
     if (refused !== null) return failure(refused.code, refused.message);

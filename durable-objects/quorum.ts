@@ -15,6 +15,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { bytesToHex } from "../core/hex.ts";
 import { evaluatorSeed } from "../core/quorum.ts";
+import { improvement } from "../core/state-transition.ts";
 import { computeCommitment } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
@@ -214,8 +215,7 @@ export class QuorumDO extends DurableObject<Env> {
       const champion = champions.find((c) => c.domain === job.domain);
       const reported = BigInt(String(result["reported"] ?? "0"));
       if (domain !== undefined && champion !== undefined) {
-        const gain = domain.higherIsBetter ? reported - BigInt(champion.performance) : BigInt(champion.performance) - reported;
-        if (gain < domain.epsilon) {
+        if (improvement(domain, BigInt(champion.performance), reported) < domain.epsilon) {
           await this.arm();
           return;
         }

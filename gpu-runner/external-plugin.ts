@@ -27,7 +27,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { endianness } from "node:os";
 import type { JsonValue } from "../core/types.ts";
 import type { DomainMeta, DomainPlugin, OptimizationPlugin, OptimizeInput, OptimizeOutput } from "../plugins/sdk.ts";
-import { mulberry32 } from "./rng.ts";
+import { createRng } from "../plugins/quadratic/rng.ts";
+import { isBetter } from "./executors.ts";
 
 export interface WorkerOptions {
   /** argv, or a command line split on spaces (quotes group words) */
@@ -530,7 +531,7 @@ function batchEs(
   const population = typeof c["population"] === "number" ? Math.max(3, Math.floor(c["population"])) : null;
   let sigma = typeof c["sigma0"] === "number" && c["sigma0"] > 0 ? c["sigma0"] : 1;
   const [lo, hi] = domain.init ?? [-1, 1];
-  const better = (a: number, b: number) => (higherIsBetter ? a > b : a < b);
+  const better = (a: number, b: number) => isBetter(a, b, higherIsBetter);
   const grid = (v: number) => Math.round(v * domain.paramsScale) / domain.paramsScale;
   const decode = (params: JsonValue): number[] | null => {
     const x = (params as Record<string, JsonValue> | null)?.[domain.paramsKey];
@@ -544,7 +545,7 @@ function batchEs(
     domain: domain.id,
     name: "batch_es",
     async optimize(input: OptimizeInput): Promise<OptimizeOutput> {
-      const rng = mulberry32(input.seed);
+      const rng = createRng(input.seed); // the seeded generator the quadratic plugin uses (never consensus)
       for (const start of [input.champion, input.local]) {
         if (start === null) continue;
         const x = decode(start.params);

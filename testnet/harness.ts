@@ -52,7 +52,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { join, resolve } from "node:path";
 import type { Miniflare, MiniflareOptions, V4MiniflareOptions, V4WorkerOptions } from "miniflare";
@@ -62,7 +61,10 @@ import { publicKeyFromSecret } from "../core/keys.ts";
 import { readPluginPackage } from "../plugins/registry.ts";
 import { domainsSetting, paramsFor } from "../workers/config.ts";
 import { buildWorker, ENTRY, entryModule, loadMiniflare, ROOT, ROUTER, ROUTER_MODULE } from "./build.ts";
-import { comm, processTree, rssKb } from "./processes.ts";
+import { freeBasePort } from "./ports.ts";
+import { comm, processTree, rssKb, stopProcess } from "./processes.ts";
+
+export { freeBasePort };
 
 export interface TestnetOptions {
   readonly nodes: number;
@@ -144,25 +146,6 @@ const CRON = "* * * * *";
 const LAYOUT = { shared: "miniflare-shared", isolated: "miniflare-isolated" } as const;
 
 // ---------------------------------------------------------------- testnet ----
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = createServer();
-    s.once("error", () => done(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => done(true)));
-  });
-}
-
-/** A base port with `count` consecutive free loopback ports (for tests: `basePort: await freeBasePort(3)`). */
-export async function freeBasePort(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
-    if (ok) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
-}
 
 /** The domains of plugin packages that carry chain rules: their ids, and the rules for the DOMAINS setting. */
 function pluggedDomains(dirs: readonly string[]): { ids: string[]; rules: unknown[] } {
@@ -539,23 +522,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     runnerProcs.set(i, child);
   };
   const stopRunners = async (): Promise<void> => {
-    await Promise.all(
-      [...runnerProcs.values()].map(
-        (c) =>
-          new Promise<void>((done) => {
-            if (c.exitCode !== null || c.signalCode !== null) return done();
-            const t = setTimeout(() => {
-              c.kill("SIGKILL");
-              done();
-            }, 12_000);
-            c.once("exit", () => {
-              clearTimeout(t);
-              done();
-            });
-            c.kill("SIGTERM");
-          }),
-      ),
-    );
+    await Promise.all([...runnerProcs.values()].map((c) => stopProcess(c, "SIGTERM", 12_000)));
     runnerProcs.clear();
   };
 
@@ -628,11 +595,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
       checkIndex(i);
       const child = runnerProcs.get(i);
       runnerProcs.delete(i);
-      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      await new Promise<void>((done) => {
-        child.once("exit", () => done());
-        child.kill("SIGKILL");
-      });
+      if (child !== undefined) await stopProcess(child, "SIGKILL", 0);
     },
     startRunner(i) {
       checkIndex(i);

@@ -5,9 +5,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { QUIET_ENV } from "./build.ts";
+import { freeBasePort } from "./ports.ts";
+import { stopProcess } from "./processes.ts";
 
 export interface LocalNode {
   readonly url: string;
@@ -15,20 +17,6 @@ export interface LocalNode {
   /** the wrangler process (its workerd children belong to its process group) */
   readonly pid: number;
   stop(): Promise<void>;
-}
-
-const QUIET = { WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface LocalNodeOptions {
@@ -46,11 +34,11 @@ export interface LocalNodeOptions {
 export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode> {
   const temporary = opts.persistDir === undefined;
   const dir = opts.persistDir ?? mkdtempSync(join(tmpdir(), "doin-node-"));
-  const env = { ...process.env, ...QUIET };
+  const env = { ...process.env, ...QUIET_ENV };
   const migrate = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", dir], { env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`d1 migrations failed: ${migrate.stderr}`);
-  const port = opts.port ?? (await freePort());
-  const inspector = await freePort();
+  const port = opts.port ?? (await freeBasePort(1));
+  const inspector = await freeBasePort(1);
   const token = opts.token ?? "bench-runner-token";
   const vars = { NODE_SECRET: opts.secret, RUNNER_TOKEN: token, NODE_URL: `http://127.0.0.1:${port}`, ...opts.vars };
   const args = ["dev", "--persist-to", dir, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--show-interactive-dev-session=false", "--test-scheduled"];
@@ -87,17 +75,7 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
     token,
     pid: child.pid ?? 0,
     async stop() {
-      child.kill("SIGINT");
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          child.kill("SIGKILL");
-          resolve();
-        }, 5_000);
-        child.once("exit", () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await stopProcess(child, "SIGINT", 5_000);
       if (temporary) rmSync(dir, { recursive: true, force: true });
     },
   };

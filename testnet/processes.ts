@@ -1,4 +1,5 @@
-/** Resident memory of a process tree, from /proc (Linux): what the testnet reports as its footprint. */
+/** The testnet's child processes: stopping them, and the resident memory of a process tree from /proc (Linux). */
+import type { ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Every process whose ancestor is `pid`, and pid itself. */
@@ -40,4 +41,20 @@ export function comm(pid: number): string {
   } catch {
     return "";
   }
+}
+
+/**
+ * Stops a child process: `signal` first, SIGKILL if it has not exited after
+ * `graceMs`; resolves once it has exited (at once if it already had).
+ */
+export function stopProcess(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  return new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill(signal);
+  });
 }

@@ -46,6 +46,16 @@ import { INIT_HIGH, INIT_LOW, N_PARAMS } from "./domain.ts";
 import type { Objective, Point } from "./random-step.ts";
 import type { Rng } from "./rng.ts";
 
+/** Columns p and q of `a` rotated by (c, s) in place: a·J for the Jacobi rotation J. */
+function rotateColumns(a: number[][], p: number, q: number, c: number, s: number): void {
+  for (const row of a) {
+    const ap = row[p] as number;
+    const aq = row[q] as number;
+    row[p] = c * ap - s * aq;
+    row[q] = s * ap + c * aq;
+  }
+}
+
 /** Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: A = V diag(values) Vᵀ (columns of V are the eigenvectors). */
 export function symmetricEigen(a: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
   const n = a.length;
@@ -69,26 +79,14 @@ export function symmetricEigen(a: readonly (readonly number[])[]): { values: num
         const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const mk = m[k] as number[];
-          const mkp = mk[p] as number;
-          const mkq = mk[q] as number;
-          mk[p] = c * mkp - s * mkq;
-          mk[q] = s * mkp + c * mkq;
-        }
+        rotateColumns(m, p, q, c, s);
         for (let k = 0; k < n; k++) {
           const mpk = mp[k] as number;
           const mqk = mq[k] as number;
           mp[k] = c * mpk - s * mqk;
           mq[k] = s * mpk + c * mqk;
         }
-        for (let k = 0; k < n; k++) {
-          const vk = v[k] as number[];
-          const vkp = vk[p] as number;
-          const vkq = vk[q] as number;
-          vk[p] = c * vkp - s * vkq;
-          vk[q] = s * vkp + c * vkq;
-        }
+        rotateColumns(v, p, q, c, s);
       }
     }
   }

@@ -31,3 +31,8 @@ export async function until<T>(what: string, f: () => Promise<T | undefined> | T
     await sleep(everyMs);
   }
 }
+
+/** `until` for a yes/no condition: resolves true once `f` holds. */
+export function untilTrue(what: string, f: () => Promise<boolean> | boolean, opts: UntilOptions | number = {}): Promise<true> {
+  return until(what, async () => ((await f()) ? (true as const) : undefined), opts);
+}

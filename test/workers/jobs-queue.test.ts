@@ -1,56 +1,22 @@
 // The `jobs` Queue consumer (doin-jobs → TaskDO) and its producer helper.
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { JobSpec } from "../../durable-objects/jobs.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { taskStub } from "../../durable-objects/task.ts";
-import worker from "../../workers/index.ts";
 import { enqueueJob, handleJobsBatch, retryDelaySeconds } from "../../workers/queue.ts";
+import { untilTrue } from "../support/until.ts";
+import { message, runConsumer } from "./queue-consumer.ts";
 
 const tasks = taskStub(env);
 
-function message(id: string, body: unknown, attempts = 1) {
-  return { id, timestamp: new Date(), attempts, body };
-}
 
 function spec(id: string, over: Partial<JobSpec> = {}): JobSpec {
   return { id, kind: "optimize", domain: "quadratic", payload: { round: 1 }, ...over };
 }
 
-/** Runs the consumer on a batch; `delays` are the retry options it gave (getQueueResult keeps only the ids). */
-async function run(messages: ReturnType<typeof message>[], e: Env = env) {
-  const batch = createMessageBatch("doin-jobs", messages);
-  const delays: Record<string, number | undefined> = {};
-  for (const m of batch.messages) {
-    const retry = m.retry.bind(m);
-    m.retry = (options?: QueueRetryOptions) => {
-      delays[m.id] = options?.delaySeconds;
-      retry(options);
-    };
-  }
-  const ctx = createExecutionContext();
-  await handleJobsBatch(batch, e);
-  return { ...(await getQueueResult(batch, ctx)), delays };
-}
-
-async function until(what: () => Promise<boolean>, ms = 10_000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return true;
-}
-
-/** Whether workers/index.ts already routes doin-jobs batches here (the lead wires it). */
-async function routedByIndex(): Promise<boolean> {
-  const id = `probe-${crypto.randomUUID()}`;
-  const batch = createMessageBatch("doin-jobs", [message("probe", spec(id))]);
-  const queue = worker.queue as unknown as (b: MessageBatch<unknown>, e: Env, c: ExecutionContext) => Promise<void>;
-  await queue(batch as MessageBatch<unknown>, env, createExecutionContext());
-  return (await tasks.get(id)).ok;
-}
-const wired = await routedByIndex();
+/** Runs the consumer on a batch; `delays` are the retry options it gave. */
+const run = (messages: ReturnType<typeof message>[], e: Env = env) => runConsumer("doin-jobs", messages, (batch) => handleJobsBatch(batch, e));
 
 describe("jobs queue consumer", () => {
   it("moves valid job specs into TaskDO and acks them; a duplicate makes one job", async () => {
@@ -110,9 +76,9 @@ describe("jobs queue consumer", () => {
     await expect(enqueueJob(env, spec("sent-1"))).resolves.toBeUndefined();
   });
 
-  it.skipIf(!wired)("a real env.JOBS.send reaches TaskDO through the Worker's queue handler", async () => {
+  it("a real env.JOBS.send reaches TaskDO through the Worker's queue handler", async () => {
     await enqueueJob(env, spec("via-queue", { kind: "evaluate", payload: { real: true } }));
-    expect(await until(async () => (await tasks.get("via-queue")).ok)).toBe(true);
+    expect(await untilTrue("the job that came through the queue", async () => (await tasks.get("via-queue")).ok, { timeoutMs: 10_000, everyMs: 50 })).toBe(true);
     const job = await tasks.get("via-queue");
     expect(job.ok && job.value).toMatchObject({ status: "pending", payload: { real: true } });
   });

@@ -78,10 +78,9 @@ export class FakeChain implements ChainLink {
   async knownTxs(ids: string[]): Promise<string[]> {
     return ids.filter((id) => this.known.has(id));
   }
-  /** protocol refusals to give, by tx id (none by default) */
-  readonly refusals = new Map<string, { code: ErrorCode; message: string }>();
-  async admission(wire: JsonValue): Promise<{ code: ErrorCode; message: string } | null> {
-    return this.refusals.get((wire as { id: string }).id) ?? null;
+  /** admits everything (the real rules run against the real ChainDO in mempool-chain.test.ts) */
+  async admission(_tx: Tx): Promise<{ code: ErrorCode; message: string } | null> {
+    return null;
   }
   async produce(candidates: JsonValue[], nowMs: number): Promise<Outcome<ProduceResult>> {
     this.produced.push({ candidates, nowMs });

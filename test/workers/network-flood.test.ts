@@ -6,7 +6,7 @@
 // its POST /p2p into this same Worker (exports.default), so the path
 // outbox → flood queue → consumer → POST /p2p → NetworkDO.receive runs for
 // real end to end; the others record what they were sent.
-import { createExecutionContext, createMessageBatch, env, getQueueResult, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { blockToWire, sealBlock } from "../../core/block.ts";
@@ -20,6 +20,8 @@ import type { JsonValue } from "../../core/types.ts";
 import type { NetworkDO } from "../../durable-objects/network.ts";
 import { paramsFor } from "../../workers/config.ts";
 import { handleFloodBatch } from "../../workers/flood.ts";
+import { untilTrue } from "../support/until.ts";
+import { message, runConsumer } from "./queue-consumer.ts";
 
 const params = paramsFor("doin-devnet", []);
 /** The node's identity in the Workers tests (vitest.config.ts). */
@@ -87,13 +89,7 @@ const sql = (query: string, ...args: SqlStorageValue[]) => runInDurableObject(ne
 const stopAlarm = () => runInDurableObject(network, async (_: NetworkDO, state: DurableObjectState) => state.storage.deleteAlarm());
 const sentTo = (p: FakePeer, hash: string) => p.got.filter((m) => m.envelope.payloadHash === hash);
 
-async function until(what: () => Promise<boolean> | boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: () => Promise<boolean> | boolean) => untilTrue("the flood to land", what, { timeoutMs: 15_000, everyMs: 50 });
 
 async function p2p(body: unknown): Promise<Response> {
   return exports.default.fetch("http://node/p2p", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -241,23 +237,12 @@ describe("the flood outbox and its queue consumer", () => {
     const old = createMessage("tx", { consumer: "test" }, { secret: NODE_SECRET, network: params.network, nowMs: Date.now(), hops: 1 });
     const body = JSON.stringify(old);
     await sql(`INSERT INTO outgoing (id, url, body, next_at) VALUES (9001, ?, ?, ?), (9002, ?, ?, ?)`, A.url, body, Date.now() + 60_000, D.url, body, Date.now() + 60_000);
-    const batch = createMessageBatch("doin-flood", [
-      { id: "ok", timestamp: new Date(), attempts: 1, body: { id: 9001 } },
-      { id: "down", timestamp: new Date(), attempts: 3, body: { id: 9002 } },
-      { id: "gone", timestamp: new Date(), attempts: 1, body: { id: 123_456 } },
-      { id: "poison", timestamp: new Date(), attempts: 1, body: { hello: "world" } },
-    ]);
-    const delays: Record<string, number | undefined> = {};
-    for (const m of batch.messages) {
-      const retry = m.retry.bind(m);
-      m.retry = (options?: QueueRetryOptions) => {
-        delays[m.id] = options?.delaySeconds;
-        retry(options);
-      };
-    }
-    const ctx = createExecutionContext();
-    await handleFloodBatch(batch, env);
-    const result = await getQueueResult(batch, ctx);
+    const result = await runConsumer(
+      "doin-flood",
+      [message("ok", { id: 9001 }), message("down", { id: 9002 }, 3), message("gone", { id: 123_456 }), message("poison", { hello: "world" })],
+      (batch) => handleFloodBatch(batch, env),
+    );
+    const { delays } = result;
     expect(result.explicitAcks.sort()).toEqual(["gone", "ok", "poison"]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["down"]);
     expect(delays["down"]).toBe(8);

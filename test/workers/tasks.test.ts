@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { Job, JobResultSink, JobSpec } from "../../durable-objects/jobs.ts";
 import type { TaskDO, TaskRpc } from "../../durable-objects/task.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
+import { untilTrue } from "../support/until.ts";
 
 let counter = 0;
 /** A TaskDO instance of its own (tests in a file share storage; names keep them apart). */
@@ -35,13 +36,7 @@ async function lapse(stub: DurableObjectStub<TaskDO>, id: string): Promise<void>
   });
 }
 
-async function until(what: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: () => Promise<boolean>, ms = 10_000) => untilTrue("the task condition", what, { timeoutMs: ms, everyMs: 50 });
 
 describe("TaskDO: enqueue", () => {
   it("is idempotent by id, with defaults by kind", async () => {
