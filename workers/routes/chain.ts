@@ -3,6 +3,7 @@
  * here; the network layer wraps them in signed envelopes).
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { toWire, type Encodable } from "../../core/encoding.ts";
 import { answer, ErrorSchema, Hex32, jsonError, limitBody, requireRunner, type NodeApp } from "../http.ts";
 
 const chainStub = (env: Env) => env.CHAIN.get(env.CHAIN.idFromName("chain"));
@@ -167,6 +168,8 @@ export function registerChainRoutes(app: NodeApp): void {
     },
   );
 
+  // The network's rules (what the genesis commits to): clients read bonds, windows and domains here.
+  app.get("/chain/params", (c) => c.json(toWire(c.get("config").params as unknown as Encodable) as Record<string, unknown>));
   app.get("/chain/champions", async (c) => c.json(await chainStub(c.env).champions()));
   app.get("/chain/rounds", async (c) => c.json(await chainStub(c.env).rounds()));
   app.get("/chain/account/:address", async (c) => {
