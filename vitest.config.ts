@@ -1,10 +1,9 @@
 import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { GENESIS_VALIDATORS_SETTING, TEST_NODE_SECRET_HEX } from "./test/support/workers-network.ts";
 
 // Two runtimes, two projects: plain Node for the pure core (and later the
 // runner and the testnet), workerd for everything that runs on the edge.
-// A fixed node identity and runner token for the Workers tests (never used outside tests).
-const TEST_NODE_SECRET = "11".repeat(32);
 
 export default defineConfig(async () => ({
   test: {
@@ -43,7 +42,9 @@ export default defineConfig(async () => ({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
-                NODE_SECRET: TEST_NODE_SECRET,
+                NODE_SECRET: TEST_NODE_SECRET_HEX,
+                // the node and three test keys are the genesis validators: they may produce blocks
+                GENESIS_VALIDATORS: GENESIS_VALIDATORS_SETTING,
                 RUNNER_TOKEN: "test-runner-token",
                 TEST_MIGRATIONS: await readD1Migrations("schema/migrations"),
               },

@@ -130,7 +130,7 @@ export async function coreBenchmarks(): Promise<BenchResult[]> {
 function stateRootCost(n: number): number {
   const genesis = genesisBlock(devnetParams()).state;
   let accounts = new Map(genesis.accounts);
-  for (let i = 0; i < n; i++) accounts.set(i.toString(16).padStart(40, "0"), { balance: BigInt(i), nonce: i, reputation: 0n, reputationHeight: 0, lastActiveHeight: -1 });
+  for (let i = 0; i < n; i++) accounts.set(i.toString(16).padStart(40, "0"), { balance: BigInt(i), nonce: i, reputation: 0n, reputationTime: 0, lastActiveTime: -1 });
   const times: number[] = [];
   for (let k = 0; k < 15; k++) {
     accounts = new Map(accounts);

@@ -55,6 +55,21 @@ export function checkFirstReveal(revealedParams: ReadonlyMap<Hash, Hash>, pHash:
   return ok(undefined);
 }
 
+/**
+ * An account may have at most maxOpenRoundsPerAccount commits and voting
+ * rounds open at once: each makes a quorum work, and the bond alone would let
+ * a rich account keep every evaluator busy.
+ */
+export function checkOpenRounds(commits: ReadonlyMap<Hash, CommitRecord>, rounds: ReadonlyMap<Hash, Round>, optimizer: Address, params: ChainParams): Result<void> {
+  let open = 0;
+  for (const c of commits.values()) if (c.optimizer === optimizer) open++;
+  for (const r of rounds.values()) if (r.optimizer === optimizer && r.status === "voting") open++;
+  if (open >= params.maxOpenRoundsPerAccount) {
+    return err("TOO_MANY_OPEN_ROUNDS", `${open} commits and rounds of this account are open; at most ${params.maxOpenRoundsPerAccount} at once`);
+  }
+  return ok(undefined);
+}
+
 /** Only a selected evaluator votes, once. */
 export function checkVoter(round: Round, sender: Address): Result<void> {
   if (!round.quorum.includes(sender)) return err("NOT_SELECTED", "the sender was not selected to evaluate this optimae");

@@ -9,10 +9,13 @@ import { hexToBytes } from "./hex.ts";
 import { sign } from "./keys.ts";
 import type { Block, BlockHeader, ChainParams, CoinbaseOutput, CoinbaseRole, JsonValue, Tx } from "./types.ts";
 import { MAX_AMOUNT, MAX_FIXED, parseTx } from "./tx.ts";
+import { VRF_PROOF_BYTES } from "./vrf.ts";
 import { asArray, asBig, asHex, asInt, asObject, asString, WireError } from "./wire.ts";
 
-const HEADER_KEYS = ["network", "height", "parent", "timestamp", "producer", "txRoot", "coinbaseRoot", "stateRoot", "work", "cumulativeWork", "threshold"] as const;
+const HEADER_KEYS = ["network", "height", "parent", "timestamp", "producer", "txRoot", "coinbaseRoot", "stateRoot", "work", "cumulativeWork", "threshold", "rank", "vrf", "beacon"] as const;
 const ROLES: readonly CoinbaseRole[] = ["producer", "optimizer", "evaluator"];
+/** A producer's place in the schedule is below the number of accounts; this bounds the wire value. */
+const MAX_RANK = 1_000_000_000;
 /** Coinbase outputs: one producer, at most one per optimizer and evaluator of the block's transactions. */
 const MAX_COINBASE_OUTPUTS = 4_096;
 
@@ -65,6 +68,9 @@ function readHeader(value: unknown, path: string): BlockHeader {
     work: asBig(h["work"], `${path}.work`, 0n, MAX_FIXED),
     cumulativeWork: asBig(h["cumulativeWork"], `${path}.cumulativeWork`, 0n, MAX_FIXED * 1_000_000_000n),
     threshold: asBig(h["threshold"], `${path}.threshold`, 0n, MAX_FIXED),
+    rank: asInt(h["rank"], `${path}.rank`, 0, MAX_RANK),
+    vrf: asHex(h["vrf"], `${path}.vrf`, VRF_PROOF_BYTES),
+    beacon: asHex(h["beacon"], `${path}.beacon`, 32),
   };
 }
 

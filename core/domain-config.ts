@@ -18,8 +18,9 @@ import type { DomainConfig, Fixed, IncentiveConfig } from "./types.ts";
 
 const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const FIXED = /^-?(0|[1-9][0-9]{0,24})$/;
+const AMOUNT = /^(0|[1-9][0-9]{0,17})$/;
 const PPM = 1_000_000;
-const KEYS = ["id", "higherIsBetter", "epsilon", "weight", "toleranceAbs", "toleranceRelPpm", "quorumFractionPpm", "initialChampion", "maxParamsBytes", "incentive"];
+const KEYS = ["id", "higherIsBetter", "epsilon", "bond", "weight", "toleranceAbs", "toleranceRelPpm", "quorumFractionPpm", "initialChampion", "maxParamsBytes", "incentive"];
 const INCENTIVE_KEYS = ["toleranceMarginPpm", "bonusThresholdPpm", "minRewardFractionPpm", "maxBonusPpm"] as const;
 
 class Bad extends Error {}
@@ -30,6 +31,12 @@ function fixed(v: unknown, key: string, min: Fixed | null, fallback?: Fixed): Fi
   const n = BigInt(v);
   if (min !== null && n < min) throw new Bad(`${key}: must be at least ${min}`);
   return n;
+}
+
+function amount(v: unknown, key: string, fallback: bigint): bigint {
+  if (v === undefined) return fallback;
+  if (typeof v !== "string" || !AMOUNT.test(v)) throw new Bad(`${key}: expected a decimal string of base units (10^8 = 1 DOIN)`);
+  return BigInt(v);
 }
 
 function int(v: unknown, key: string, min: number, max: number, fallback?: number): number {
@@ -65,6 +72,7 @@ export function parseDomainConfig(value: unknown): Result<DomainConfig> {
       id,
       higherIsBetter: o["higherIsBetter"],
       epsilon: fixed(o["epsilon"], "epsilon", 1n),
+      bond: amount(o["bond"], "bond", QUADRATIC_DOMAIN.bond),
       weight: fixed(o["weight"], "weight", 1n, QUADRATIC_DOMAIN.weight),
       toleranceAbs: fixed(o["toleranceAbs"], "toleranceAbs", 0n),
       toleranceRelPpm: int(o["toleranceRelPpm"], "toleranceRelPpm", 0, PPM, QUADRATIC_DOMAIN.toleranceRelPpm),

@@ -1,18 +1,27 @@
 /**
  * Fork choice over block headers: the heaviest chain by cumulative verified
- * work (not the longest, reference W-C6), with depth and checkpoint finality.
+ * work (not the longest, reference W-C6), then by the producer schedule
+ * (in-turn blocks weigh 2, out-of-turn 1: core/schedule.ts), then by the
+ * lower beacon; with depth and checkpoint finality.
  *
  * Pure and in memory, like Lodestar's fork-choice: the caller validates each
  * header (signature, work, threshold, …) and feeds it here; headers-first sync
  * asks which tip to follow and which blocks to apply after a reorganization.
  *
- * The head is the greatest block under `compareHeads`, a total order, so with
- * finality out of the way the head does not depend on the order in which
- * blocks arrive. Finality makes the tree refuse blocks that do not descend
- * from the finalized block, so reorganizations never cross it.
+ * The head is the greatest block under `compareHeads`. Every key is one a
+ * block's producer cannot choose: the work is verified improvements, the
+ * schedule weight comes from the rank the beacon gave it, and the beacon is
+ * unique for its producer and height (VRF). Height and hash are not keys: an
+ * equal-height block with a lower hash does not displace the head. Two blocks
+ * with equal keys can only be one producer's two blocks at one height (an
+ * equivocation); then the head stays where it is. Otherwise the head does not
+ * depend on the order in which blocks arrive. Finality makes the tree refuse
+ * blocks that do not descend from the finalized block, so reorganizations
+ * never cross it.
  */
 import { err, ok, type Result } from "./errors.ts";
 import { finalityTarget } from "./finality.ts";
+import { turnWeight } from "./schedule.ts";
 import type { Fixed, Hash } from "./types.ts";
 
 export interface HeaderNode {
@@ -20,6 +29,16 @@ export interface HeaderNode {
   readonly parent: Hash;
   readonly height: number;
   readonly cumulativeWork: Fixed;
+  /** the producer's rank in its height's schedule */
+  readonly rank: number;
+  /** the beacon after the block */
+  readonly beacon: Hash;
+}
+
+/** A header in the tree, with the schedule weight of its chain from genesis. */
+export interface WeightedNode extends HeaderNode {
+  /** Σ turnWeight(rank) over the chain's blocks after genesis */
+  readonly weight: number;
 }
 
 export interface Reorg {
@@ -48,13 +67,13 @@ export interface ForkChoiceOptions {
 
 /**
  * Orders candidate heads: positive when `a` is the better head, negative when
- * `b` is, 0 only for the same hash. Greater cumulative work wins, then greater
- * height, then the lower hash (lexicographic).
+ * `b` is, 0 when neither is (then the current head stays). Greater cumulative
+ * work wins, then greater schedule weight, then the lower beacon.
  */
-export function compareHeads(a: HeaderNode, b: HeaderNode): number {
+export function compareHeads(a: WeightedNode, b: WeightedNode): number {
   if (a.cumulativeWork !== b.cumulativeWork) return a.cumulativeWork > b.cumulativeWork ? 1 : -1;
-  if (a.height !== b.height) return a.height > b.height ? 1 : -1;
-  if (a.hash !== b.hash) return a.hash < b.hash ? 1 : -1;
+  if (a.weight !== b.weight) return a.weight > b.weight ? 1 : -1;
+  if (a.beacon !== b.beacon) return a.beacon < b.beacon ? 1 : -1;
   return 0;
 }
 
@@ -64,14 +83,14 @@ const REJECTED_MEMORY = 4096;
 type InheritedCode = "BELOW_FINALITY" | "CHECKPOINT_CONFLICT";
 
 export class ForkChoice {
-  private readonly nodes = new Map<Hash, HeaderNode>();
+  private readonly nodes = new Map<Hash, WeightedNode>();
   private readonly depth: number;
   private readonly checkpoints: ReadonlyMap<number, Hash>;
   private readonly checkpointHeights: readonly number[];
   /** recently rejected blocks whose descendants inherit the rejection (insertion-ordered, bounded) */
   private readonly rejected = new Map<Hash, InheritedCode>();
-  private headNode: HeaderNode;
-  private finalizedNode: HeaderNode;
+  private headNode: WeightedNode;
+  private finalizedNode: WeightedNode;
 
   constructor(genesis: HeaderNode, opts: ForkChoiceOptions) {
     if (!Number.isSafeInteger(opts.finalityDepth) || opts.finalityDepth < 0) {
@@ -84,7 +103,7 @@ export class ForkChoice {
       throw new RangeError(`checkpoint at height ${genesis.height} conflicts with the genesis block`);
     }
     this.checkpointHeights = [...this.checkpoints.keys()].sort((a, b) => a - b);
-    const root = copy(genesis);
+    const root = copy(genesis, 0);
     this.nodes.set(root.hash, root);
     this.headNode = root;
     this.finalizedNode = root;
@@ -93,8 +112,8 @@ export class ForkChoice {
   /** Adds a header. Duplicates are a no-op. The head moves iff the new block beats it under `compareHeads`. */
   add(input: HeaderNode): Result<AddOutcome> {
     if (this.nodes.has(input.hash)) return ok({ head: this.headNode, reorg: null });
-    const node = copy(input);
-    const parent = this.nodes.get(node.parent);
+    const parent = this.nodes.get(input.parent);
+    const node = copy(input, (parent?.weight ?? 0) + turnWeight(input.rank));
     if (parent === undefined) {
       const inherited = this.rejected.get(node.parent);
       if (inherited !== undefined) return this.reject(node.hash, inherited, `descends from ${node.parent}, rejected with ${inherited}`);
@@ -103,6 +122,7 @@ export class ForkChoice {
       }
       return err("BAD_PARENT", `unknown parent ${node.parent}`);
     }
+    if (!Number.isSafeInteger(node.rank) || node.rank < 0) return err("BAD_RANK", `rank ${node.rank} is not a non-negative integer`);
     if (!Number.isSafeInteger(node.height) || node.height !== parent.height + 1) {
       return err("BAD_HEIGHT", `height ${node.height} does not follow the parent's ${parent.height}`);
     }
@@ -131,15 +151,15 @@ export class ForkChoice {
       }
     }
     const target = finalityTarget(node.height, this.depth, this.checkpointHeights);
-    if (target > f.height) this.finalizedNode = this.ancestorAt(node.hash, target) as HeaderNode;
+    if (target > f.height) this.finalizedNode = this.ancestorAt(node.hash, target) as WeightedNode;
     return ok({ head: node, reorg });
   }
 
-  head(): HeaderNode {
+  head(): WeightedNode {
     return this.headNode;
   }
 
-  finalized(): HeaderNode {
+  finalized(): WeightedNode {
     return this.finalizedNode;
   }
 
@@ -147,7 +167,7 @@ export class ForkChoice {
     return this.nodes.has(hash);
   }
 
-  get(hash: Hash): HeaderNode | undefined {
+  get(hash: Hash): WeightedNode | undefined {
     return this.nodes.get(hash);
   }
 
@@ -157,7 +177,7 @@ export class ForkChoice {
   }
 
   /** The block at `height` on the chain ending at `hash` (the block itself at its own height); undefined if unknown. */
-  ancestorAt(hash: Hash, height: number): HeaderNode | undefined {
+  ancestorAt(hash: Hash, height: number): WeightedNode | undefined {
     let n = this.nodes.get(hash);
     while (n !== undefined && n.height > height) n = this.nodes.get(n.parent);
     return n !== undefined && n.height === height ? n : undefined;
@@ -167,10 +187,10 @@ export class ForkChoice {
    * The blocks after `fromExclusive` up to and including `to`, in the order to
    * apply them; undefined unless `fromExclusive` is an ancestor of (or is) `to`.
    */
-  path(fromExclusive: Hash, to: Hash): HeaderNode[] | undefined {
+  path(fromExclusive: Hash, to: Hash): WeightedNode[] | undefined {
     const from = this.nodes.get(fromExclusive);
     if (from === undefined) return undefined;
-    const out: HeaderNode[] = [];
+    const out: WeightedNode[] = [];
     let n = this.nodes.get(to);
     while (n !== undefined && n.height > from.height) {
       out.push(n);
@@ -181,7 +201,7 @@ export class ForkChoice {
   }
 
   /** The highest block on both chains; undefined if either is unknown or they do not meet. */
-  commonAncestor(a: Hash, b: Hash): HeaderNode | undefined {
+  commonAncestor(a: Hash, b: Hash): WeightedNode | undefined {
     let x = this.nodes.get(a);
     let y = this.nodes.get(b);
     if (x === undefined || y === undefined) return undefined;
@@ -202,7 +222,7 @@ export class ForkChoice {
   prune(): number {
     const f = this.finalizedNode;
     const keep = new Set<Hash>();
-    for (let n: HeaderNode | undefined = f; n !== undefined; n = this.nodes.get(n.parent)) keep.add(n.hash);
+    for (let n: WeightedNode | undefined = f; n !== undefined; n = this.nodes.get(n.parent)) keep.add(n.hash);
     const dropped: Hash[] = [];
     for (const n of this.nodes.values()) {
       if (keep.has(n.hash)) continue;
@@ -231,6 +251,6 @@ export class ForkChoice {
   }
 }
 
-function copy(n: HeaderNode): HeaderNode {
-  return Object.freeze({ hash: n.hash, parent: n.parent, height: n.height, cumulativeWork: n.cumulativeWork });
+function copy(n: HeaderNode, weight: number): WeightedNode {
+  return Object.freeze({ hash: n.hash, parent: n.parent, height: n.height, cumulativeWork: n.cumulativeWork, rank: n.rank, beacon: n.beacon, weight });
 }

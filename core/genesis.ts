@@ -5,6 +5,7 @@
  * (its parent is their digest). Genesis is not signed (its producer key is
  * all zeros).
  */
+import { genesisBeacon } from "./beacon.ts";
 import { blockHash, coinbaseRoot, txRoot } from "./block.ts";
 import { initialDifficulty } from "./difficulty.ts";
 import type { Encodable } from "./encoding.ts";
@@ -15,12 +16,14 @@ import type { Account, Address, Block, BlockHeader, ChainParams, ChainState, Cha
 export const ZERO_HASH = "0".repeat(64);
 export const ZERO_KEY = "0".repeat(64);
 export const ZERO_SIG = "0".repeat(128);
+/** The genesis header's VRF proof: none (80 zero bytes). */
+export const ZERO_VRF = "0".repeat(160);
 
 export function genesisState(params: ChainParams): ChainState {
   const accounts = new Map<Address, Account>();
   let supply = 0n;
   for (const g of params.genesisAccounts) {
-    accounts.set(g.address, { balance: g.balance, nonce: 0, reputation: g.reputation, reputationHeight: 0, lastActiveHeight: 0 });
+    accounts.set(g.address, { balance: g.balance, nonce: 0, reputation: g.reputation, reputationTime: params.genesisTimestamp, lastActiveTime: params.genesisTimestamp });
     supply += g.balance;
   }
   const champions = new Map<string, Champion>();
@@ -34,6 +37,8 @@ export function genesisState(params: ChainParams): ChainState {
     tipTimestamp: params.genesisTimestamp,
     cumulativeWork: 0n,
     supply,
+    burned: 0n,
+    beacon: genesisBeacon(paramsDigest(params)),
     mintedBlocks: 0,
     accounts,
     champions,
@@ -44,7 +49,7 @@ export function genesisState(params: ChainParams): ChainState {
     pending: { work: 0n, optimizers: new Map(), evaluators: new Map() },
     anchors: new Map(),
     checkpoints: new Map(),
-    recentHashes: new Map(),
+    recentBeacons: new Map(),
   };
 }
 
@@ -73,6 +78,9 @@ export function genesisBlock(params: ChainParams): { block: Block; state: ChainS
     work: 0n,
     cumulativeWork: 0n,
     threshold: pre.difficulty.threshold,
+    rank: 0,
+    vrf: ZERO_VRF,
+    beacon: pre.beacon,
   };
   const hash = blockHash(header);
   return { block: { header, txs: [], coinbase: [], hash, sig: ZERO_SIG }, state: { ...pre, tipHash: hash } };

@@ -20,7 +20,10 @@ export type HashTag =
   | "quorum"
   | "evaluator-seed"
   | "envelope"
-  | "genesis";
+  | "genesis"
+  | "beacon"
+  | "vrf-input"
+  | "producer-rank";
 
 const prefixes = new Map<string, Uint8Array>();
 

@@ -18,6 +18,9 @@ export const QUADRATIC_DOMAIN: DomainConfig = {
   higherIsBetter: true,
   // An improvement must be worth at least 0.01 of SSE after verification.
   epsilon: 10_000n,
+  // Opening a round makes a quorum of evaluators work; a failed claim pays them
+  // for it (docs/PROTOCOL.md §4: why 1 DOIN).
+  bond: COIN_UNIT,
   weight: FIXED_ONE,
   // Evaluators score on their own noisy synthetic targets (σ = 0.1 per
   // coordinate), so an absolute floor keeps honest claims near the optimum
@@ -64,7 +67,8 @@ export function mainnetParams(network = "doin-mainnet"): ChainParams {
       rejectPenalty: 3n * FIXED_ONE,
       evaluationAgreeReward: 400_000n,
       evaluationDivergePenalty: 2n * FIXED_ONE,
-      halfLifeBlocks: 1_008,
+      // one week of block time, the reference's half-life: independent of how many carrier blocks come
+      halfLifeMs: 7 * 24 * 3_600_000,
       minForEvaluator: 2n * FIXED_ONE,
     },
     quorum: { minSize: 3, maxSize: 15 },
@@ -74,6 +78,12 @@ export function mainnetParams(network = "doin-mainnet"): ChainParams {
     // Durable Object storage's 2 MB value limit.
     maxTxsPerBlock: 200,
     maxTxBytes: 8_192,
+    // The quorum seed is the beacon 4 blocks after the commit: four producers' VRF
+    // outputs the committer cannot know when it commits (docs/PROTOCOL.md §4).
+    seedDelayBlocks: 4,
+    // In turn first, then the next in the schedule a quarter of a carrier interval later.
+    producerSlotMs: 15_000,
+    maxOpenRoundsPerAccount: 4,
     revealWindowBlocks: 100,
     voteWindowBlocks: 50,
     domains: [QUADRATIC_DOMAIN],
@@ -91,7 +101,7 @@ export function devnetParams(overrides: Partial<ChainParams> = {}): ChainParams 
     genesisTimestamp: Date.UTC(2026, 10, 1),
     targetBlockTimeMs: 10_000,
     carrierIntervalMs: 2_000,
-    reputation: { ...mainnetParams().reputation, halfLifeBlocks: 10_000 },
+    producerSlotMs: 500,
     revealWindowBlocks: 30,
     voteWindowBlocks: 20,
     ...overrides,

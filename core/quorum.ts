@@ -4,12 +4,14 @@
  * dynamic_quorum.py, deterministic_seed.py; notes §2.8–2.9).
  *
  * Differences from the reference, on purpose:
- * - The selection seed is H(commit id, hash of the block that included the
- *   commit). The optimizer cannot grind it: the commit id is fixed before the
- *   block exists, and the block hash is not the optimizer's to choose (W-C7).
- *   Every node computes the same quorum from chain state, not from its peer table.
- * - Each evaluator's data seed is H(optimae, evaluator, commit block hash):
- *   distinct per evaluator, unknown before the commit is on chain, and
+ * - The selection seed is H(commit id, beacon seedDelayBlocks after the
+ *   commit's block). The beacon is the running hash of the producers' VRF
+ *   outputs (core/beacon.ts): unique per producer and height, so even a
+ *   committer that produces blocks cannot choose it, only withhold its own
+ *   blocks (docs/PROTOCOL.md §4 states what that leaves). Every node computes
+ *   the same quorum from chain state, not from its peer table (W-C7).
+ * - Each evaluator's data seed is H(optimae, evaluator, that beacon):
+ *   distinct per evaluator, unknown before the beacon exists, and
  *   recomputable by anyone who checks the vote.
  * - Tolerance has an absolute floor, max(toleranceAbs, rel·|median|), so honest
  *   claims near zero are not rejected (W-C10).
@@ -22,17 +24,17 @@ import type { Address, DomainConfig, Fixed, Hash, QuorumParams, Vote } from "./t
 const PPM = 1_000_000;
 const PPM_N = 1_000_000n;
 
-/** Seed of an optimae's evaluator selection, fixed by the block that included its commit. */
-export function quorumSeed(commitId: Hash, commitBlockHash: Hash): Hash {
-  return hashOf("quorum", { commit: commitId, block: commitBlockHash });
+/** Seed of an optimae's evaluator selection: its commit and the beacon seedDelayBlocks after the commit's block. */
+export function quorumSeed(commitId: Hash, beacon: Hash): Hash {
+  return hashOf("quorum", { commit: commitId, beacon });
 }
 
 /**
  * An evaluator's synthetic-data seed for one optimae. `seed32` is the first
  * four bytes of `seed` read big-endian (the reference's derive_seed width).
  */
-export function evaluatorSeed(optimae: Hash, evaluator: Address, commitBlockHash: Hash): { seed: Hash; seed32: number } {
-  const seed = hashOf("evaluator-seed", { optimae, evaluator, block: commitBlockHash });
+export function evaluatorSeed(optimae: Hash, evaluator: Address, beacon: Hash): { seed: Hash; seed32: number } {
+  const seed = hashOf("evaluator-seed", { optimae, evaluator, beacon });
   return { seed, seed32: Number.parseInt(seed.slice(0, 8), 16) };
 }
 

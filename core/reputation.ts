@@ -5,9 +5,13 @@
  * evaluate; §2.2 for the factor ln(1+r)/ln 11).
  *
  * The reference decays by wall-clock seconds on every read; here decay is
- * counted in blocks (the half-life one week at 600 s blocks = 1008 blocks) and
- * the account stores the height its score was last brought up to date, so
- * every node derives the same value from the chain alone. All values are
+ * counted in block time: the milliseconds between block timestamps (the
+ * half-life one week), and the account stores the timestamp its score was
+ * last brought up to date, so every node derives the same value from the
+ * chain alone. Counting time rather than blocks keeps the half-life the same
+ * however many carrier blocks come between work blocks. Block timestamps only
+ * move forward and cannot run ahead of honest clocks by more than
+ * maxFutureDriftMs, so a producer cannot speed decay up. All values are
  * `Fixed`, floored at each step; the score never goes below 0.
  */
 import { exp2NegFixed, logRatioFixed, mulFixed, ONE } from "./fixed.ts";
@@ -21,30 +25,30 @@ const FACTOR_SATURATION: Fixed = 10n * ONE;
 const ELEVEN: Fixed = 11n * ONE;
 
 /**
- * The account's reputation decayed to `height`:
- * floor(reputation · floor(2^(−(height − reputationHeight)/halfLife) · 10^6) / 10^6).
- * A height at or below the stored one decays nothing (reputation never grows back).
+ * The account's reputation decayed to block time `timeMs`:
+ * floor(reputation · floor(2^(−(timeMs − reputationTime)/halfLifeMs) · 10^6) / 10^6).
+ * A time at or before the stored one decays nothing (reputation never grows back).
  */
-export function decayedReputation(account: Account, height: number, params: ChainParams): Fixed {
-  const halfLife = params.reputation.halfLifeBlocks;
+export function decayedReputation(account: Account, timeMs: number, params: ChainParams): Fixed {
+  const halfLife = params.reputation.halfLifeMs;
   if (!Number.isSafeInteger(halfLife) || halfLife <= 0) {
-    throw new RangeError(`halfLifeBlocks must be a positive integer, got ${halfLife}`);
+    throw new RangeError(`halfLifeMs must be a positive integer, got ${halfLife}`);
   }
-  const elapsed = height - account.reputationHeight;
+  const elapsed = timeMs - account.reputationTime;
   if (elapsed <= 0 || account.reputation <= 0n) return account.reputation;
   return mulFixed(account.reputation, exp2NegFixed(BigInt(elapsed), BigInt(halfLife)));
 }
 
 /**
- * Applies `delta` at `height`: decays first, adds, floors at 0, and records
- * the height (never moving it backwards, which would decay the same blocks twice).
+ * Applies `delta` at block time `timeMs`: decays first, adds, floors at 0, and
+ * records the time (never moving it backwards, which would decay the same time twice).
  */
-export function adjustReputation(account: Account, height: number, delta: Fixed, params: ChainParams): Account {
-  const next = decayedReputation(account, height, params) + delta;
+export function adjustReputation(account: Account, timeMs: number, delta: Fixed, params: ChainParams): Account {
+  const next = decayedReputation(account, timeMs, params) + delta;
   return {
     ...account,
     reputation: next > 0n ? next : 0n,
-    reputationHeight: Math.max(height, account.reputationHeight),
+    reputationTime: Math.max(timeMs, account.reputationTime),
   };
 }
 
@@ -79,9 +83,9 @@ export function reputationFactor(r: Fixed): Fixed {
   return logRatioFixed(ONE + r, ELEVEN);
 }
 
-/** Whether the account's reputation, decayed to `height`, reaches the minimum to be selected as an evaluator. */
-export function meetsEvaluatorMinimum(account: Account, height: number, params: ChainParams): boolean {
-  return decayedReputation(account, height, params) >= params.reputation.minForEvaluator;
+/** Whether the account's reputation, decayed to block time `timeMs`, reaches the minimum to evaluate and produce. */
+export function meetsEvaluatorMinimum(account: Account, timeMs: number, params: ChainParams): boolean {
+  return decayedReputation(account, timeMs, params) >= params.reputation.minForEvaluator;
 }
 
 function abs(x: Fixed): Fixed {

@@ -25,7 +25,7 @@ export function encodeState(state: ChainState): string {
     pending: { work: state.pending.work, optimizers: entries(state.pending.optimizers), evaluators: entries(state.pending.evaluators) },
     anchors: entries(state.anchors),
     checkpoints: entries(state.checkpoints),
-    recentHashes: entries(state.recentHashes),
+    recentBeacons: entries(state.recentBeacons),
   } as unknown as Encodable);
 }
 
@@ -36,8 +36,8 @@ function account(r: Raw): Account {
     balance: big(r["balance"]),
     nonce: r["nonce"] as number,
     reputation: big(r["reputation"]),
-    reputationHeight: r["reputationHeight"] as number,
-    lastActiveHeight: r["lastActiveHeight"] as number,
+    reputationTime: r["reputationTime"] as number,
+    lastActiveTime: r["lastActiveTime"] as number,
   };
 }
 
@@ -55,6 +55,7 @@ function round(r: Raw): Round {
   return {
     ...(r as unknown as Round),
     reported: big(r["reported"]),
+    bond: big(r["bond"]),
     verified: r["verified"] === null ? null : big(r["verified"]),
     votes: (r["votes"] as Raw[]).map((v): Vote => ({ evaluator: v["evaluator"] as string, performance: big(v["performance"]), dataHash: v["dataHash"] as string })),
   };
@@ -84,16 +85,18 @@ export function decodeState(text: string): ChainState {
     tipTimestamp: r["tipTimestamp"] as number,
     cumulativeWork: big(r["cumulativeWork"]),
     supply: big(r["supply"]),
+    burned: big(r["burned"]),
+    beacon: r["beacon"] as string,
     mintedBlocks: r["mintedBlocks"] as number,
     accounts: map(r["accounts"], account),
     champions: map(r["champions"], champion),
-    commits: map(r["commits"], (x: CommitRecord) => x),
+    commits: map(r["commits"], (x: Raw): CommitRecord => ({ ...(x as unknown as CommitRecord), bond: big(x["bond"]) })),
     rounds: map(r["rounds"], round),
     revealedParams: map(r["revealedParams"], (x: string) => x),
     difficulty: difficulty(r["difficulty"] as Raw),
     pending: { work: big(pending["work"]), optimizers: map(pending["optimizers"], big), evaluators: map(pending["evaluators"], (x: number) => x) },
     anchors: map(r["anchors"], (x: string) => x),
     checkpoints: map(r["checkpoints"], (x: string) => x),
-    recentHashes: map(r["recentHashes"], (x: string) => x),
+    recentBeacons: map(r["recentBeacons"], (x: string) => x),
   };
 }

@@ -25,8 +25,8 @@ function sortedEntries<K extends string | number, V>(m: ReadonlyMap<K, V>): [K, 
 function accountsJson(accounts: ReadonlyMap<Address, Account>): string {
   const parts: string[] = [];
   for (const [address, a] of sortedEntries(accounts)) {
-    if (/^[0-9a-f]{40}$/.test(address) && Number.isSafeInteger(a.nonce) && Number.isSafeInteger(a.reputationHeight) && Number.isSafeInteger(a.lastActiveHeight) && typeof a.balance === "bigint" && typeof a.reputation === "bigint") {
-      parts.push(`["${address}",{"balance":"${a.balance}","lastActiveHeight":${a.lastActiveHeight},"nonce":${a.nonce},"reputation":"${a.reputation}","reputationHeight":${a.reputationHeight}}]`);
+    if (/^[0-9a-f]{40}$/.test(address) && Number.isSafeInteger(a.nonce) && Number.isSafeInteger(a.reputationTime) && Number.isSafeInteger(a.lastActiveTime) && typeof a.balance === "bigint" && typeof a.reputation === "bigint") {
+      parts.push(`["${address}",{"balance":"${a.balance}","lastActiveTime":${a.lastActiveTime},"nonce":${a.nonce},"reputation":"${a.reputation}","reputationTime":${a.reputationTime}}]`);
     } else {
       parts.push(canonicalJson([address, a] as unknown as Encodable));
     }
@@ -42,6 +42,8 @@ export function computeStateRoot(state: ChainState): Hash {
     tipTimestamp: state.tipTimestamp,
     cumulativeWork: state.cumulativeWork,
     supply: state.supply,
+    burned: state.burned,
+    beacon: state.beacon,
     mintedBlocks: state.mintedBlocks,
     champions: sortedEntries(state.champions),
     commits: sortedEntries(state.commits),
@@ -55,7 +57,7 @@ export function computeStateRoot(state: ChainState): Hash {
     },
     anchors: sortedEntries(state.anchors),
     checkpoints: sortedEntries(state.checkpoints),
-    recentHashes: sortedEntries(state.recentHashes),
+    recentBeacons: sortedEntries(state.recentBeacons),
   };
   // The canonical encoding of {accounts, ...rest}: "accounts" sorts before every other key.
   const text = `{"accounts":${accountsJson(state.accounts)},${canonicalJson(rest as unknown as Encodable).slice(1)}`;

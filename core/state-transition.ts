@@ -5,9 +5,11 @@
  * chain alone: nonces and balances, commit before reveal, reveal matches
  * commit, voter was selected, verdicts from votes, improvement over the
  * champion, proof of optimization against the threshold, the exact coinbase,
- * difficulty, reputation and the state root.
+ * difficulty, reputation, bonds, the producer schedule, the beacon and the
+ * state root.
  */
-import { checkCommitmentUnused, checkFirstReveal, checkOpening, checkVoter } from "./admission.ts";
+import { checkCommitmentUnused, checkFirstReveal, checkOpening, checkOpenRounds, checkVoter } from "./admission.ts";
+import { beaconInput, nextBeacon } from "./beacon.ts";
 import { blockHash, checkBlock, coinbaseRoot, sealBlock, txRoot } from "./block.ts";
 import { nextDifficulty } from "./difficulty.ts";
 import { err, ok, type ProtocolError, type Result } from "./errors.ts";
@@ -17,9 +19,11 @@ import { rewardFraction } from "./incentive.ts";
 import { blockReward, splitReward } from "./issuance.ts";
 import { addressFromPublicKey, publicKeyFromSecret, verifyAll } from "./keys.ts";
 import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.ts";
-import { adjustReputation, decayedReputation, reputationFactor } from "./reputation.ts";
+import { adjustReputation, decayedReputation, reputationDelta, reputationFactor } from "./reputation.ts";
+import { producerRank, slotDelayMs } from "./schedule.ts";
 import { computeStateRoot } from "./state-root.ts";
 import { paramsHash } from "./tx.ts";
+import { vrfOutput, vrfProve, vrfVerify } from "./vrf.ts";
 import type {
   Account,
   Address,
@@ -39,7 +43,7 @@ import type {
   TxOf,
 } from "./types.ts";
 
-const EMPTY_ACCOUNT: Account = { balance: 0n, nonce: 0, reputation: 0n, reputationHeight: 0, lastActiveHeight: -1 };
+const EMPTY_ACCOUNT: Account = { balance: 0n, nonce: 0, reputation: 0n, reputationTime: 0, lastActiveTime: -1 };
 
 /** Mutable copy of the state used while one block is applied. */
 interface Working {
@@ -55,8 +59,10 @@ interface Working {
   readonly pendingEvaluators: Map<Address, number>;
   readonly anchors: Map<number, Hash>;
   readonly checkpoints: Map<number, Hash>;
-  readonly recentHashes: Map<number, Hash>;
+  readonly recentBeacons: Map<number, Hash>;
   pendingWork: Fixed;
+  /** coin destroyed so far (unclaimed bonds) */
+  burned: Amount;
   /** work carried by this block's accepted optimae */
   blockWork: Fixed;
   fees: Amount;
@@ -85,18 +91,22 @@ function beginBlock(state: ChainState, height: number, timestamp: number, params
     pendingEvaluators: new Map(state.pending.evaluators),
     anchors: new Map(state.anchors),
     checkpoints: new Map(state.checkpoints),
-    recentHashes: new Map(state.recentHashes),
+    recentBeacons: new Map(state.recentBeacons),
     pendingWork: state.pending.work,
+    burned: state.burned,
     blockWork: 0n,
     fees: 0n,
   };
-  // The parent's hash becomes readable by quorum seeds and anchors.
-  w.recentHashes.set(state.height, state.tipHash);
-  w.recentHashes.delete(state.height - params.revealWindowBlocks - 1);
+  // The parent's beacon becomes readable by quorum seeds (for as long as a commit may wait to reveal).
+  w.recentBeacons.set(state.height, state.beacon);
+  w.recentBeacons.delete(state.height - params.revealWindowBlocks - 1);
   if (state.height % params.anchorInterval === 0 && state.height > 0) w.checkpoints.set(state.height, state.tipHash);
-  // Commits not revealed in time expire.
+  // Commits not revealed in time expire; their bonds are burned (nobody did any work for them).
   for (const [id, c] of w.commits) {
-    if (height > c.height + params.revealWindowBlocks) w.commits.delete(id);
+    if (height > c.height + params.revealWindowBlocks) {
+      w.commits.delete(id);
+      w.burned += c.bond;
+    }
   }
   // Rounds whose voting window closed are decided with the votes they have;
   // decided rounds are forgotten one window later.
@@ -118,25 +128,53 @@ export function requiredVotes(k: number, domain: DomainConfig): number {
   return Number((BigInt(k) * BigInt(domain.quorumFractionPpm) + 999_999n) / 1_000_000n);
 }
 
-/** Decides a round from its votes: verdict, reputation of optimizer and evaluators, evaluator rewards. */
+/**
+ * Pays a bond out in equal shares (the remainder to the first recipient by
+ * address); with nobody to pay, the bond is burned.
+ */
+function payBond(w: Working, bond: Amount, recipients: readonly Address[]): void {
+  if (bond === 0n) return;
+  const to = [...new Set(recipients)].sort();
+  if (to.length === 0) {
+    w.burned += bond;
+    return;
+  }
+  const share = bond / BigInt(to.length);
+  to.forEach((address, i) => {
+    const amount = share + (i === 0 ? bond - share * BigInt(to.length) : 0n);
+    const a = account(w, address);
+    w.accounts.set(address, { ...a, balance: a.balance + amount });
+  });
+}
+
+/**
+ * Decides a round from its votes: verdict, reputation of optimizer and
+ * evaluators, evaluator rewards, and the bond: back to the optimizer when
+ * accepted, to the agreeing evaluators when rejected, to whoever voted when
+ * the round expires (burned when nobody did).
+ */
 function decideRound(w: Working, r: Round): void {
   const domain = domainOf(w.params, r.domain) as DomainConfig;
   const required = requiredVotes(r.quorum.length, domain);
   if (r.votes.length === 0 || r.votes.length < required) {
     w.rounds.set(r.optimae, { ...r, status: "expired" });
+    payBond(w, r.bond, r.votes.map((v) => v.evaluator));
     return;
   }
   const verdict = aggregateVotes(r.votes, r.reported, domain, required);
-  const rep = w.params.reputation;
+  const { params } = w;
   for (const e of verdict.agreeing) {
-    w.accounts.set(e, adjustReputation(account(w, e), w.height, rep.evaluationAgreeReward, w.params));
+    w.accounts.set(e, adjustReputation(account(w, e), w.timestamp, reputationDelta("evaluationAgreed", params), params));
     w.pendingEvaluators.set(e, (w.pendingEvaluators.get(e) ?? 0) + 1);
   }
   for (const e of verdict.outliers) {
-    w.accounts.set(e, adjustReputation(account(w, e), w.height, -rep.evaluationDivergePenalty, w.params));
+    w.accounts.set(e, adjustReputation(account(w, e), w.timestamp, reputationDelta("evaluationDiverged", params), params));
   }
-  if (!verdict.accepted) {
-    w.accounts.set(r.optimizer, adjustReputation(account(w, r.optimizer), w.height, -rep.rejectPenalty, w.params));
+  if (verdict.accepted) {
+    payBond(w, r.bond, [r.optimizer]);
+  } else {
+    w.accounts.set(r.optimizer, adjustReputation(account(w, r.optimizer), w.timestamp, reputationDelta("optimaeRejected", params), params));
+    payBond(w, r.bond, verdict.agreeing.length > 0 ? verdict.agreeing : r.votes.map((v) => v.evaluator));
   }
   w.rounds.set(r.optimae, {
     ...r,
@@ -157,6 +195,25 @@ export function improvement(domain: DomainConfig, champion: Fixed, verified: Fix
 }
 
 /**
+ * Coin locked in bonds: open commits and rounds still voting. With the
+ * balances and what was burned it makes up the supply exactly (a property
+ * test checks Σ balances + bondsHeld + burned = supply after every block).
+ */
+export function bondsHeld(state: Pick<ChainState, "commits" | "rounds">): Amount {
+  let held = 0n;
+  for (const c of state.commits.values()) held += c.bond;
+  for (const r of state.rounds.values()) if (r.status === "voting") held += r.bond;
+  return held;
+}
+
+/** What a transaction takes from its sender's balance: the fee, plus the amount of a transfer or the bond of a commit. */
+export function txSpend(tx: Tx, params: ChainParams): Amount {
+  if (tx.kind === "transfer") return tx.fee + tx.body.amount;
+  if (tx.kind === "commit") return tx.fee + (domainOf(params, tx.body.domain)?.bond ?? 0n);
+  return tx.fee;
+}
+
+/**
  * Applies one transaction to the working state. All checks run before any
  * write, so a rejected transaction leaves the working state untouched.
  */
@@ -164,7 +221,7 @@ function applyTx(w: Working, tx: Tx, index: number): Result<void> {
   const sender = addressFromPublicKey(tx.from);
   const acct = account(w, sender);
   if (tx.nonce !== acct.nonce + 1) return err("BAD_NONCE", `nonce ${tx.nonce}, expected ${acct.nonce + 1}`, index);
-  const spend = tx.fee + (tx.kind === "transfer" ? tx.body.amount : 0n);
+  const spend = txSpend(tx, w.params);
   if (acct.balance < spend) return err("INSUFFICIENT_BALANCE", `balance ${acct.balance} < ${spend}`, index);
 
   let effect: Result<() => void>;
@@ -200,11 +257,14 @@ function applyTx(w: Working, tx: Tx, index: number): Result<void> {
 }
 
 function commitEffect(w: Working, tx: TxOf<"commit">, sender: Address): Result<() => void> {
-  if (domainOf(w.params, tx.body.domain) === undefined) return err("UNKNOWN_DOMAIN", `unknown domain ${JSON.stringify(tx.body.domain)}`);
+  const domain = domainOf(w.params, tx.body.domain);
+  if (domain === undefined) return err("UNKNOWN_DOMAIN", `unknown domain ${JSON.stringify(tx.body.domain)}`);
   const unused = checkCommitmentUnused(w.commits, tx.body.commitment);
   if (!unused.ok) return unused;
+  const open = checkOpenRounds(w.commits, w.rounds, sender, w.params);
+  if (!open.ok) return open;
   return ok(() => {
-    w.commits.set(tx.id, { id: tx.id, domain: tx.body.domain, optimizer: sender, commitment: tx.body.commitment, height: w.height });
+    w.commits.set(tx.id, { id: tx.id, domain: tx.body.domain, optimizer: sender, commitment: tx.body.commitment, height: w.height, bond: domain.bond });
   });
 }
 
@@ -214,19 +274,20 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
     if ([...w.rounds.values()].some((r) => r.commit === tx.body.commit)) return err("ALREADY_REVEALED", "this commit was already revealed");
     return err("UNKNOWN_COMMIT", "no open commit with this id");
   }
-  if (c.optimizer !== sender) return err("NOT_COMMIT_AUTHOR", "only the author of a commit may reveal it");
-  if (c.height >= w.height) return err("COMMIT_NOT_FINAL", "a reveal must come in a later block than its commit");
-  const domain = domainOf(w.params, c.domain) as DomainConfig;
   const opening = checkOpening(c, tx, sender);
   if (!opening.ok) return opening;
+  const domain = domainOf(w.params, c.domain) as DomainConfig;
   const pHash = paramsHash(tx.body.params);
   const first = checkFirstReveal(w.revealedParams, pHash);
   if (!first.ok) return first;
   const size = JSON.stringify(tx.body.params).length;
   if (size > domain.maxParamsBytes) return err("TOO_LARGE", `params are ${size} bytes, domain limit ${domain.maxParamsBytes}`);
+  // last: the only refusal here that time cures
+  const seedHeight = c.height + w.params.seedDelayBlocks;
+  if (w.height <= seedHeight) return err("REVEAL_TOO_EARLY", `a reveal of a commit at height ${c.height} is valid from height ${seedHeight + 1}, when its quorum seed exists`);
 
-  const commitBlockHash = w.recentHashes.get(c.height) as Hash;
-  const quorum = selectEvaluators(w, sender, tx.body.commit, commitBlockHash);
+  const beacon = w.recentBeacons.get(seedHeight) as Hash;
+  const quorum = selectEvaluators(w, sender, tx.body.commit, beacon);
   return ok(() => {
     w.commits.delete(c.id);
     w.revealedParams.set(pHash, tx.id);
@@ -235,7 +296,8 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
       domain: c.domain,
       optimizer: sender,
       commit: c.id,
-      commitBlockHash,
+      beacon,
+      bond: c.bond,
       paramsHash: pHash,
       params: tx.body.params,
       reported: tx.body.reported,
@@ -250,21 +312,23 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
   });
 }
 
-/** Evaluators for an optimae: reputable accounts other than the optimizer, ranked by a seed fixed when the commit was included. */
-function selectEvaluators(w: Working, optimizer: Address, commitId: Hash, commitBlockHash: Hash): Address[] {
-  const { params, height } = w;
+/** Evaluators for an optimae: reputable accounts other than the optimizer, ranked by a seed from the beacon after its commit. */
+function selectEvaluators(w: Working, optimizer: Address, commitId: Hash, beacon: Hash): Address[] {
+  const { params, timestamp } = w;
+  const min = params.reputation.minForEvaluator;
   const eligible: Address[] = [];
   let active = 0;
-  let maxRep = decayedReputation(account(w, optimizer), height, params);
+  const optimizerRep = decayedReputation(account(w, optimizer), timestamp, params);
+  let maxRep = optimizerRep;
   for (const [address, a] of w.accounts) {
-    if (address === optimizer) continue;
-    const r = decayedReputation(a, height, params);
-    if (r < params.reputation.minForEvaluator) continue;
+    // decay only lowers reputation: most accounts are out at the first compare
+    if (address === optimizer || a.reputation < min) continue;
+    const r = decayedReputation(a, timestamp, params);
+    if (r < min) continue;
     eligible.push(address);
-    if (a.lastActiveHeight >= height - params.reputation.halfLifeBlocks) active++;
+    if (a.lastActiveTime >= timestamp - params.reputation.halfLifeMs) active++;
     if (r > maxRep) maxRep = r;
   }
-  const optimizerRep = decayedReputation(account(w, optimizer), height, params);
   const k = quorumSize(
     {
       eligible: eligible.length,
@@ -273,7 +337,7 @@ function selectEvaluators(w: Working, optimizer: Address, commitId: Hash, commit
     },
     params.quorum,
   );
-  return selectQuorum(quorumSeed(commitId, commitBlockHash), eligible, k);
+  return selectQuorum(quorumSeed(commitId, beacon), eligible, k);
 }
 
 function voteEffect(w: Working, tx: TxOf<"vote">, sender: Address): Result<() => void> {
@@ -289,7 +353,7 @@ function voteEffect(w: Working, tx: TxOf<"vote">, sender: Address): Result<() =>
     const next: Round = { ...r, votes: [...r.votes, { evaluator: sender, performance: tx.body.performance, dataHash: tx.body.dataHash }] };
     w.rounds.set(r.optimae, next);
     const a = account(w, sender);
-    w.accounts.set(sender, { ...a, lastActiveHeight: w.height });
+    w.accounts.set(sender, { ...a, lastActiveTime: w.timestamp });
     if (next.votes.length === next.quorum.length) decideRound(w, next);
   });
 }
@@ -311,8 +375,8 @@ function acceptEffect(w: Working, tx: TxOf<"accept">, sender: Address): Result<(
   }
   const verified = r.verified;
   return ok(() => {
-    const rep = adjustReputation(account(w, sender), w.height, w.params.reputation.acceptReward, w.params);
-    w.accounts.set(sender, { ...rep, lastActiveHeight: w.height });
+    const rep = adjustReputation(account(w, sender), w.timestamp, reputationDelta("optimaeAccepted", w.params), w.params);
+    w.accounts.set(sender, { ...rep, lastActiveTime: w.timestamp });
     const fraction = rewardFraction(r.reported, verified, domain.higherIsBetter, domain.incentive);
     const inc = effectiveIncrement(delta, domain, rep.reputation, fraction);
     w.champions.set(r.domain, { performance: verified, optimae: r.optimae, optimizer: sender, params: r.params, height: w.height });
@@ -336,18 +400,29 @@ function anchorEffect(w: Working, tx: TxOf<"anchor">): Result<() => void> {
 
 interface Finished {
   readonly state: ChainState;
-  readonly header: Omit<BlockHeader, "producer" | "txRoot" | "coinbaseRoot">;
+  readonly header: Omit<BlockHeader, "producer" | "txRoot" | "coinbaseRoot" | "vrf">;
   readonly coinbase: readonly CoinbaseOutput[];
+}
+
+/** Who produces the block and what its VRF made of the beacon. */
+interface Production {
+  readonly producer: Address;
+  /** the producer's place in this height's schedule (core/schedule.ts) */
+  readonly rank: number;
+  /** the beacon after this block */
+  readonly beacon: Hash;
 }
 
 /**
  * End of block: proof of optimization, coinbase, difficulty. A block whose
  * pending verified work reaches the threshold is a work block (it mints and
  * retargets); any other block is a carrier block, allowed only
- * `carrierIntervalMs` after its parent, minting nothing.
+ * `carrierIntervalMs` after its parent, minting nothing. Either waits
+ * `rank · producerSlotMs` more when its producer is not first in turn.
  */
-function finishBlock(state: ChainState, w: Working, producer: Address): Result<Finished> {
+function finishBlock(state: ChainState, w: Working, by: Production): Result<Finished> {
   const { params } = w;
+  const { producer, rank } = by;
   const threshold = state.difficulty.threshold;
   const isWork = w.pendingWork > 0n && w.pendingWork >= threshold;
   if (!isWork && w.timestamp < state.tipTimestamp + params.carrierIntervalMs) {
@@ -355,6 +430,10 @@ function finishBlock(state: ChainState, w: Working, producer: Address): Result<F
       "BELOW_THRESHOLD",
       `verified work ${w.pendingWork} is below the threshold ${threshold}, and a carrier block needs ${params.carrierIntervalMs} ms after its parent`,
     );
+  }
+  const earliest = state.tipTimestamp + slotDelayMs(rank, !isWork, params);
+  if (w.timestamp < earliest) {
+    return err("OUT_OF_TURN", `the producer is number ${rank} in this height's schedule: its ${isWork ? "work" : "carrier"} block may come from ${earliest}, not ${w.timestamp}`);
   }
   let reward = 0n;
   let coinbase: CoinbaseOutput[];
@@ -381,6 +460,8 @@ function finishBlock(state: ChainState, w: Working, producer: Address): Result<F
     tipTimestamp: w.timestamp,
     cumulativeWork: state.cumulativeWork + w.blockWork,
     supply: state.supply + reward,
+    burned: w.burned,
+    beacon: by.beacon,
     mintedBlocks,
     accounts: w.accounts,
     champions: w.champions,
@@ -393,7 +474,7 @@ function finishBlock(state: ChainState, w: Working, producer: Address): Result<F
       : { work: w.pendingWork, optimizers: w.pendingOptimizers, evaluators: w.pendingEvaluators },
     anchors: w.anchors,
     checkpoints: w.checkpoints,
-    recentHashes: w.recentHashes,
+    recentBeacons: w.recentBeacons,
   };
   return ok({
     state: next,
@@ -407,6 +488,8 @@ function finishBlock(state: ChainState, w: Working, producer: Address): Result<F
       work: w.blockWork,
       cumulativeWork: next.cumulativeWork,
       threshold,
+      rank,
+      beacon: by.beacon,
     },
   });
 }
@@ -451,13 +534,21 @@ function transitionChecked(state: ChainState, block: Block, params: ChainParams,
     return err("BAD_TIMESTAMP", `block timestamp is more than ${params.maxFutureDriftMs} ms in the future`);
   }
   if (h.threshold !== state.difficulty.threshold) return err("BAD_THRESHOLD", `threshold ${h.threshold}, expected ${state.difficulty.threshold}`);
+  const producer = addressFromPublicKey(h.producer);
+  const rank = producerRank(state, params, producer);
+  if (rank < 0) return err("NOT_A_PRODUCER", `${producer} may not produce blocks: its reputation is below ${params.reputation.minForEvaluator}`);
+  if (h.rank !== rank) return err("BAD_RANK", `the producer is number ${rank} in this height's schedule, the header says ${h.rank}`);
+  const output = vrfVerify(h.producer, beaconInput(params.network, h.height, state.beacon), h.vrf);
+  if (output === null) return err("BAD_VRF", "the VRF proof is not the producer's proof on this height's beacon input");
+  const beacon = nextBeacon(state.beacon, output);
+  if (h.beacon !== beacon) return err("BAD_BEACON", `beacon ${h.beacon}, expected ${beacon}`);
 
   const w = beginBlock(state, h.height, h.timestamp, params);
   for (let i = 0; i < block.txs.length; i++) {
     const r = applyTx(w, block.txs[i] as Tx, i);
     if (!r.ok) return r;
   }
-  const done = finishBlock(state, w, addressFromPublicKey(h.producer));
+  const done = finishBlock(state, w, { producer, rank, beacon });
   if (!done.ok) return done;
   const f = done.value;
   if (f.header.work !== h.work) return err("BAD_WORK", `block claims work ${h.work}, its accepted optimae carry ${f.header.work}`);
@@ -484,6 +575,21 @@ export async function applyBlock(state: ChainState, block: Block, params: ChainP
   return next;
 }
 
+/**
+ * The verified work that `txs`, applied in order on `state` in a block at
+ * `timestamp`, add (the sum of their accepts' effective increments), without
+ * building, scheduling or signing a block. Lets a reader of a block attribute
+ * its work to each accept by differencing prefixes.
+ */
+export function workOfTxs(state: ChainState, txs: readonly Tx[], params: ChainParams, timestamp: number): Result<Fixed> {
+  const w = beginBlock(state, state.height + 1, timestamp, params);
+  for (let i = 0; i < txs.length; i++) {
+    const r = applyTx(w, txs[i] as Tx, i);
+    if (!r.ok) return r;
+  }
+  return ok(w.blockWork);
+}
+
 export interface BuiltBlock {
   readonly block: Block;
   readonly state: ChainState;
@@ -504,8 +610,14 @@ export function buildBlock(
   opts: { readonly producerSecret: Uint8Array; readonly timestamp: number },
 ): Result<BuiltBlock> {
   const producerKey = publicKeyFromSecret(opts.producerSecret);
+  const producer = addressFromPublicKey(producerKey);
+  const rank = producerRank(state, params, producer);
+  if (rank < 0) return err("NOT_A_PRODUCER", `${producer} may not produce blocks: its reputation is below ${params.reputation.minForEvaluator}`);
+  const height = state.height + 1;
+  const vrf = vrfProve(opts.producerSecret, beaconInput(params.network, height, state.beacon));
+  const beacon = nextBeacon(state.beacon, vrfOutput(vrf));
   const timestamp = Math.max(opts.timestamp, state.tipTimestamp + 1);
-  const w = beginBlock(state, state.height + 1, timestamp, params);
+  const w = beginBlock(state, height, timestamp, params);
   const included: Tx[] = [];
   const rejected: { tx: Tx; error: ProtocolError }[] = [];
   for (const tx of candidates) {
@@ -518,11 +630,12 @@ export function buildBlock(
     if (r.ok) included.push(tx);
     else rejected.push({ tx, error: r.error });
   }
-  const done = finishBlock(state, w, addressFromPublicKey(producerKey));
+  const done = finishBlock(state, w, { producer, rank, beacon });
   if (!done.ok) return done;
   const f = done.value;
   const header: BlockHeader = {
     ...f.header,
+    vrf,
     producer: producerKey,
     txRoot: txRoot(included),
     coinbaseRoot: coinbaseRoot(f.coinbase),

@@ -143,6 +143,12 @@ export interface BlockHeader {
   readonly cumulativeWork: Fixed;
   /** the proof-of-optimization threshold in force for this block */
   readonly threshold: Fixed;
+  /** the producer's place in this height's schedule (0 = first in turn; core/schedule.ts) */
+  readonly rank: number;
+  /** the producer's VRF proof (RFC 9381, 80 bytes) on this height's beacon input (core/beacon.ts) */
+  readonly vrf: Hex;
+  /** the chain's randomness after this block: H("beacon", {parent beacon, this block's VRF output}) */
+  readonly beacon: Hash;
 }
 
 export interface Block {
@@ -171,6 +177,8 @@ export interface DomainConfig {
   readonly higherIsBetter: boolean;
   /** an optimae counts only if it beats the champion by at least this much (after verification) */
   readonly epsilon: Fixed;
+  /** coin a commit locks until its round is decided (back if accepted, to the evaluators if not) */
+  readonly bond: Amount;
   /** consensus weight of the domain */
   readonly weight: Fixed;
   /** votes agree with the median when |v − median| ≤ max(toleranceAbs, toleranceRelPpm·|median|) */
@@ -217,6 +225,12 @@ export interface ChainParams {
   readonly anchorInterval: number;
   readonly maxTxsPerBlock: number;
   readonly maxTxBytes: number;
+  /** a reveal is valid only this many blocks after its commit: the quorum seed is the beacon there */
+  readonly seedDelayBlocks: number;
+  /** each place down the producer schedule waits this much longer before it may produce */
+  readonly producerSlotMs: number;
+  /** commits plus rounds still voting that one account may have open at once */
+  readonly maxOpenRoundsPerAccount: number;
   readonly revealWindowBlocks: number;
   readonly voteWindowBlocks: number;
   readonly domains: readonly DomainConfig[];
@@ -228,8 +242,8 @@ export interface ReputationParams {
   readonly rejectPenalty: Fixed;
   readonly evaluationAgreeReward: Fixed;
   readonly evaluationDivergePenalty: Fixed;
-  /** exponential decay half-life, in blocks (the reference's one week at 600 s blocks = 1008) */
-  readonly halfLifeBlocks: number;
+  /** exponential decay half-life in milliseconds of block time (the reference's one week) */
+  readonly halfLifeMs: number;
   /** decayed reputation needed to be selected as an evaluator */
   readonly minForEvaluator: Fixed;
 }
@@ -246,11 +260,12 @@ export interface Account {
   readonly balance: Amount;
   /** nonce of the last applied transaction (0 = none yet) */
   readonly nonce: number;
-  /** reputation as of `reputationHeight` (decays lazily) */
+  /** reputation as of `reputationTime` (decays lazily) */
   readonly reputation: Fixed;
-  readonly reputationHeight: number;
-  /** height of the last vote or accepted optimae (quorum activity) */
-  readonly lastActiveHeight: number;
+  /** block timestamp (ms) the reputation was last brought up to date */
+  readonly reputationTime: number;
+  /** block timestamp (ms) of the last vote or accepted optimae (quorum activity); −1 never */
+  readonly lastActiveTime: number;
 }
 
 export interface Champion {
@@ -267,8 +282,10 @@ export interface CommitRecord {
   readonly domain: string;
   readonly optimizer: Address;
   readonly commitment: Hash;
-  /** height of the block that included the commit; that block's hash seeds the quorum */
+  /** height of the block that included the commit; the beacon seedDelayBlocks later seeds the quorum */
   readonly height: number;
+  /** coin locked by the commit */
+  readonly bond: Amount;
 }
 
 /**
@@ -290,7 +307,10 @@ export interface Round {
   readonly domain: string;
   readonly optimizer: Address;
   readonly commit: Hash;
-  readonly commitBlockHash: Hash;
+  /** the beacon seedDelayBlocks after the commit's block: it seeds the quorum and every evaluator's data */
+  readonly beacon: Hash;
+  /** coin the commit locked; settled when the round is decided */
+  readonly bond: Amount;
   readonly paramsHash: Hash;
   readonly params: JsonValue;
   readonly reported: Fixed;
@@ -331,6 +351,10 @@ export interface ChainState {
   readonly tipTimestamp: number;
   readonly cumulativeWork: Fixed;
   readonly supply: Amount;
+  /** coin destroyed so far (bonds of commits never revealed, of rounds nobody voted on) */
+  readonly burned: Amount;
+  /** the tip's beacon: the chain's randomness (core/beacon.ts) */
+  readonly beacon: Hash;
   /** number of work blocks so far: the issuance schedule's index */
   readonly mintedBlocks: number;
   readonly accounts: ReadonlyMap<Address, Account>;
@@ -345,6 +369,6 @@ export interface ChainState {
   readonly anchors: ReadonlyMap<number, Hash>;
   /** hashes of checkpoint blocks (every anchorInterval): height → block hash */
   readonly checkpoints: ReadonlyMap<number, Hash>;
-  /** hashes of the most recent blocks (reveal window), height → hash: quorum seeds read them */
-  readonly recentHashes: ReadonlyMap<number, Hash>;
+  /** beacons of the most recent blocks (reveal window), height → beacon: quorum seeds read them */
+  readonly recentBeacons: ReadonlyMap<number, Hash>;
 }

@@ -16,7 +16,6 @@ import { blockToWire, parseBlock } from "../core/block.ts";
 import type { ErrorCode, ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
-import { quorumRank } from "../core/quorum.ts";
 import { decayedReputation } from "../core/reputation.ts";
 import { applyBlock, buildBlock } from "../core/state-transition.ts";
 import { decodeState, encodeState } from "../core/state-codec.ts";
@@ -42,6 +41,8 @@ interface BlockRow {
   height: number;
   parent: string;
   cumulative_work: string;
+  rank: number;
+  beacon: string;
   wire: string;
   [key: string]: SqlStorageValue;
 }
@@ -70,7 +71,7 @@ export class ChainDO extends DurableObject<Env> {
   // loading
 
   private load(): void {
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS blocks (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, parent TEXT NOT NULL, cumulative_work TEXT NOT NULL, wire TEXT NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS blocks (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, parent TEXT NOT NULL, cumulative_work TEXT NOT NULL, rank INTEGER NOT NULL, beacon TEXT NOT NULL, wire TEXT NOT NULL)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS blocks_height ON blocks(height)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS canonical (height INTEGER PRIMARY KEY, hash TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS states (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, state TEXT NOT NULL)`);
@@ -94,9 +95,9 @@ export class ChainDO extends DurableObject<Env> {
       throw new Error(`stored genesis ${stored.hash} is not this network's genesis ${genesis.block.hash}`);
     }
 
-    const rows = this.sql.exec<BlockRow>(`SELECT hash, height, parent, cumulative_work, wire FROM blocks ORDER BY height, hash`).toArray();
-    const toNode = (r: BlockRow): HeaderNode => ({ hash: r.hash, parent: r.parent, height: r.height, cumulativeWork: BigInt(r.cumulative_work) });
-    this.fork = new ForkChoice(toNode(rows[0] as BlockRow), { finalityDepth: this.params.finalityDepth });
+    const rows = this.sql.exec<BlockRow>(`SELECT hash, height, parent, cumulative_work, rank, beacon, wire FROM blocks ORDER BY height, hash`).toArray();
+    const toNode = (r: BlockRow): HeaderNode => ({ hash: r.hash, parent: r.parent, height: r.height, cumulativeWork: BigInt(r.cumulative_work), rank: r.rank, beacon: r.beacon });
+    this.fork = new ForkChoice(toNode(rows[0] as BlockRow), { finalityDepth: this.params.finalityDepth, checkpoints: this.config.checkpoints });
     for (const r of rows.slice(1)) this.fork.add(toNode(r));
     this.head = this.stateOf(this.fork.head().hash) ?? genesis.state;
     if (this.outbox.pending() > 0) void this.ctx.storage.setAlarm(Date.now());
@@ -104,11 +105,13 @@ export class ChainDO extends DurableObject<Env> {
 
   private storeBlock(block: Block): void {
     this.sql.exec(
-      `INSERT OR IGNORE INTO blocks (hash, height, parent, cumulative_work, wire) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO blocks (hash, height, parent, cumulative_work, rank, beacon, wire) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       block.hash,
       block.header.height,
       block.header.parent,
       block.header.cumulativeWork.toString(),
+      block.header.rank,
+      block.header.beacon,
       JSON.stringify(blockToWire(block)),
     );
   }
@@ -151,7 +154,8 @@ export class ChainDO extends DurableObject<Env> {
     const added: { block: Block; prev: ChainState | undefined; next: ChainState }[] = [];
     for (const item of items) {
       const { block } = item;
-      const outcome = this.fork.add({ hash: block.hash, parent: block.header.parent, height: block.header.height, cumulativeWork: block.header.cumulativeWork });
+      const h = block.header;
+      const outcome = this.fork.add({ hash: block.hash, parent: h.parent, height: h.height, cumulativeWork: h.cumulativeWork, rank: h.rank, beacon: h.beacon });
       if (!outcome.ok) {
         results.push(failure(outcome.error.code, outcome.error.message));
         break;
@@ -293,17 +297,12 @@ export class ChainDO extends DurableObject<Env> {
       if (t.ok) txs.push(t.value);
       else rejected.push({ id: idOf(c), code: t.error.code, message: t.error.message });
     }
+    // The schedule is a consensus rule (core/schedule.ts): buildBlock refuses with
+    // OUT_OF_TURN until this node's slot at this height has come, NOT_A_PRODUCER
+    // while its reputation is too low to produce at all.
     const built = buildBlock(this.head, txs, this.params, { producerSecret: this.config.nodeSecret, timestamp: Math.max(nowMs, this.head.tipTimestamp + 1) });
     if (!built.ok) return failure(built.error.code, built.error.message);
     const { block, state } = built.value;
-    // Node policy, not a consensus rule: carrier blocks take turns among the
-    // genesis validators (ranked afresh at every height from the tip hash), so
-    // that nodes with the same mempool do not all produce competing blocks.
-    const isCarrier = state.mintedBlocks === this.head.mintedBlocks;
-    const turn = isCarrier ? this.carrierTurnDelay() : 0;
-    if (turn > 0 && block.header.timestamp < this.head.tipTimestamp + this.params.carrierIntervalMs + turn) {
-      return failure("BELOW_THRESHOLD", `waiting ${turn} ms more for this node's turn to produce a carrier block`);
-    }
     const accepted = this.accept(block, state);
     if (!accepted.ok) return accepted;
     for (const r of built.value.rejected) rejected.push({ id: r.tx.id, code: r.error.code, message: r.error.message });
@@ -321,14 +320,6 @@ export class ChainDO extends DurableObject<Env> {
     }
   }
 
-  private carrierTurnDelay(): number {
-    const validators = this.params.genesisAccounts.map((a) => a.address);
-    const me = this.config.nodeAddress;
-    if (validators.length <= 1 || !validators.includes(me)) return 0;
-    const ranked = [...validators].sort((a, b) => (quorumRank(this.head.tipHash, a) < quorumRank(this.head.tipHash, b) ? -1 : 1));
-    return ranked.indexOf(me) * Math.floor(this.params.carrierIntervalMs / 2);
-  }
-
   // -------------------------------------------------------------------------
   // sync
 
@@ -337,6 +328,7 @@ export class ChainDO extends DurableObject<Env> {
     if (this.syncing !== null) return this.syncing;
     const local: LocalChain = {
       status: async () => this.status(),
+      weightOf: async (hash) => this.weightOf(hash),
       canonicalHashes: async (from, to) => this.canonicalHashes(from, to),
       hasBlock: async (hash) => this.fork.has(hash),
       submitBlocks: async (wires) => {
@@ -359,6 +351,11 @@ export class ChainDO extends DurableObject<Env> {
 
   hasBlock(hash: string): boolean {
     return this.fork.has(hash);
+  }
+
+  /** The schedule weight of the chain ending at a known block (fork choice), or null. */
+  weightOf(hash: string): number | null {
+    return this.fork.get(hash)?.weight ?? null;
   }
 
   // -------------------------------------------------------------------------
@@ -407,6 +404,7 @@ export class ChainDO extends DurableObject<Env> {
   status(): ChainStatus {
     const s = this.head;
     const fin = this.fork.finalized();
+    const head = this.fork.head();
     return {
       network: this.params.network,
       genesis: this.genesisHash,
@@ -416,9 +414,12 @@ export class ChainDO extends DurableObject<Env> {
       finalizedHeight: fin.height,
       finalizedHash: fin.hash,
       cumulativeWork: s.cumulativeWork.toString(),
+      weight: head.weight,
+      beacon: head.beacon,
       threshold: s.difficulty.threshold.toString(),
       pendingWork: s.pending.work.toString(),
       supply: s.supply.toString(),
+      burned: s.burned.toString(),
       mintedBlocks: s.mintedBlocks,
       accounts: s.accounts.size,
       openRounds: [...s.rounds.values()].filter((r) => r.status === "voting").length,
@@ -432,7 +433,7 @@ export class ChainDO extends DurableObject<Env> {
       address,
       balance: (a?.balance ?? 0n).toString(),
       nonce: a?.nonce ?? 0,
-      reputation: a === undefined ? "0" : decayedReputation(a, this.head.height, this.params).toString(),
+      reputation: a === undefined ? "0" : decayedReputation(a, this.head.tipTimestamp, this.params).toString(),
     };
   }
 
@@ -501,7 +502,8 @@ export class ChainDO extends DurableObject<Env> {
       domain: r.domain,
       optimizer: r.optimizer,
       commit: r.commit,
-      commitBlockHash: r.commitBlockHash,
+      beacon: r.beacon,
+      bond: r.bond.toString(),
       params: r.params,
       reported: r.reported.toString(),
       revealHeight: r.revealHeight,
@@ -515,7 +517,7 @@ export class ChainDO extends DurableObject<Env> {
 
   /** Open commits on the head state. */
   commits(): unknown {
-    return [...this.head.commits.values()].map((c) => ({ ...c }));
+    return [...this.head.commits.values()].map((c) => ({ ...c, bond: c.bond.toString() }));
   }
 
   difficulty(): unknown {

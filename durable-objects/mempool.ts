@@ -12,7 +12,7 @@
  *    (`ChainDO.knownTxs`) → ALREADY_KNOWN.
  * 4. Against `ChainDO.account(sender)`: nonce ≤ the last applied nonce is a
  *    replay (BAD_NONCE); a nonce more than `MAX_NONCE_AHEAD` ahead is refused
- *    (BAD_NONCE); the balance must cover the fee (+ amount for transfers)
+ *    (BAD_NONCE); the balance must cover the fee (+ amount for transfers, bond for commits)
  *    of this tx *and* of the sender's pending txs with lower nonces
  *    (INSUFFICIENT_BALANCE).
  * 5. Same sender and nonce already pending: the newcomer replaces it only
@@ -45,7 +45,8 @@
  * txs are pending): drops expired (older than `TX_TTL_MS`) and stale (nonce
  * already applied) txs, passes the candidates to `ChainDO.produce`, removes
  * the included txs and the ones the state refused for good. Temporary
- * refusals stay: BELOW_THRESHOLD for the whole block, and per tx
+ * refusals stay: BELOW_THRESHOLD, OUT_OF_TURN and NOT_A_PRODUCER for the whole block (the
+ * schedule's slot of this node has not come, or it does not produce at all: peers will), and per tx
  * `TEMPORARY_CODES`, a BAD_NONCE whose nonce is still in the future, and an
  * UNKNOWN_COMMIT / UNKNOWN_OPTIMAE whose referenced tx is pending here or was
  * included in this very block.
@@ -55,6 +56,7 @@ import { hexToBytes } from "../core/hex.ts";
 import { verifySignature } from "../core/keys.ts";
 import { COIN_UNIT } from "../core/params.ts";
 import type { ErrorCode } from "../core/errors.ts";
+import { txSpend } from "../core/state-transition.ts";
 import { createTx, parseTx, TX_KINDS, txSender, txSize, txToWire } from "../core/tx.ts";
 import type { ChainParams, JsonValue, Tx, TxKind } from "../core/types.ts";
 import { nodeConfig } from "../workers/config.ts";
@@ -85,7 +87,9 @@ export const MAX_BASE_FEE = 100n * COIN_UNIT;
 /** The reference's suggested tips over the base fee, parts per million. */
 export const FEE_TIPS_PPM = { low: 100_000n, normal: 500_000n, high: 1_000_000n, urgent: 2_000_000n } as const;
 /** Per-tx refusals by the chain that may pass in a later block: the tx stays pending. */
-export const TEMPORARY_CODES: readonly string[] = ["BELOW_THRESHOLD", "COMMIT_NOT_FINAL", "NOT_VERIFIED", "TOO_MANY_TXS"];
+export const TEMPORARY_CODES: readonly string[] = ["BELOW_THRESHOLD", "REVEAL_TOO_EARLY", "TOO_MANY_OPEN_ROUNDS", "NOT_VERIFIED", "TOO_MANY_TXS"];
+/** Refusals of a whole block that only mean "not this node, not now": nothing is dropped. */
+const NOT_NOW_CODES: readonly string[] = ["BELOW_THRESHOLD", "OUT_OF_TURN", "NOT_A_PRODUCER"];
 
 /** What the mempool needs from the ChainDO (its RPC methods); a fake stands in for it in unit tests. */
 export interface ChainLink {
@@ -163,8 +167,8 @@ export interface CandidateList {
 export interface AssembleResult {
   /** a block was produced */
   readonly produced: boolean;
-  /** why not: "EMPTY" (no candidates) or "BELOW_THRESHOLD" (the chain said not yet) */
-  readonly reason: "EMPTY" | "BELOW_THRESHOLD" | null;
+  /** why not: "EMPTY" (no candidates), "BELOW_THRESHOLD" or "OUT_OF_TURN" (the chain said not yet), "NOT_A_PRODUCER" (never this node) */
+  readonly reason: "EMPTY" | "BELOW_THRESHOLD" | "OUT_OF_TURN" | "NOT_A_PRODUCER" | null;
   readonly height: number | null;
   readonly blockHash: string | null;
   readonly candidates: number;
@@ -245,13 +249,12 @@ function paysMorePerByte(fee: bigint, size: number, otherFee: bigint, otherSize:
   return fee * BigInt(otherSize) > otherFee * BigInt(size);
 }
 
-function spendOf(tx: Tx): bigint {
-  return tx.fee + (tx.kind === "transfer" ? tx.body.amount : 0n);
-}
-
-function spendOfWire(wire: string): bigint {
-  const w = JSON.parse(wire) as { kind: string; fee: string; body: { amount?: string } };
-  return BigInt(w.fee) + (w.kind === "transfer" && typeof w.body.amount === "string" ? BigInt(w.body.amount) : 0n);
+/** core's txSpend of a pending tx's stored wire form (fee, transfer amount, commit bond). */
+function spendOfWire(wire: string, params: ChainParams): bigint {
+  const w = JSON.parse(wire) as { kind: string; fee: string; body: { amount?: string; domain?: string } };
+  if (w.kind === "transfer" && typeof w.body.amount === "string") return BigInt(w.fee) + BigInt(w.body.amount);
+  if (w.kind === "commit") return BigInt(w.fee) + (params.domains.find((d) => d.id === w.body.domain)?.bond ?? 0n);
+  return BigInt(w.fee);
 }
 
 function messageOf(e: unknown): string {
@@ -360,9 +363,9 @@ export class MempoolDO extends DurableObject<Env> {
 
     // From here on no await: the checks and the writes see one consistent pool.
     if (this.has(tx.id)) return failure("ALREADY_KNOWN", `tx ${tx.id} is already pending`);
-    const spend = spendOf(tx);
+    const spend = txSpend(tx, params);
     let committed = 0n;
-    for (const r of this.sql.exec<{ wire: string }>("SELECT wire FROM pending WHERE sender = ? AND nonce < ?", sender, tx.nonce)) committed += spendOfWire(r.wire);
+    for (const r of this.sql.exec<{ wire: string }>("SELECT wire FROM pending WHERE sender = ? AND nonce < ?", sender, tx.nonce)) committed += spendOfWire(r.wire, params);
     const balance = BigInt(account.balance);
     if (committed + spend > balance) {
       const also = committed > 0n ? ` plus ${committed} for its pending txs with lower nonces` : "";
@@ -757,8 +760,8 @@ export class MempoolDO extends DurableObject<Env> {
       nowMs,
     );
     if (!produced.ok) {
-      if (produced.code === "BELOW_THRESHOLD") {
-        return success({ ...base, produced: false, reason: "BELOW_THRESHOLD", dropped, pending: this.count() });
+      if (NOT_NOW_CODES.includes(produced.code)) {
+        return success({ ...base, produced: false, reason: produced.code as "BELOW_THRESHOLD" | "OUT_OF_TURN" | "NOT_A_PRODUCER", dropped, pending: this.count() });
       }
       return failure(produced.code as NodeErrorCode, produced.message);
     }

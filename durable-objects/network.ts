@@ -23,6 +23,7 @@ import { compareHeads } from "../core/fork-choice.ts";
 import type { JsonValue } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
+import { headOf } from "./sync.ts";
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const MAX_HOPS = 6;
@@ -336,11 +337,11 @@ export class NetworkDO extends DurableObject<Env> {
               if (typeof health.node === "string" && /^[0-9a-f]{64}$/.test(health.node)) this.sql.exec(`UPDATE peers SET public_key = ? WHERE url = ?`, health.node, url);
             }
             const res = await fetch(`${url}/chain/status`, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
-            const s = (await res.json()) as { cumulativeWork?: string; height?: number; genesis?: string; tip?: string };
+            const s = (await res.json()) as { cumulativeWork?: string; height?: number; genesis?: string; tip?: string; weight?: number; beacon?: string };
             this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL, score = MIN(score + 1, 100) WHERE url = ?`, Date.now(), url);
             if (s.genesis !== mine.genesis) return;
-            const theirs = { hash: String(s.tip ?? ""), parent: "", height: s.height ?? 0, cumulativeWork: BigInt(s.cumulativeWork ?? "0") };
-            if (compareHeads(theirs, { hash: mine.tip, parent: "", height: mine.height, cumulativeWork: BigInt(mine.cumulativeWork) }) > 0) ahead.push(url);
+            const theirs = headOf({ tip: String(s.tip ?? ""), height: s.height ?? 0, cumulativeWork: String(s.cumulativeWork ?? "0"), weight: Number(s.weight ?? 0), beacon: String(s.beacon ?? "") });
+            if (compareHeads(theirs, headOf(mine)) > 0) ahead.push(url);
           } catch (e) {
             this.sql.exec(`UPDATE peers SET last_error = ?, score = MAX(score - 1, -100) WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
           }

@@ -19,8 +19,8 @@
  * which the optimizer was an evaluator or the optimizer. In those cases, and
  * should the recomputed increments ever not add up to the block's `work`,
  * each increment is instead computed exactly by replaying the block's
- * transactions up to that accept with `buildBlock` (costlier: a state root
- * and a signature per accept); should even that fail, the block's work is
+ * transactions up to that accept with core's `workOfTxs` (costlier: the
+ * block's transactions again per accept); should even that fail, the block's work is
  * split in proportion to the recomputed figures. Either way the increments
  * of a block add up to its header's work.
  *
@@ -31,7 +31,7 @@
 import { blockToWire } from "../core/block.ts";
 import { rewardFraction } from "../core/incentive.ts";
 import { addressFromPublicKey } from "../core/keys.ts";
-import { buildBlock, domainOf, effectiveIncrement, improvement } from "../core/state-transition.ts";
+import { domainOf, effectiveIncrement, improvement, workOfTxs } from "../core/state-transition.ts";
 import { txSender } from "../core/tx.ts";
 import type { Block, ChainParams, ChainState, Round, Tx, TxKind, TxOf } from "../core/types.ts";
 
@@ -132,9 +132,6 @@ export interface RevertEvent {
 }
 
 export type ProjectionEvent = BlockEvent | RevertEvent;
-
-/** Key used only to sign the throw-away blocks of the exact-increment replay (never published). */
-const REPLAY_SECRET = new Uint8Array(32).fill(7);
 
 interface AcceptInfo {
   readonly tx: TxOf<"accept">;
@@ -319,15 +316,12 @@ function sum(xs: readonly bigint[]): bigint {
 
 /** Exact increments: the block's work after each prefix of its transactions ending at an accept, differenced. */
 function replayIncrements(prev: ChainState, block: Block, params: ChainParams, accepts: readonly AcceptInfo[]): bigint[] | null {
-  // a carrier-block timestamp, so that a prefix below the threshold still builds
-  const timestamp = Math.max(block.header.timestamp, prev.tipTimestamp + params.carrierIntervalMs);
   const out: bigint[] = [];
   let before = 0n;
   for (const a of accepts) {
-    const prefix = block.txs.slice(0, a.idx + 1);
-    const built = buildBlock(prev, prefix, params, { producerSecret: REPLAY_SECRET, timestamp });
-    if (!built.ok || built.value.rejected.length > 0 || built.value.block.txs.length !== prefix.length) return null;
-    const work = built.value.block.header.work;
+    const prefixWork = workOfTxs(prev, block.txs.slice(0, a.idx + 1), params, block.header.timestamp);
+    if (!prefixWork.ok) return null;
+    const work = prefixWork.value;
     out.push(work - before);
     before = work;
   }

@@ -32,7 +32,8 @@ interface RoundView {
   domain: string;
   optimizer: string;
   commit: string;
-  commitBlockHash: string;
+  /** the beacon that seeds the quorum and every evaluator's data */
+  beacon: string;
   params: JsonValue;
   reported: string;
   revealHeight: number;
@@ -109,7 +110,7 @@ export class QuorumDO extends DurableObject<Env> {
       if (r.votes.some((v) => v.evaluator === me) || status.height > r.deadline) continue;
       const known = this.sql.exec(`SELECT 1 FROM duties WHERE optimae = ?`, r.optimae).toArray().length > 0;
       if (known) continue;
-      const seed = evaluatorSeed(r.optimae, me, r.commitBlockHash);
+      const seed = evaluatorSeed(r.optimae, me, r.beacon);
       const spec: JobSpec = {
         id: `evaluate:${r.optimae}:${me}`,
         kind: "evaluate",
@@ -124,7 +125,8 @@ export class QuorumDO extends DurableObject<Env> {
       evaluations++;
     }
 
-    // 2. this node's own optimae: reveal once the commit is on chain, accept once verified;
+    // 2. this node's own optimae: reveal once the commit's quorum seed exists (seedDelayBlocks
+    //    after the commit's block), accept once verified;
     //    one that makes no progress for a reveal window and two vote windows is given up
     const patience = this.config.params.voteWindowBlocks + 10;
     for (const own of this.ownOptimae()) {
@@ -137,7 +139,7 @@ export class QuorumDO extends DurableObject<Env> {
       }
       if (own.stage === "committing" || own.stage === "revealing") {
         const c = commits.find((x) => x.commitment === own.commitment && x.optimizer === me);
-        if (c !== undefined && c.height < status.height) {
+        if (c !== undefined && status.height + 1 > c.height + this.config.params.seedDelayBlocks) {
           const sent = await this.mempool.submitOwn("reveal", { commit: c.id, params: own.params, salt: own.salt, reported: own.reported });
           if (sent.ok) {
             this.saveOwn({ ...own, stage: "voting", commitId: c.id, optimae: sent.value.id, since: status.height });

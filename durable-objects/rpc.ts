@@ -38,9 +38,15 @@ export interface ChainStatus {
   readonly finalizedHeight: number;
   readonly finalizedHash: string;
   readonly cumulativeWork: string;
+  /** the head chain's schedule weight (fork choice: after work, before the beacon) */
+  readonly weight: number;
+  /** the head's beacon */
+  readonly beacon: string;
   readonly threshold: string;
   readonly pendingWork: string;
   readonly supply: string;
+  /** coin burned (bonds nobody earned) */
+  readonly burned: string;
   readonly mintedBlocks: number;
   readonly accounts: number;
   readonly openRounds: number;
@@ -52,7 +58,7 @@ export interface AccountView {
   readonly address: string;
   readonly balance: string;
   readonly nonce: number;
-  /** decayed to the tip height */
+  /** decayed to the tip's timestamp */
   readonly reputation: string;
 }
 

@@ -1,14 +1,15 @@
 /**
  * Headers-first sync from peers.
  *
- * 1. Ask every peer for its status; the peer with the most cumulative work
- *    (then height) is the target, if it has more work than we do.
+ * 1. Ask every peer for its status; the peer whose head wins by fork choice
+ *    (work, then schedule weight, then the lower beacon) is the target, if
+ *    it beats ours.
  * 2. Find the last block we share with it, walking down in windows of 50
  *    headers, never below our finalized block (a peer that does not contain
  *    it is on a chain we must refuse).
  * 3. Fetch its headers from there to its tip, check that they link (each
  *    header's parent is the hash of the previous one, heights consecutive)
- *    and that they end at the work it claims: the cheap proof that the
+ *    and that they end at a head that beats ours: the cheap proof that the
  *    download is worth doing.
  * 4. Fetch the blocks in batches of at most 50, round-robin over every peer
  *    that has them (one batch ahead while the previous one is applied), check
@@ -17,7 +18,8 @@
  * starts from the new tip.
  */
 import { blockHash, parseHeader } from "../core/block.ts";
-import { compareHeads } from "../core/fork-choice.ts";
+import { compareHeads, type WeightedNode } from "../core/fork-choice.ts";
+import { turnWeight } from "../core/schedule.ts";
 import type { BlockHeader } from "../core/types.ts";
 
 export const SYNC_BATCH = 50;
@@ -26,7 +28,14 @@ export interface PeerStatusView {
   readonly height: number;
   readonly tip: string;
   readonly cumulativeWork: string;
+  readonly weight: number;
+  readonly beacon: string;
   readonly genesis: string;
+}
+
+/** A chain status as a fork-choice head (what compareHeads reads). */
+export function headOf(s: { tip: string; height: number; cumulativeWork: string; weight: number; beacon: string }): WeightedNode {
+  return { hash: s.tip, parent: "", height: s.height, cumulativeWork: BigInt(s.cumulativeWork), rank: 0, beacon: s.beacon, weight: s.weight };
 }
 
 /** A peer, seen through its public API. */
@@ -39,7 +48,9 @@ export interface PeerClient {
 
 /** What the sync needs of the local chain. */
 export interface LocalChain {
-  status(): Promise<{ height: number; tip: string; cumulativeWork: string; finalizedHeight: number; finalizedHash: string; genesis: string }>;
+  status(): Promise<{ height: number; tip: string; cumulativeWork: string; weight: number; beacon: string; finalizedHeight: number; finalizedHash: string; genesis: string }>;
+  /** the schedule weight of the chain ending at a known block, or null */
+  weightOf(hash: string): Promise<number | null>;
   /** canonical hashes for heights from..to */
   canonicalHashes(from: number, to: number): Promise<string[]>;
   hasBlock(hash: string): Promise<boolean>;
@@ -96,8 +107,8 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
       }
     }),
   );
-  // Peers whose head wins by the fork-choice rule (work, then height, then lowest hash).
-  const head = (s: { tip: string; height: number; cumulativeWork: string }) => ({ hash: s.tip, parent: "", height: s.height, cumulativeWork: BigInt(s.cumulativeWork) });
+  // Peers whose head wins by the fork-choice rule.
+  const head = headOf;
   const candidates = statuses
     .filter((x): x is { peer: PeerClient; status: PeerStatusView } => x !== null)
     .filter((x) => compareHeads(head(x.status), head(ours)) > 0);
@@ -134,6 +145,8 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
     const hashes = new Map<number, string>();
     let prevHash = ancestor === ours.height ? ours.tip : ((await chain.canonicalHashes(ancestor, ancestor))[0] as string);
     let lastWork = 0n;
+    let lastWeight = (await chain.weightOf(prevHash)) ?? 0;
+    let lastBeacon = "";
     for (let from = ancestor + 1; from <= targetHeight; from += SYNC_BATCH) {
       const to = Math.min(targetHeight, from + SYNC_BATCH - 1);
       const headers = parseHeaders(await target.headers(from, to), from);
@@ -142,11 +155,13 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
         prevHash = blockHash(h);
         hashes.set(h.height, prevHash);
         lastWork = h.cumulativeWork;
+        lastWeight += turnWeight(h.rank);
+        lastBeacon = h.beacon;
       }
       if (headers.length < to - from + 1) break;
     }
     const lastHeight = Math.max(...hashes.keys(), ancestor);
-    if (hashes.size === 0 || compareHeads({ hash: prevHash, parent: "", height: lastHeight, cumulativeWork: lastWork }, head(ours)) <= 0) {
+    if (hashes.size === 0 || compareHeads({ hash: prevHash, parent: "", height: lastHeight, cumulativeWork: lastWork, rank: 0, beacon: lastBeacon, weight: lastWeight }, head(ours)) <= 0) {
       return { ...nothing, peer: target.url, error: "the peer's headers do not make a better chain than ours" };
     }
 

@@ -19,6 +19,8 @@ export interface NodeConfig {
   readonly bootstrapPeers: readonly string[];
   /** domains this node optimizes: its QuorumDO keeps an optimize job waiting for its runners */
   readonly optimizeDomains: readonly string[];
+  /** checkpoints its operator gave this node (height → block hash): fork choice refuses branches that conflict */
+  readonly checkpoints: ReadonlyMap<number, string>;
 }
 
 export class ConfigError extends Error {
@@ -40,6 +42,19 @@ export function paramsFor(networkId: string, genesisValidators: readonly PublicK
   }));
   const base = networkId === "doin-mainnet" ? mainnetParams(networkId) : devnetParams({ network: networkId });
   return { ...base, genesisAccounts, domains: [...base.domains, ...domains] };
+}
+
+/** The CHECKPOINTS setting: "height:hash,height:hash" (block hashes this node must keep on its chain). */
+export function checkpointsSetting(value: string | undefined): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const item of list(value)) {
+    const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(item);
+    if (m === null) throw new ConfigError(`CHECKPOINTS: ${JSON.stringify(item)} is not height:hash (a block hash is 64 lower-case hex characters)`);
+    const height = Number(m[1]);
+    if (out.has(height)) throw new ConfigError(`CHECKPOINTS: height ${height} appears twice`);
+    out.set(height, m[2] as string);
+  }
+  return out;
 }
 
 /** The DOMAINS setting: empty, or a JSON array of domain objects. */
@@ -64,7 +79,7 @@ function list(value: string | undefined): string[] {
 }
 
 export function nodeConfig(env: Env): NodeConfig {
-  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS].join("|");
+  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS].join("|");
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   if (!isHex(env.NODE_SECRET, 32)) throw new ConfigError("NODE_SECRET must be 64 lower-case hex characters (an Ed25519 seed)");
@@ -87,6 +102,7 @@ export function nodeConfig(env: Env): NodeConfig {
     nodeUrl: env.NODE_URL,
     bootstrapPeers: list(env.BOOTSTRAP_PEERS),
     optimizeDomains,
+    checkpoints: checkpointsSetting(env.CHECKPOINTS),
   });
   cache.set(key, config);
   return config;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ADMISSION_CODES, admissionCheck } from "../../core/admission.ts";
-import { FIXED_ONE } from "../../core/params.ts";
+import { COIN_UNIT, FIXED_ONE } from "../../core/params.ts";
 import { buildBlock } from "../../core/state-transition.ts";
 import { computeCommitment } from "../../core/tx.ts";
 import type { Hash, Tx } from "../../core/types.ts";
@@ -16,7 +16,7 @@ const SALT = "ab".repeat(16);
 
 /** The code a block gives `tx` on the driver's tip ("none": included). */
 function blockVerdict(d: ChainDriver, tx: Tx): string {
-  const built = buildBlock(d.state, [tx], d.params, { producerSecret: V0.secret, timestamp: d.now + d.params.carrierIntervalMs });
+  const built = buildBlock(d.state, [tx], d.params, { producerSecret: d.scheduled().secret, timestamp: d.now + d.params.carrierIntervalMs });
   if (!built.ok) return built.error.code;
   return built.value.rejected[0]?.error.code ?? "none";
 }
@@ -34,10 +34,12 @@ function expectRefused(d: ChainDriver, tx: Tx, code: string): void {
   d.nonces.clear(); // never on chain: the nonce is free again
 }
 
+/** A commit on chain, and the blocks after it until its reveal may come (its quorum seed exists). */
 async function committed(d: ChainDriver, key: TestKey, params = X, reported = -5n): Promise<Hash> {
   const commitment = computeCommitment({ domain: "quadratic", params, salt: SALT, reported, optimizer: key.pub });
   const commit = d.tx(key, "commit", { domain: "quadratic", commitment });
   await d.produce([commit]);
+  for (let i = 0; i < d.params.seedDelayBlocks; i++) await d.produce([]);
   return commit.id;
 }
 
@@ -57,6 +59,7 @@ describe("admissionCheck", () => {
   it("refuses a copy of revealed parameters: the copier's own, matching commit gains nothing", async () => {
     const d = new ChainDriver();
     await d.optimae({ optimizer: V0, params: X, reported: -5n, vote: () => null });
+    await d.produce([d.tx(V1, "transfer", { to: OUTSIDER.address, amount: 10n * COIN_UNIT })]); // the copier's bond
     const copy = await committed(d, OUTSIDER, X, -5n);
     expectRefused(d, d.tx(OUTSIDER, "reveal", { commit: copy, params: X, salt: SALT, reported: -5n }), "DUPLICATE_PARAMS");
   });

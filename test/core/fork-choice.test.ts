@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkpointHeightFor, finalityTarget, finalizedHeightFor, isReorgAllowed } from "../../core/finality.ts";
-import { compareHeads, ForkChoice, type HeaderNode } from "../../core/fork-choice.ts";
+import { compareHeads, ForkChoice, type HeaderNode, type WeightedNode } from "../../core/fork-choice.ts";
+import { turnWeight } from "../../core/schedule.ts";
 import type { Hash } from "../../core/types.ts";
 import { asArray, asObject, big, bool, expectKeys, int, loadVectors, str, type Json } from "./helpers/vectors.ts";
 
@@ -10,12 +11,14 @@ const sha = (s: string): Hash => createHash("sha256").update(s).digest("hex");
 
 function nodeOf(v: Json | undefined, where: string): HeaderNode {
   const o = asObject(v, where);
-  expectKeys(o, ["hash", "parent", "height", "cumulativeWork"], [], where);
+  expectKeys(o, ["hash", "parent", "height", "cumulativeWork", "rank", "beacon"], [], where);
   return {
     hash: str(o["hash"], where),
     parent: str(o["parent"], where),
     height: int(o["height"], where),
     cumulativeWork: big(o["cumulativeWork"], where),
+    rank: int(o["rank"], where),
+    beacon: str(o["beacon"], where),
   };
 }
 
@@ -93,8 +96,8 @@ describe("fork-choice vectors", () => {
 });
 
 describe("compareHeads and finality helpers", () => {
-  const n = (hash: string, height: number, cw: bigint): HeaderNode => ({ hash, parent: "0".repeat(64), height, cumulativeWork: cw });
-  it("orders by work, then height, then lower hash", () => {
+  const n = (beacon: string, weight: number, cw: bigint, hash = beacon, height = 1): WeightedNode => ({ hash, parent: "0".repeat(64), height, cumulativeWork: cw, rank: 0, beacon, weight });
+  it("orders by work, then schedule weight, then lower beacon; never by height or hash", () => {
     expect(compareHeads(n("b", 1, 5n), n("a", 9, 4n))).toBe(1);
     expect(compareHeads(n("a", 9, 4n), n("b", 1, 5n))).toBe(-1);
     expect(compareHeads(n("b", 2, 5n), n("a", 1, 5n))).toBe(1);
@@ -102,6 +105,8 @@ describe("compareHeads and finality helpers", () => {
     expect(compareHeads(n("a", 1, 5n), n("b", 1, 5n))).toBe(1);
     expect(compareHeads(n("b", 1, 5n), n("a", 1, 5n))).toBe(-1);
     expect(compareHeads(n("a", 1, 5n), n("a", 1, 5n))).toBe(0);
+    // a greater height or a lower hash with equal keys changes nothing (an equivocation: the head stays)
+    expect(compareHeads(n("a", 1, 5n, "00", 9), n("a", 1, 5n, "ff", 1))).toBe(0);
   });
   it("finality heights", () => {
     expect(finalizedHeightFor(10, 6)).toBe(4);
@@ -120,11 +125,11 @@ describe("compareHeads and finality helpers", () => {
 
 /** A chain-building helper for the unit tests. */
 function builder() {
-  const genesis: HeaderNode = { hash: sha("G"), parent: "0".repeat(64), height: 0, cumulativeWork: 0n };
+  const genesis: HeaderNode = { hash: sha("G"), parent: "0".repeat(64), height: 0, cumulativeWork: 0n, rank: 0, beacon: sha("beacon/G") };
   const nodes = new Map<string, HeaderNode>([["G", genesis]]);
   const mk = (label: string, parent: string, work = 1n): HeaderNode => {
     const p = nodes.get(parent) as HeaderNode;
-    const node = { hash: sha(label), parent: p.hash, height: p.height + 1, cumulativeWork: p.cumulativeWork + work };
+    const node = { hash: sha(label), parent: p.hash, height: p.height + 1, cumulativeWork: p.cumulativeWork + work, rank: 0, beacon: sha(`beacon/${label}`) };
     nodes.set(label, node);
     return node;
   };
@@ -137,7 +142,7 @@ describe("ForkChoice", () => {
     expect(() => new ForkChoice(genesis, { finalityDepth: -1 })).toThrow(RangeError);
     expect(() => new ForkChoice(genesis, { finalityDepth: 1.5 })).toThrow(RangeError);
     expect(() => new ForkChoice(genesis, { finalityDepth: 6, checkpoints: new Map([[0, sha("x")]]) })).toThrow(RangeError);
-    expect(new ForkChoice(genesis, { finalityDepth: 6, checkpoints: new Map([[0, genesis.hash]]) }).head()).toEqual(genesis);
+    expect(new ForkChoice(genesis, { finalityDepth: 6, checkpoints: new Map([[0, genesis.hash]]) }).head()).toEqual({ ...genesis, weight: 0 });
   });
 
   it("answers ancestry queries: ancestorAt, path, commonAncestor", () => {
@@ -163,7 +168,7 @@ describe("ForkChoice", () => {
     expect(fcx.commonAncestor(b.hash("a2"), b.hash("b2"))?.hash).toBe(b.hash("a1"));
     expect(fcx.commonAncestor(b.hash("a2"), b.hash("a2"))?.hash).toBe(b.hash("a2"));
     expect(fcx.commonAncestor(b.hash("a2"), sha("nope"))).toBeUndefined();
-    expect(fcx.get(b.hash("a2"))).toEqual(b.nodes.get("a2"));
+    expect(fcx.get(b.hash("a2"))).toEqual({ ...b.nodes.get("a2"), weight: 4 });
     expect(fcx.get(sha("nope"))).toBeUndefined();
   });
 
@@ -173,7 +178,7 @@ describe("ForkChoice", () => {
     const input = { ...b.mk("a1", "G"), extra: 1 } as HeaderNode & { extra: number; cumulativeWork: bigint };
     fcx.add(input);
     input.cumulativeWork = 99n;
-    expect(fcx.head()).toEqual(b.nodes.get("a1"));
+    expect(fcx.head()).toEqual({ ...b.nodes.get("a1"), weight: 2 });
     expect(Object.isFrozen(fcx.head())).toBe(true);
   });
 
@@ -203,14 +208,14 @@ describe("ForkChoice", () => {
     const b = builder();
     const fcx = new ForkChoice(b.genesis, { finalityDepth: 0 });
     fcx.add(b.mk("a1", "G"));
-    const first = { hash: sha("r0"), parent: sha("unknown"), height: 1, cumulativeWork: 5n };
+    const first = { hash: sha("r0"), parent: sha("unknown"), height: 1, cumulativeWork: 5n, rank: 0, beacon: sha("b/r0") };
     expect(fcx.add(first).ok).toBe(false);
-    const child = { hash: sha("r0/child"), parent: first.hash, height: 2, cumulativeWork: 6n };
+    const child = { hash: sha("r0/child"), parent: first.hash, height: 2, cumulativeWork: 6n, rank: 0, beacon: sha("b/r0/child") };
     const r1 = fcx.add(child);
     expect(r1.ok ? "ok" : r1.error.code).toBe("BELOW_FINALITY");
-    for (let i = 1; i <= 4100; i++) fcx.add({ hash: sha(`r${i}`), parent: sha("unknown"), height: 1, cumulativeWork: 5n });
+    for (let i = 1; i <= 4100; i++) fcx.add({ hash: sha(`r${i}`), parent: sha("unknown"), height: 1, cumulativeWork: 5n, rank: 0, beacon: sha(`b/r${i}`) });
     // r0 and its child were forgotten: a grandchild now has merely an unknown parent
-    const r2 = fcx.add({ hash: sha("r0/grandchild"), parent: child.hash, height: 3, cumulativeWork: 7n });
+    const r2 = fcx.add({ hash: sha("r0/grandchild"), parent: child.hash, height: 3, cumulativeWork: 7n, rank: 0, beacon: sha("b/r0/grandchild") });
     expect(r2.ok ? "ok" : r2.error.code).toBe("BAD_PARENT");
   });
 });
@@ -221,6 +226,8 @@ describe("ForkChoice", () => {
 interface Tree {
   genesis: HeaderNode;
   nodes: HeaderNode[];
+  /** [genesis, ...nodes] with their chains' schedule weights */
+  weighted: WeightedNode[];
   /** parent index into [genesis, ...nodes] for each node */
   parents: number[];
 }
@@ -228,19 +235,22 @@ interface Tree {
 const treeArb = fc
   .record({
     salt: fc.string({ maxLength: 4 }),
-    shape: fc.array(fc.record({ parent: fc.nat(), work: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 30 }),
+    shape: fc.array(fc.record({ parent: fc.nat(), work: fc.integer({ min: 0, max: 3 }), rank: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 30 }),
   })
   .map(({ salt, shape }): Tree => {
-    const genesis: HeaderNode = { hash: sha(`${salt}/G`), parent: "0".repeat(64), height: 0, cumulativeWork: 0n };
+    const genesis: HeaderNode = { hash: sha(`${salt}/G`), parent: "0".repeat(64), height: 0, cumulativeWork: 0n, rank: 0, beacon: sha(`${salt}/beacon/G`) };
     const all = [genesis];
+    const weighted: WeightedNode[] = [{ ...genesis, weight: 0 }];
     const parents: number[] = [];
     shape.forEach((s, i) => {
       const pi = s.parent % all.length;
       const p = all[pi] as HeaderNode;
       parents.push(pi);
-      all.push({ hash: sha(`${salt}/${i}`), parent: p.hash, height: p.height + 1, cumulativeWork: p.cumulativeWork + BigInt(s.work) });
+      const node = { hash: sha(`${salt}/${i}`), parent: p.hash, height: p.height + 1, cumulativeWork: p.cumulativeWork + BigInt(s.work), rank: s.rank, beacon: sha(`${salt}/beacon/${i}`) };
+      all.push(node);
+      weighted.push({ ...node, weight: (weighted[pi] as WeightedNode).weight + turnWeight(s.rank) });
     });
-    return { genesis, nodes: all.slice(1), parents };
+    return { genesis, nodes: all.slice(1), weighted, parents };
   });
 
 /** A topological order of the tree's nodes driven by `picks`. */
@@ -263,7 +273,7 @@ describe("fork choice properties", () => {
   it("without finality in the way, any topological order yields the same head: the maximum under compareHeads", () => {
     fc.assert(
       fc.property(treeArb, fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), (tree, p1, p2) => {
-        const best = [tree.genesis, ...tree.nodes].reduce((a, b) => (compareHeads(b, a) > 0 ? b : a));
+        const best = tree.weighted.reduce((a, b) => (compareHeads(b, a) > 0 ? b : a));
         for (const picks of [p1, p2]) {
           const fcx = new ForkChoice(tree.genesis, { finalityDepth: 1_000 });
           for (const n of topoOrder(tree, picks)) {
@@ -271,7 +281,7 @@ describe("fork choice properties", () => {
             expect(r.ok).toBe(true);
           }
           expect(fcx.head()).toEqual(best);
-          expect(fcx.finalized()).toEqual(tree.genesis);
+          expect(fcx.finalized()).toEqual({ ...tree.genesis, weight: 0 });
           expect(fcx.size).toBe(tree.nodes.length + 1);
         }
       }),

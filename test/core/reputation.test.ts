@@ -6,12 +6,12 @@ import type { Account, ChainParams } from "../../core/types.ts";
 import { testParams } from "./helpers/params.ts";
 import { asArray, asObject, big, bool, expectKeys, int, loadVectors, str } from "./helpers/vectors.ts";
 
-function account(reputation: bigint, reputationHeight: number): Account {
-  return { balance: 0n, nonce: 0, reputation, reputationHeight, lastActiveHeight: 0 };
+function account(reputation: bigint, reputationTime: number): Account {
+  return { balance: 0n, nonce: 0, reputation, reputationTime, lastActiveTime: 0 };
 }
 
-function withHalfLife(halfLifeBlocks: number, minForEvaluator = testParams.reputation.minForEvaluator): ChainParams {
-  return { ...testParams, reputation: { ...testParams.reputation, halfLifeBlocks, minForEvaluator } };
+function withHalfLife(halfLifeMs: number, minForEvaluator = testParams.reputation.minForEvaluator): ChainParams {
+  return { ...testParams, reputation: { ...testParams.reputation, halfLifeMs, minForEvaluator } };
 }
 
 describe("reputation vectors", () => {
@@ -22,30 +22,30 @@ describe("reputation vectors", () => {
     kinds.add(kind);
     switch (kind) {
       case "decay": {
-        expectKeys(v, ["kind", "reputation", "reputationHeight", "height", "halfLifeBlocks", "expected"], [], where);
-        const acc = account(big(v["reputation"], where), int(v["reputationHeight"], where));
-        const height = int(v["height"], where);
-        const params = withHalfLife(int(v["halfLifeBlocks"], where));
-        it(`decay ${acc.reputation} over ${height - acc.reputationHeight} blocks (H=${params.reputation.halfLifeBlocks})`, () => {
-          expect(decayedReputation(acc, height, params)).toBe(big(v["expected"], where));
+        expectKeys(v, ["kind", "reputation", "reputationTime", "time", "halfLifeMs", "expected"], [], where);
+        const acc = account(big(v["reputation"], where), int(v["reputationTime"], where));
+        const time = int(v["time"], where);
+        const params = withHalfLife(int(v["halfLifeMs"], where));
+        it(`decay ${acc.reputation} over ${time - acc.reputationTime} ms (H=${params.reputation.halfLifeMs})`, () => {
+          expect(decayedReputation(acc, time, params)).toBe(big(v["expected"], where));
         });
         break;
       }
       case "sequence": {
-        expectKeys(v, ["kind", "name", "halfLifeBlocks", "start", "steps"], [], where);
-        const params = withHalfLife(int(v["halfLifeBlocks"], where));
+        expectKeys(v, ["kind", "name", "halfLifeMs", "start", "steps"], [], where);
+        const params = withHalfLife(int(v["halfLifeMs"], where));
         const start = asObject(v["start"], `${where}.start`);
-        expectKeys(start, ["reputation", "reputationHeight"], [], `${where}.start`);
+        expectKeys(start, ["reputation", "reputationTime"], [], `${where}.start`);
         const steps = asArray(v["steps"], where).map((s, j) => {
           const o = asObject(s, `${where}.steps[${j}]`);
-          expectKeys(o, ["height", "delta", "reputation", "reputationHeight"], [], `${where}.steps[${j}]`);
-          return { height: int(o["height"], where), delta: big(o["delta"], where), reputation: big(o["reputation"], where), reputationHeight: int(o["reputationHeight"], where) };
+          expectKeys(o, ["time", "delta", "reputation", "reputationTime"], [], `${where}.steps[${j}]`);
+          return { time: int(o["time"], where), delta: big(o["delta"], where), reputation: big(o["reputation"], where), reputationTime: int(o["reputationTime"], where) };
         });
         it(`sequence: ${str(v["name"], where)}`, () => {
-          let acc = account(big(start["reputation"], where), int(start["reputationHeight"], where));
+          let acc = account(big(start["reputation"], where), int(start["reputationTime"], where));
           steps.forEach((s, j) => {
-            acc = adjustReputation(acc, s.height, s.delta, params);
-            expect({ reputation: acc.reputation, reputationHeight: acc.reputationHeight }, `step ${j}`).toEqual({ reputation: s.reputation, reputationHeight: s.reputationHeight });
+            acc = adjustReputation(acc, s.time, s.delta, params);
+            expect({ reputation: acc.reputation, reputationTime: acc.reputationTime }, `step ${j}`).toEqual({ reputation: s.reputation, reputationTime: s.reputationTime });
           });
         });
         break;
@@ -59,12 +59,12 @@ describe("reputation vectors", () => {
         break;
       }
       case "evaluatorMinimum": {
-        expectKeys(v, ["kind", "reputation", "reputationHeight", "height", "halfLifeBlocks", "minForEvaluator", "expected"], [], where);
-        const acc = account(big(v["reputation"], where), int(v["reputationHeight"], where));
-        const height = int(v["height"], where);
-        const params = withHalfLife(int(v["halfLifeBlocks"], where), big(v["minForEvaluator"], where));
-        it(`meetsEvaluatorMinimum(${acc.reputation} at +${height - acc.reputationHeight})`, () => {
-          expect(meetsEvaluatorMinimum(acc, height, params)).toBe(bool(v["expected"], where));
+        expectKeys(v, ["kind", "reputation", "reputationTime", "time", "halfLifeMs", "minForEvaluator", "expected"], [], where);
+        const acc = account(big(v["reputation"], where), int(v["reputationTime"], where));
+        const time = int(v["time"], where);
+        const params = withHalfLife(int(v["halfLifeMs"], where), big(v["minForEvaluator"], where));
+        it(`meetsEvaluatorMinimum(${acc.reputation} at +${time - acc.reputationTime} ms)`, () => {
+          expect(meetsEvaluatorMinimum(acc, time, params)).toBe(bool(v["expected"], where));
         });
         break;
       }
@@ -99,7 +99,7 @@ describe("reputation properties", () => {
           h += dh;
           acc = adjustReputation(acc, h, reputationDelta(e, params), params);
           expect(acc.reputation >= 0n).toBe(true);
-          expect(acc.reputationHeight).toBe(h);
+          expect(acc.reputationTime).toBe(h);
         }
       }),
       { numRuns: 300 },

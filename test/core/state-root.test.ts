@@ -24,6 +24,8 @@ function definitionRoot(s: ChainState): string {
     tipTimestamp: s.tipTimestamp,
     cumulativeWork: s.cumulativeWork,
     supply: s.supply,
+    burned: s.burned,
+    beacon: s.beacon,
     mintedBlocks: s.mintedBlocks,
     accounts: sorted(s.accounts),
     champions: sorted(s.champions),
@@ -34,7 +36,7 @@ function definitionRoot(s: ChainState): string {
     pending: { work: s.pending.work, optimizers: sorted(s.pending.optimizers), evaluators: sorted(s.pending.evaluators) },
     anchors: sorted(s.anchors),
     checkpoints: sorted(s.checkpoints),
-    recentHashes: sorted(s.recentHashes),
+    recentBeacons: sorted(s.recentBeacons),
   };
   return hashOf("state", view as unknown as Encodable);
 }
@@ -44,8 +46,8 @@ const account: fc.Arbitrary<Account> = fc.record({
   balance: fc.bigInt({ min: 0n, max: 2n ** 62n }),
   nonce: fc.nat(),
   reputation: fc.bigInt({ min: 0n, max: 10n ** 9n }),
-  reputationHeight: fc.nat(),
-  lastActiveHeight: fc.integer({ min: -1, max: 1_000_000 }),
+  reputationTime: fc.nat(),
+  lastActiveTime: fc.integer({ min: -1, max: 1_000_000 }),
 });
 
 describe("computeStateRoot", () => {

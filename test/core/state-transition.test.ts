@@ -7,13 +7,13 @@ import { computeStateRoot } from "../../core/state-root.ts";
 import { computeCommitment } from "../../core/tx.ts";
 import { decayedReputation } from "../../core/reputation.ts";
 import type { Account, Block, BlockHeader, Tx } from "../../core/types.ts";
-import { ChainDriver, OUTSIDER, testParams, totalBalances, VALIDATORS, type TestKey } from "./helpers/chain.ts";
+import { accountedCoin, ChainDriver, OUTSIDER, testParams, totalBalances, VALIDATORS, type TestKey } from "./helpers/chain.ts";
 
 const [V0, V1, V2] = VALIDATORS as [TestKey, TestKey, TestKey, TestKey, TestKey];
 const X = { x: [1_000_000, -2_000_000, 3_500_000] };
 
 async function rejectOf(d: ChainDriver, txs: readonly Tx[], advanceMs = d.params.carrierIntervalMs) {
-  const built = buildBlock(d.state, txs, d.params, { producerSecret: V0.secret, timestamp: d.now + advanceMs });
+  const built = buildBlock(d.state, txs, d.params, { producerSecret: d.scheduled().secret, timestamp: d.now + advanceMs });
   // the candidates never reach the chain: their nonces are free again
   d.nonces.clear();
   if (!built.ok) return built.error.code;
@@ -62,12 +62,12 @@ describe("optimae lifecycle", () => {
 
     const before = d.state;
     const block = await d.produce([d.accept(V0, id)], V1, 1);
-    const repBefore = decayedReputation(before.accounts.get(V0.address) as Account, block.header.height, d.params);
+    const repBefore = decayedReputation(before.accounts.get(V0.address) as Account, block.header.timestamp, d.params);
     expect(block.header.work).toBeGreaterThan(0n);
     const s = d.state;
     expect(s.mintedBlocks).toBe(1);
     expect(s.supply - before.supply).toBe(50n * COIN_UNIT);
-    expect(totalBalances(s)).toBe(s.supply);
+    expect(accountedCoin(s)).toBe(s.supply);
     const champion = s.champions.get("quadratic");
     expect(champion?.optimae).toBe(id);
     expect(champion?.performance).toBe(reported - 100_000n);
@@ -86,14 +86,14 @@ describe("optimae lifecycle", () => {
     expect(d.state.rounds.get(id)?.status).toBe("rejected");
     const decidedAt = d.state.height;
     const prev = d.states[decidedAt - 1]?.accounts.get(V0.address) as Account;
-    const lost = decayedReputation(prev, decidedAt, d.params) - (d.state.accounts.get(V0.address)?.reputation ?? 0n);
+    const lost = decayedReputation(prev, d.state.tipTimestamp, d.params) - (d.state.accounts.get(V0.address)?.reputation ?? 0n);
     expect(lost).toBe(3n * FIXED_ONE);
 
     const d2 = new ChainDriver();
     const honest = await d2.optimae({ optimizer: V1, params: X, reported: -200n * FIXED_ONE, vote: () => -200n * FIXED_ONE });
     const prev2 = d2.state.accounts.get(V1.address) as Account;
     await d2.produce([d2.accept(V1, honest)]);
-    const gained = (d2.state.accounts.get(V1.address)?.reputation ?? 0n) - decayedReputation(prev2, d2.state.height, d2.params);
+    const gained = (d2.state.accounts.get(V1.address)?.reputation ?? 0n) - decayedReputation(prev2, d2.state.tipTimestamp, d2.params);
     expect(gained).toBe(FIXED_ONE);
     expect(lost).toBe(3n * gained);
     expect(await rejectOf(d, [d.accept(V0, id)])).toBe("NOT_VERIFIED");
@@ -108,13 +108,13 @@ describe("optimae lifecycle", () => {
     expect(await rejectOf(d, [reveal])).toBe("REVEAL_MISMATCH");
   });
 
-  it("a reveal in the commit's own block is refused, and only the author may reveal", async () => {
+  it("a reveal before its quorum seed exists is refused, and only the author may reveal", async () => {
     const d = new ChainDriver();
     const salt = "ef".repeat(16);
     const commitment = computeCommitment({ domain: "quadratic", params: X, salt, reported: -5n, optimizer: V0.pub });
     const commit = d.tx(V0, "commit", { domain: "quadratic", commitment });
     const reveal = d.tx(V0, "reveal", { commit: commit.id, params: X, salt, reported: -5n });
-    expect(await rejectOf(d, [commit, reveal])).toBe("COMMIT_NOT_FINAL");
+    expect(await rejectOf(d, [commit, reveal])).toBe("REVEAL_TOO_EARLY");
     d.nonces.clear();
     await d.produce([d.tx(V0, "commit", { domain: "quadratic", commitment })]);
     expect(await rejectOf(d, [d.tx(V1, "reveal", { commit: commit.id, params: X, salt, reported: -5n })])).toBe("NOT_COMMIT_AUTHOR");
@@ -191,7 +191,7 @@ describe("optimae lifecycle", () => {
     expect(round?.status).toBe("accepted");
     expect(round?.agreeing).not.toContain(liar);
     const prevLiar = d.states[d.state.height - 1]?.accounts.get(liar) as Account;
-    expect(decayedReputation(prevLiar, d.state.height, d.params) - (d.state.accounts.get(liar)?.reputation ?? 0n)).toBe(2n * FIXED_ONE);
+    expect(decayedReputation(prevLiar, d.state.tipTimestamp, d.params) - (d.state.accounts.get(liar)?.reputation ?? 0n)).toBe(2n * FIXED_ONE);
   });
 });
 
@@ -229,11 +229,12 @@ describe("block validity", () => {
     const d = new ChainDriver();
     const id = await d.optimae({ optimizer: V0, params: X, reported: -50n * FIXED_ONE, vote: () => -50n * FIXED_ONE });
     const parent = d.state;
-    const built = buildBlock(parent, [d.accept(V0, id)], d.params, { producerSecret: V1.secret, timestamp: d.now + 1 });
+    const producer = d.scheduled();
+    const built = buildBlock(parent, [d.accept(V0, id)], d.params, { producerSecret: producer.secret, timestamp: d.now + 1 });
     if (!built.ok) throw new Error(built.error.message);
-    return { d, parent, block: built.value.block };
+    return { d, parent, block: built.value.block, producer };
   }
-  function reseal(block: Block, header: Partial<BlockHeader>, key: TestKey = V1): Block {
+  function sealAs(block: Block, header: Partial<BlockHeader>, key: TestKey): Block {
     return sealBlock({ ...block.header, ...header }, block.txs, block.coinbase, key.secret);
   }
 
@@ -250,7 +251,8 @@ describe("block validity", () => {
   });
 
   it("rejects each kind of tampering with a named code", async () => {
-    const { d, parent, block } = await withBlock();
+    const { d, parent, block, producer: P } = await withBlock();
+    const reseal = (b: Block, header: Partial<BlockHeader>) => sealAs(b, header, P);
     const code = async (b: Block, nowMs?: number) => {
       const r = await applyBlock(parent, b, d.params, nowMs === undefined ? {} : { nowMs });
       return r.ok ? "ok" : r.error.code;
@@ -270,19 +272,20 @@ describe("block validity", () => {
     const inflated = block.coinbase.map((o, i) => (i === 0 ? { ...o, amount: o.amount + 1n } : o));
     expect(await code({ ...block, coinbase: inflated })).toBe("BAD_COINBASE");
     const { coinbaseRoot } = await import("../../core/block.ts");
-    expect(await code(sealBlock({ ...block.header, coinbaseRoot: coinbaseRoot(inflated) }, block.txs, inflated, V1.secret))).toBe("BAD_COINBASE");
+    expect(await code(sealBlock({ ...block.header, coinbaseRoot: coinbaseRoot(inflated) }, block.txs, inflated, P.secret))).toBe("BAD_COINBASE");
     const forged = { ...block.txs[0], sig: "11".repeat(64) } as Tx;
-    expect(await code(sealBlock(block.header, [forged], block.coinbase, V1.secret))).toBe("BAD_SIGNATURE");
-    const dup = sealBlock(block.header, [block.txs[0] as Tx, block.txs[0] as Tx], block.coinbase, V1.secret);
+    expect(await code(sealBlock(block.header, [forged], block.coinbase, P.secret))).toBe("BAD_SIGNATURE");
+    const dup = sealBlock(block.header, [block.txs[0] as Tx, block.txs[0] as Tx], block.coinbase, P.secret);
     expect(await code(dup)).toBe("DUPLICATE_TX");
     expect(blockHash(block.header)).toBe(block.hash);
   });
 
   it("a block below the threshold must wait for the carrier interval", async () => {
     const d = new ChainDriver();
-    const built = buildBlock(d.state, [], d.params, { producerSecret: V0.secret, timestamp: d.now + 1 });
+    const P = d.scheduled();
+    const built = buildBlock(d.state, [], d.params, { producerSecret: P.secret, timestamp: d.now + 1 });
     expect(built.ok ? "ok" : built.error.code).toBe("BELOW_THRESHOLD");
-    const later = buildBlock(d.state, [], d.params, { producerSecret: V0.secret, timestamp: d.now + d.params.carrierIntervalMs });
+    const later = buildBlock(d.state, [], d.params, { producerSecret: P.secret, timestamp: d.now + d.params.carrierIntervalMs });
     expect(later.ok).toBe(true);
     if (later.ok) {
       const r = transitionBlock(d.state, later.value.block, d.params);

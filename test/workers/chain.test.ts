@@ -8,11 +8,12 @@ import { createTx, txToWire } from "../../core/tx.ts";
 import type { Block, ChainParams, ChainState } from "../../core/types.ts";
 import type { Outcome, ProduceResult } from "../../durable-objects/rpc.ts";
 import { paramsFor } from "../../workers/config.ts";
-import { testKey } from "../core/helpers/chain.ts";
+import { scheduledKey, WORKERS_VALIDATORS, type ValidatorKey } from "../support/workers-network.ts";
 
-const params: ChainParams = paramsFor("doin-devnet", []);
-const A = testKey("chain-test-a");
-const B = testKey("chain-test-b");
+const params: ChainParams = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));
+/** A funded genesis validator that sends transactions in these tests. */
+const SENDER = WORKERS_VALIDATORS[1] as ValidatorKey;
+const keyOf = (block: Block): ValidatorKey => WORKERS_VALIDATORS.find((k) => k.pub === block.header.producer) as ValidatorKey;
 /** The node's chain (routes use it); other tests use their own instance, since storage is shared within a file. */
 const chain = (name = "chain") => env.CHAIN.get(env.CHAIN.idFromName(name));
 
@@ -24,9 +25,10 @@ class Builder {
     this.state = state;
     this.t = state.tipTimestamp;
   }
-  next(producer = A, txs: ReturnType<typeof createTx>[] = []): Block {
-    this.t += params.carrierIntervalMs;
-    const b = buildBlock(this.state, txs, params, { producerSecret: producer.secret, timestamp: this.t });
+  /** The next block by the validator at `rank` in this height's schedule, as early as its slot allows. */
+  next(rank = 0, txs: ReturnType<typeof createTx>[] = []): Block {
+    this.t += params.carrierIntervalMs + rank * params.producerSlotMs;
+    const b = buildBlock(this.state, txs, params, { producerSecret: scheduledKey(this.state, params, rank).secret, timestamp: this.t });
     if (!b.ok) throw new Error(b.error.message);
     this.state = b.value.state;
     return b.value.block;
@@ -49,7 +51,7 @@ describe("ChainDO", () => {
 
   it("validates and applies submitted blocks, serves them, and refuses bad ones with a JSON error", async () => {
     const b = new Builder();
-    const blocks = [b.next(), b.next(B), b.next()];
+    const blocks = [b.next(), b.next(1), b.next()];
     for (const blk of blocks) expect((await post("/chain/blocks", blockToWire(blk))).status).toBe(202);
     const status = await chain().status();
     expect(status.height).toBe(3);
@@ -77,7 +79,7 @@ describe("ChainDO", () => {
     const forged = await post("/chain/blocks", { ...(blockToWire(next) as object), sig: "00".repeat(64) });
     expect(forged.status).toBe(403);
     expect(await forged.json()).toMatchObject({ code: "BAD_SIGNATURE" });
-    const resealed = sealBlock({ ...next.header, stateRoot: "ab".repeat(32) }, next.txs, next.coinbase, A.secret);
+    const resealed = sealBlock({ ...next.header, stateRoot: "ab".repeat(32) }, next.txs, next.coinbase, keyOf(next).secret);
     const badRoot = await post("/chain/blocks", blockToWire(resealed));
     expect(badRoot.status).toBe(422);
     expect(await badRoot.json()).toMatchObject({ code: "BAD_STATE_ROOT" });
@@ -90,18 +92,21 @@ describe("ChainDO", () => {
   it("moves to a heavier branch only by fork choice, and a produced block carries its transactions", async () => {
     const c = chain("fork-test");
     expect((await c.status()).height).toBe(0);
-    const main = new Builder();
-    const a1 = main.next(A);
     const side = new Builder();
-    const b1 = side.next(B);
-    expect((await c.submitBlock(blockToWire(a1))).ok).toBe(true);
-    const r = await c.submitBlock(blockToWire(b1));
+    const b1 = side.next(1);
+    const main = new Builder();
+    const a1 = main.next(0);
+    expect((await c.submitBlock(blockToWire(b1))).ok).toBe(true);
+    expect((await c.status()).tip).toBe(b1.hash);
+    const r = await c.submitBlock(blockToWire(a1));
     expect(r.ok).toBe(true);
-    // equal work and height: the lower hash wins, on every node alike
-    const expected = a1.hash < b1.hash ? a1.hash : b1.hash;
-    expect((await c.status()).tip).toBe(expected);
+    // equal work: the producer first in turn outweighs the one that stepped in for it, on every node alike
+    expect((await c.status()).tip).toBe(a1.hash);
+    // and not the other way round: a later out-of-turn block at the same height leaves the head
+    expect((await c.submitBlock(blockToWire(new Builder().next(2)))).ok).toBe(true);
+    expect((await c.status()).tip).toBe(a1.hash);
 
-    const commit = createTx("commit", { domain: "quadratic", commitment: "ab".repeat(32) }, { secret: A.secret, nonce: 1, network: params.network });
+    const commit = createTx("commit", { domain: "quadratic", commitment: "ab".repeat(32) }, { secret: SENDER.secret, nonce: 1, network: params.network });
     const produced = (await c.produce([txToWire(commit)], Date.now())) as Outcome<ProduceResult>;
     expect(produced.ok).toBe(true);
     if (produced.ok) {
@@ -135,7 +140,7 @@ describe("ChainDO", () => {
     const blocks = Array.from({ length: 60 }, () => b.next());
     const first = (await c.submitBlocks(blocks.slice(0, 50).map(blockToWire))) as Outcome<{ accepted: number; height: number; error: unknown }>;
     expect(first.ok && first.value.accepted).toBe(50);
-    const tampered = blockToWire(sealBlock({ ...(blocks[55] as Block).header, stateRoot: "cd".repeat(32) }, [], [], A.secret));
+    const tampered = blockToWire(sealBlock({ ...(blocks[55] as Block).header, stateRoot: "cd".repeat(32) }, [], [], keyOf(blocks[55] as Block).secret));
     const wires = blocks.slice(50).map(blockToWire);
     wires[5] = tampered;
     const second = (await c.submitBlocks(wires)) as Outcome<{ accepted: number; height: number; error: { index: number; code: string } | null }>;
@@ -157,11 +162,13 @@ describe("ChainDO", () => {
 
   it("a reorganization sends the reverted block's transactions back to the mempool", async () => {
     const c = chain("requeue-test");
-    const commit = createTx("commit", { domain: "quadratic", commitment: "ef".repeat(32) }, { secret: B.secret, nonce: 1, network: params.network });
-    const produced = (await c.produce([txToWire(commit)], params.genesisTimestamp + params.carrierIntervalMs)) as Outcome<ProduceResult>;
+    const commit = createTx("commit", { domain: "quadratic", commitment: "ef".repeat(32) }, { secret: SENDER.secret, nonce: 1, network: params.network });
+    // late enough for the node's slot whatever its rank
+    const late = params.genesisTimestamp + params.carrierIntervalMs + WORKERS_VALIDATORS.length * params.producerSlotMs;
+    const produced = (await c.produce([txToWire(commit)], late)) as Outcome<ProduceResult>;
     expect(produced.ok).toBe(true);
     const heavier = new Builder();
-    const branch = [heavier.next(A), heavier.next(A)];
+    const branch = [heavier.next(), heavier.next()];
     const r = (await c.submitBlocks(branch.map(blockToWire))) as Outcome<{ accepted: number; height: number }>;
     expect(r.ok && r.value.height).toBe(2);
     expect(await c.knownTxs([commit.id])).toEqual([]);

@@ -10,6 +10,8 @@ import { CHAIN_NAME, MEMPOOL_NAME, type AssembleResult } from "../../durable-obj
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { createNodeApp } from "../../workers/http.ts";
 import { registerTxRoutes } from "../../workers/routes/tx.ts";
+import { QUADRATIC_DOMAIN } from "../../core/params.ts";
+import { WORKERS_VALIDATORS, type ValidatorKey } from "../support/workers-network.ts";
 import { commit, fresh, key, NETWORK, transfer, wire } from "./mempool-helpers.ts";
 
 const app = createNodeApp();
@@ -18,6 +20,11 @@ const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME));
 const chain = env.CHAIN.get(env.CHAIN.idFromName(CHAIN_NAME));
 /** devnet carrierIntervalMs: a block without verified work needs this long after its parent */
 const CARRIER_MS = 2_000;
+/** devnet producerSlotMs × the number of validators: late enough for this node's slot whatever its rank */
+const ANY_SLOT_MS = 500 * WORKERS_VALIDATORS.length;
+/** What each test key is given by a validator: a few commits' bonds. */
+const FUNDS = 5n * QUADRATIC_DOMAIN.bond;
+const FUNDED = ["e2e-alarm", "e2e-alice", "e2e-bob", "e2e-carol", "e2e-dan", "e2e-erin", "e2e-mallory"];
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, env);
@@ -27,7 +34,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
 /** A time at which the chain accepts a carrier block on its tip (the tip may be ahead of the wall clock). */
 async function nextBlockTime(): Promise<number> {
   const s = await chain.status();
-  return Math.max(Date.now(), s.tipTimestamp + CARRIER_MS + 1);
+  return Math.max(Date.now(), s.tipTimestamp + CARRIER_MS + ANY_SLOT_MS);
 }
 
 async function assemble(): Promise<AssembleResult> {
@@ -40,6 +47,26 @@ async function pending(id: string): Promise<boolean> {
   const got = await mempool.get(id);
   return got.ok;
 }
+
+/** Assembles until `id` is in a block (a reveal waits seedDelayBlocks after its commit); returns every result. */
+async function assembleUntilIncluded(id: string, max = 8): Promise<AssembleResult[]> {
+  const out: AssembleResult[] = [];
+  for (let i = 0; i < max; i++) {
+    const r = await assemble();
+    out.push(r);
+    if (r.included.includes(id)) return out;
+  }
+  throw new Error(`${id} was not included in ${max} blocks`);
+}
+
+beforeAll(async () => {
+  // newcomers get coin from someone who has it: a genesis validator pays each test key
+  await mempool.configureForTest({ autoAssemble: false });
+  const payer = WORKERS_VALIDATORS[3] as ValidatorKey;
+  const txs = FUNDED.map((name, i) => createTx("transfer", { to: key(name).address, amount: FUNDS }, { secret: payer.secret, nonce: i + 1, network: NETWORK }));
+  for (const t of txs) expect((await post("/tx", wire(t))).status).toBe(202);
+  expect((await assemble()).included).toHaveLength(txs.length);
+});
 
 describe("mempool → ChainDO", () => {
   it("the alarm assembles pending txs into a block by itself", async () => {
@@ -79,8 +106,9 @@ describe("mempool → ChainDO, assembled by hand", () => {
     expect((await assemble()).included).toHaveLength(1);
   });
 
-  it("a transfer from a key without coin is 422 INSUFFICIENT_BALANCE (no genesis balances)", async () => {
+  it("a key without coin can neither pay nor open a round: 422 INSUFFICIENT_BALANCE", async () => {
     expect(await post("/tx", wire(transfer("e2e-poor", 1, 1n)))).toMatchObject({ status: 422, body: { code: "INSUFFICIENT_BALANCE" } });
+    expect(await post("/tx", wire(commit("e2e-poor", 1)))).toMatchObject({ status: 422, body: { code: "INSUFFICIENT_BALANCE" } });
   });
 
   it("a nonce gap waits: nonce 2 is no candidate until nonce 1 arrives, then both go in, in order", async () => {
@@ -96,7 +124,7 @@ describe("mempool → ChainDO, assembled by hand", () => {
     expect(await chain.account(key("e2e-bob").address)).toMatchObject({ nonce: 2 });
   });
 
-  it("a reveal in its commit's block is deferred (COMMIT_NOT_FINAL) and goes in the next block; an unknown commit is dropped", async () => {
+  it("a reveal before its quorum seed exists is deferred (REVEAL_TOO_EARLY) and goes in once it does; an unknown commit is dropped", async () => {
     const carol = key("e2e-carol");
     const params = { x: [1, 2, 3], tag: fresh() };
     const salt = fresh();
@@ -110,7 +138,7 @@ describe("mempool → ChainDO, assembled by hand", () => {
     const first = await assemble();
     expect(first.produced).toBe(true);
     expect(first.included).toEqual([c.id]);
-    expect(first.deferred).toEqual([{ id: rv.id, code: "COMMIT_NOT_FINAL" }]);
+    expect(first.deferred).toEqual([{ id: rv.id, code: "REVEAL_TOO_EARLY" }]);
     expect(first.dropped).toEqual([{ id: stray.id, code: "UNKNOWN_COMMIT", message: expect.any(String) }]);
     expect(await pending(rv.id)).toBe(true);
     expect(await pending(stray.id)).toBe(false);
@@ -119,8 +147,11 @@ describe("mempool → ChainDO, assembled by hand", () => {
     expect(why.status).toBe(200);
     expect(await why.json()).toMatchObject({ id: stray.id, status: "dropped", code: "UNKNOWN_COMMIT", droppedAt: expect.any(Number) });
 
-    const second = await assemble();
-    expect(second).toMatchObject({ produced: true, included: [rv.id], pending: 0 });
+    const waited = await assembleUntilIncluded(rv.id);
+    // seedDelayBlocks (4) blocks after the commit's, then the reveal's own
+    expect(waited).toHaveLength(5);
+    for (const r of waited.slice(0, -1)) expect(r.deferred).toEqual([{ id: rv.id, code: "REVEAL_TOO_EARLY" }]);
+    expect(waited.at(-1)).toMatchObject({ produced: true, included: [rv.id], pending: 0 });
     expect(await chain.knownTxs([c.id, rv.id, stray.id])).toEqual([c.id, rv.id]);
   });
 
@@ -142,7 +173,7 @@ describe("mempool → ChainDO, assembled by hand", () => {
     expect(await pending(lie.id)).toBe(false);
     const rv = createTx("reveal", { commit: c.id, params, salt, reported }, { secret: erin.secret, nonce: 2, network: NETWORK });
     expect((await post("/tx", wire(rv))).status).toBe(202);
-    expect((await assemble()).included).toEqual([rv.id]);
+    await assembleUntilIncluded(rv.id);
 
     // mallory copies the revealed params into a commit of her own: the commit is fine, its reveal is refused
     const copy = commitFor(mallory, 1);
@@ -151,6 +182,6 @@ describe("mempool → ChainDO, assembled by hand", () => {
     const copied = createTx("reveal", { commit: copy.id, params, salt, reported }, { secret: mallory.secret, nonce: 2, network: NETWORK });
     expect(await post("/tx", wire(copied))).toMatchObject({ status: 422, body: { code: "DUPLICATE_PARAMS" } });
     expect(await pending(copied.id)).toBe(false);
-    expect(await chain.account(mallory.address)).toMatchObject({ nonce: 1, balance: "0", reputation: "0" });
+    expect(await chain.account(mallory.address)).toMatchObject({ nonce: 1, balance: String(FUNDS - QUADRATIC_DOMAIN.bond), reputation: "0" });
   });
 });

@@ -5,6 +5,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { bytesToHex, hexToBytes } from "../../core/hex.ts";
 import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
+import { QUADRATIC_DOMAIN } from "../../core/params.ts";
 import type { JsonValue, Tx } from "../../core/types.ts";
 import type { ChainLink, MempoolDO } from "../../durable-objects/mempool.ts";
 import { failure, success, type AccountView, type ChainStatus, type Outcome, type ProduceResult } from "../../durable-objects/rpc.ts";
@@ -40,8 +41,13 @@ export function wire(tx: Tx): Record<string, JsonValue> {
   return txToWire(tx) as Record<string, JsonValue>;
 }
 
+/** A commit locks the quadratic domain's bond: what a sender needs beyond fees to commit. */
+export const BOND = QUADRATIC_DOMAIN.bond;
+
 export class FakeChain implements ChainLink {
   readonly accounts = new Map<string, { balance: bigint; nonce: number }>();
+  /** what an account never funded holds: enough for a few commits' bonds */
+  defaultBalance = 10n * BOND;
   readonly known = new Set<string>();
   readonly produced: { candidates: JsonValue[]; nowMs: number }[] = [];
   produceWith: (candidates: JsonValue[], nowMs: number) => Outcome<ProduceResult> = () => failure("BELOW_THRESHOLD", "not yet");
@@ -72,7 +78,7 @@ export class FakeChain implements ChainLink {
     return { network: NETWORK, height: this.produced.length } as unknown as ChainStatus;
   }
   async account(address: string): Promise<AccountView> {
-    const a = this.accounts.get(address) ?? { balance: 0n, nonce: 0 };
+    const a = this.accounts.get(address) ?? { balance: this.defaultBalance, nonce: 0 };
     return { address, balance: a.balance.toString(), nonce: a.nonce, reputation: "0" };
   }
   async knownTxs(ids: string[]): Promise<string[]> {

@@ -9,7 +9,7 @@ import { createTx, txSize } from "../../core/tx.ts";
 import type { Tx } from "../../core/types.ts";
 import { MIN_BASE_FEE, MAX_NONCE_AHEAD, type MempoolDO } from "../../durable-objects/mempool.ts";
 import { failure, success } from "../../durable-objects/rpc.ts";
-import { commit, FakeChain, fresh, key, NETWORK, NODE_ADDRESS, transfer, useChain, wire } from "./mempool-helpers.ts";
+import { BOND, commit, FakeChain, fresh, key, NETWORK, NODE_ADDRESS, transfer, useChain, wire } from "./mempool-helpers.ts";
 
 let n = 0;
 /** A fresh MempoolDO with a fake chain and no automatic assembly. */
@@ -32,7 +32,7 @@ function ids(list: readonly string[]): string[] {
 }
 
 describe("MempoolDO: admission", () => {
-  it("accepts a signed fee-0 commit from a new key and serves it back", async () => {
+  it("accepts a signed fee-0 commit from a key that holds its bond, and serves it back", async () => {
     const { stub } = await pool();
     const tx = commit("alice", 1);
     expect(await stub.submit(wire(tx))).toEqual(success({ id: tx.id, status: "pending", replaced: null, evicted: [] }));
@@ -90,7 +90,7 @@ describe("MempoolDO: admission", () => {
   });
 
   it("checks nonces against the chain: replays of applied nonces and nonces too far ahead are BAD_NONCE", async () => {
-    const chain = new FakeChain().fund(key("alice").address, 0n, 3);
+    const chain = new FakeChain().fund(key("alice").address, 10n * BOND, 3);
     const { stub } = await pool(chain);
     expect(await stub.submit(wire(commit("alice", 3)))).toMatchObject({ ok: false, code: "BAD_NONCE" });
     expect(await stub.submit(wire(commit("alice", 1)))).toMatchObject({ ok: false, code: "BAD_NONCE" });
@@ -100,20 +100,25 @@ describe("MempoolDO: admission", () => {
     expect(await count(stub)).toBe(2);
   });
 
-  it("checks the balance, counting the sender's pending txs with lower nonces", async () => {
-    const chain = new FakeChain().fund(key("carol").address, 100n);
+  it("checks the balance (fee, amount, a commit's bond), counting the sender's pending txs with lower nonces", async () => {
+    const chain = new FakeChain().fund(key("carol").address, 100n).fund(key("dave").address, 0n).fund(key("frank").address, BOND + 10n);
     const { stub } = await pool(chain);
     expect(await stub.submit(wire(transfer("dave", 1, 1n)))).toMatchObject({ ok: false, code: "INSUFFICIENT_BALANCE" });
     expect(await stub.submit(wire(commit("dave", 1, 1n)))).toMatchObject({ ok: false, code: "INSUFFICIENT_BALANCE" });
     expect(await stub.submit(wire(transfer("carol", 1, 91n, 10n)))).toMatchObject({ ok: false, code: "INSUFFICIENT_BALANCE" });
     expect((await stub.submit(wire(transfer("carol", 1, 80n, 10n)))).ok).toBe(true);
-    expect(await stub.submit(wire(commit("carol", 2, 11n)))).toMatchObject({ ok: false, code: "INSUFFICIENT_BALANCE" });
-    expect((await stub.submit(wire(commit("carol", 2, 10n)))).ok).toBe(true);
-    expect(await count(stub)).toBe(2);
+    expect(await stub.submit(wire(transfer("carol", 2, 1n, 10n)))).toMatchObject({ ok: false, code: "INSUFFICIENT_BALANCE" });
+    expect((await stub.submit(wire(transfer("carol", 2, 1n, 9n)))).ok).toBe(true);
+    // a commit needs its bond: carol's 100 base units cannot open a round, frank's bond + 10 can, once
+    expect(await stub.submit(wire(commit("carol", 3)))).toMatchObject({ ok: false, code: "INSUFFICIENT_BALANCE" });
+    expect(await stub.submit(wire(commit("frank", 1, 11n)))).toMatchObject({ ok: false, code: "INSUFFICIENT_BALANCE" });
+    expect((await stub.submit(wire(commit("frank", 1, 10n)))).ok).toBe(true);
+    expect(await stub.submit(wire(commit("frank", 2)))).toMatchObject({ ok: false, code: "INSUFFICIENT_BALANCE" });
+    expect(await count(stub)).toBe(3);
   });
 
   it("replaces a pending tx of the same sender and nonce only for a higher fee (+10 %)", async () => {
-    const chain = new FakeChain().fund(key("erin").address, 10_000n);
+    const chain = new FakeChain().fund(key("erin").address, 10_000n + 2n * BOND);
     const { stub } = await pool(chain);
     const first = commit("erin", 1, 100n);
     expect((await stub.submit(wire(first))).ok).toBe(true);
@@ -137,7 +142,7 @@ describe("MempoolDO: admission", () => {
 describe("MempoolDO: bounds", () => {
   it("when full by count, evicts the cheapest per byte (newest first among equals) only for a better payer", async () => {
     const chain = new FakeChain();
-    for (const who of ["p1", "p2", "p3", "p4", "p5", "p6"]) chain.fund(key(who).address, 1_000n);
+    for (const who of ["p1", "p2", "p3", "p4", "p5", "p6"]) chain.fund(key(who).address, 1_000n + 2n * BOND);
     const { stub } = await pool(chain, { maxTxs: 3 });
     const a = commit("p1", 1, 10n);
     const b = commit("p2", 1, 10n);
@@ -163,7 +168,7 @@ describe("MempoolDO: bounds", () => {
 
   it("when full by bytes, evicts as many cheaper txs as the newcomer needs", async () => {
     const chain = new FakeChain();
-    for (const who of ["q1", "q2", "q3", "q4"]) chain.fund(key(who).address, 1_000_000n);
+    for (const who of ["q1", "q2", "q3", "q4"]) chain.fund(key(who).address, 1_000_000n + 2n * BOND);
     const small = commit("q1", 1, 10n);
     const size = txSize(small);
     const { stub } = await pool(chain, { maxBytes: 2 * size + 10 });
@@ -210,8 +215,8 @@ describe("MempoolDO: bounds", () => {
 describe("MempoolDO: candidates and assembly", () => {
   it("orders candidates by sender with contiguous nonces from the chain's, senders interleaved by fee", async () => {
     const chain = new FakeChain();
-    for (const who of ["ann", "ben", "cat", "dan"]) chain.fund(key(who).address, 1_000n);
-    chain.fund(key("dan").address, 1_000n, 1);
+    for (const who of ["ann", "ben", "cat", "dan"]) chain.fund(key(who).address, 1_000n + 2n * BOND);
+    chain.fund(key("dan").address, 1_000n + 2n * BOND, 1);
     const { stub } = await pool(chain);
     const a1 = commit("ann", 1, 5n);
     const a2 = commit("ann", 2, 1n);
@@ -229,7 +234,7 @@ describe("MempoolDO: candidates and assembly", () => {
 
   it("assemble: hands the candidates to the chain, removes included and permanently refused txs, keeps temporary ones", async () => {
     const chain = new FakeChain();
-    for (const who of ["e1", "e2", "e3", "e4", "e5"]) chain.fund(key(who).address, 1_000n);
+    for (const who of ["e1", "e2", "e3", "e4", "e5"]) chain.fund(key(who).address, 1_000n + 2n * BOND);
     const { stub } = await pool(chain);
     const inc = commit("e1", 1, 9n);
     const dup = commit("e2", 1, 8n); // refused for good
@@ -244,14 +249,14 @@ describe("MempoolDO: candidates and assembly", () => {
     expect(chain.produced[0]).toEqual({ candidates: [inc, dup, notFinal, gapped, unknownCommit].map(wire), nowMs: 1_000 });
 
     chain.produceWith = () => {
-      chain.accounts.set(key("e1").address, { balance: 1_000n, nonce: 1 });
+      chain.accounts.set(key("e1").address, { balance: 1_000n + BOND, nonce: 1 });
       return success({
         block: { hash: "cd".repeat(32) },
         height: 7,
         included: [inc.id],
         rejected: [
           { id: dup.id, code: "DUPLICATE_COMMIT", message: "dup" },
-          { id: notFinal.id, code: "COMMIT_NOT_FINAL", message: "later" },
+          { id: notFinal.id, code: "REVEAL_TOO_EARLY", message: "later" },
           { id: gapped.id, code: "BAD_NONCE", message: "nonce 1, expected 0?" },
           { id: unknownCommit.id, code: "UNKNOWN_COMMIT", message: "no such commit" },
         ],
@@ -271,7 +276,7 @@ describe("MempoolDO: candidates and assembly", () => {
           { id: unknownCommit.id, code: "UNKNOWN_COMMIT", message: "no such commit" },
         ],
         deferred: [
-          { id: notFinal.id, code: "COMMIT_NOT_FINAL" },
+          { id: notFinal.id, code: "REVEAL_TOO_EARLY" },
           { id: gapped.id, code: "BAD_NONCE" },
         ],
         pending: 2,
@@ -281,7 +286,7 @@ describe("MempoolDO: candidates and assembly", () => {
     for (const t of [notFinal, gapped]) expect((await stub.get(t.id)).ok).toBe(true);
 
     // the chain moved on without us (e3's nonce 1 was applied elsewhere): the pending tx is stale and dropped before produce
-    chain.accounts.set(key("e3").address, { balance: 1_000n, nonce: 1 });
+    chain.accounts.set(key("e3").address, { balance: 1_000n + BOND, nonce: 1 });
     chain.includeAll();
     r = await stub.assemble(3_000);
     expect(r.ok && r.value).toMatchObject({ produced: true, included: [notFinal.id], dropped: [{ id: gapped.id, code: "BAD_NONCE" }], pending: 0 });
@@ -298,7 +303,7 @@ describe("MempoolDO: candidates and assembly", () => {
   });
 
   it("submitOwn signs with the node key and takes the next free nonce", async () => {
-    const chain = new FakeChain().fund(NODE_ADDRESS, 0n, 4);
+    const chain = new FakeChain().fund(NODE_ADDRESS, 10n * BOND, 4);
     const { stub } = await pool(chain);
     const c = await stub.submitOwn("commit", { domain: "quadratic", commitment: fresh() });
     const v = await stub.submitOwn("vote", { optimae: fresh(), performance: "-1234", dataHash: fresh() });

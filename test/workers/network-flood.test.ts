@@ -19,11 +19,12 @@ import { createTx, txToWire } from "../../core/tx.ts";
 import type { JsonValue } from "../../core/types.ts";
 import type { NetworkDO } from "../../durable-objects/network.ts";
 import { paramsFor } from "../../workers/config.ts";
+import { scheduledKey, WORKERS_VALIDATORS } from "../support/workers-network.ts";
 import { handleFloodBatch } from "../../workers/flood.ts";
 import { untilTrue } from "../support/until.ts";
 import { message, runConsumer } from "./queue-consumer.ts";
 
-const params = paramsFor("doin-devnet", []);
+const params = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));
 /** The node's identity in the Workers tests (vitest.config.ts). */
 const NODE_SECRET = hexToBytes("11".repeat(32));
 const NODE_KEY = publicKeyFromSecret(NODE_SECRET);
@@ -104,13 +105,15 @@ async function expectOurs(m: Message, kind: EnvelopeKind, hops: number): Promise
   expect(await verifyMessageSignature(m.envelope)).toBe(true);
 }
 
-let commitCounter = 0;
+let txCounter = 0;
+/** A transaction any fresh key can send (a vote costs only its fee, here 0): the mempool admits it. */
 const tx = (who: string) =>
-  txToWire(createTx("commit", { domain: "quadratic", commitment: (++commitCounter).toString(16).padStart(64, "c") }, { secret: secretFromSeedPhrase(`flood-tx-${who}`), nonce: 1, network: params.network }));
+  txToWire(createTx("vote", { optimae: (++txCounter).toString(16).padStart(64, "c"), performance: 0n, dataHash: "00".repeat(32) }, { secret: secretFromSeedPhrase(`flood-tx-${who}`), nonce: 1, network: params.network }));
 
-/** A block built on this network's genesis with core/, as a peer would. */
-function blockOnGenesis(producer: Uint8Array, stateRoot?: string) {
+/** A block built on this network's genesis with core/ by the validator first in turn, as a peer would relay it. */
+function blockOnGenesis(stateRoot?: string) {
   const g = genesisBlock(params).state;
+  const producer = scheduledKey(g, params).secret;
   const built = buildBlock(g, [], params, { producerSecret: producer, timestamp: g.tipTimestamp + params.carrierIntervalMs });
   if (!built.ok) throw new Error(built.error.message);
   const b = built.value.block;
@@ -148,7 +151,7 @@ describe("liveness", () => {
 
 describe("relaying", () => {
   it("a block from a peer reaches the ChainDO, is relayed to the other peers with hops + 1 (not back to the sender), and a second copy is a duplicate", async () => {
-    const block = blockOnGenesis(A.secret);
+    const block = blockOnGenesis();
     const wire = blockToWire(block);
     const r = await p2p(msg("block", wire, A.secret, 2));
     expect(r.status).toBe(202);
@@ -174,9 +177,9 @@ describe("relaying", () => {
 
   it("a block whose parent is unknown is harmless: no penalty for its sender", async () => {
     const g = genesisBlock(params).state;
-    const first = buildBlock(g, [], params, { producerSecret: C.secret, timestamp: g.tipTimestamp + 10 * params.carrierIntervalMs });
+    const first = buildBlock(g, [], params, { producerSecret: scheduledKey(g, params).secret, timestamp: g.tipTimestamp + 10 * params.carrierIntervalMs });
     if (!first.ok) throw new Error(first.error.message);
-    const second = buildBlock(first.value.state, [], params, { producerSecret: C.secret, timestamp: g.tipTimestamp + 11 * params.carrierIntervalMs });
+    const second = buildBlock(first.value.state, [], params, { producerSecret: scheduledKey(first.value.state, params).secret, timestamp: g.tipTimestamp + 11 * params.carrierIntervalMs });
     if (!second.ok) throw new Error(second.error.message);
     const r = await p2p(msg("block", blockToWire(second.value.block), C.secret));
     expect(await r.json()).toEqual({ duplicate: false, accepted: false, code: "UNKNOWN_PARENT" });
@@ -290,7 +293,7 @@ describe("bans", () => {
     await network.syncNow();
     expect((await network.peers()).find((p) => p.url === E.url)?.publicKey).toBe(E.key);
     for (let i = 0; i < 3; i++) {
-      const r = await p2p(msg("block", blockToWire(blockOnGenesis(E.secret, String(i).padStart(64, "e"))), E.secret));
+      const r = await p2p(msg("block", blockToWire(blockOnGenesis(String(i).padStart(64, "e"))), E.secret));
       expect(await r.json()).toMatchObject({ accepted: false, code: "BAD_STATE_ROOT" });
     }
     const banned = (await network.peers()).find((p) => p.url === E.url);

@@ -4,13 +4,14 @@ import { describe, expect, it } from "vitest";
 import { blockToWire, sealBlock } from "../../core/block.ts";
 import { createMessage } from "../../core/envelope.ts";
 import { genesisBlock } from "../../core/genesis.ts";
-import { secretFromSeedPhrase } from "../../core/keys.ts";
+import { publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
 import { buildBlock } from "../../core/state-transition.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
 import type { JsonValue } from "../../core/types.ts";
 import { paramsFor } from "../../workers/config.ts";
+import { WORKERS_VALIDATORS, type ValidatorKey } from "../support/workers-network.ts";
 
-const params = paramsFor("doin-devnet", []);
+const params = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));
 const peer = secretFromSeedPhrase("network-test-peer");
 const attacker = secretFromSeedPhrase("network-test-attacker");
 
@@ -22,7 +23,7 @@ const msg = (kind: "tx" | "block" | "ping", payload: unknown, secret = peer, ove
 
 describe("p2p ingress", () => {
   it("checks size, network, hops, time and signature before anything is stored", async () => {
-    const tx = txToWire(createTx("commit", { domain: "quadratic", commitment: "77".repeat(32) }, { secret: secretFromSeedPhrase("p2p-tx"), nonce: 1, network: params.network }));
+    const tx = txToWire(createTx("commit", { domain: "quadratic", commitment: "77".repeat(32) }, { secret: (WORKERS_VALIDATORS[2] as ValidatorKey).secret, nonce: 1, network: params.network }));
     const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName("mempool"));
     const before = await mempool.size();
     const good = msg("tx", tx);
@@ -53,16 +54,17 @@ describe("p2p ingress", () => {
 
   it("a sender of invalid blocks is scored down, then banned, and its messages are dropped", async () => {
     const g = genesisBlock(params).state;
-    const built = buildBlock(g, [], params, { producerSecret: attacker, timestamp: g.tipTimestamp + params.carrierIntervalMs });
+    // a block by a key that may not produce (buildBlock refuses it: the attacker seals the header itself)
+    const built = buildBlock(g, [], params, { producerSecret: (WORKERS_VALIDATORS[0] as ValidatorKey).secret, timestamp: g.tipTimestamp + 10 * params.carrierIntervalMs });
     if (!built.ok) throw new Error(built.error.message);
     const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
     const tip = (await chain.status()).tip;
     for (let i = 0; i < 3; i++) {
       // a valid envelope around a block with a forged state root (a different one each time)
-      const forged = sealBlock({ ...built.value.block.header, stateRoot: String(i).padStart(64, "a") }, [], [], attacker);
+      const forged = sealBlock({ ...built.value.block.header, producer: publicKeyFromSecret(attacker), stateRoot: String(i).padStart(64, "a") }, [], [], attacker);
       const r = await p2p(msg("block", blockToWire(forged), attacker));
       expect(r.status).toBe(202);
-      expect(await r.json()).toMatchObject({ accepted: false, code: "BAD_STATE_ROOT" });
+      expect(await r.json()).toMatchObject({ accepted: false, code: "NOT_A_PRODUCER" });
     }
     const banned = await p2p(msg("ping", { n: 1 }, attacker));
     expect(banned.status).toBe(401);

@@ -7,7 +7,7 @@ import { buildBlock } from "../../core/state-transition.ts";
 import { FIXED_ONE } from "../../core/params.ts";
 import type { Block, ChainState, Hash, TxOf } from "../../core/types.ts";
 import { deriveProjection, type BlockEvent } from "../../durable-objects/projection.ts";
-import { ChainDriver, VALIDATORS, type TestKey } from "../core/helpers/chain.ts";
+import { ChainDriver, scheduledFor, VALIDATORS, type TestKey } from "../core/helpers/chain.ts";
 
 export const [V0, V1, V2] = VALIDATORS as [TestKey, TestKey, TestKey, TestKey, TestKey];
 export const ONE = FIXED_ONE;
@@ -41,9 +41,9 @@ export function eventsOf(d: ChainDriver, from = 0): BlockEvent[] {
   return out;
 }
 
-/** A block on `state` (no signature checks: buildBlock output is valid by construction). */
-export function blockOn(state: ChainState, d: ChainDriver, txs: Parameters<typeof buildBlock>[1], producer: TestKey, timestamp: number): { block: Block; state: ChainState } {
-  const built = buildBlock(state, txs, d.params, { producerSecret: producer.secret, timestamp });
+/** A block on `state` by the producer first in turn (no signature checks: buildBlock output is valid by construction). */
+export function blockOn(state: ChainState, d: ChainDriver, txs: Parameters<typeof buildBlock>[1], timestamp: number): { block: Block; state: ChainState } {
+  const built = buildBlock(state, txs, d.params, { producerSecret: scheduledFor(state, d.params).secret, timestamp });
   if (!built.ok) throw new Error(`${built.error.code}: ${built.error.message}`);
   if (built.value.rejected.length > 0) throw new Error(`rejected: ${built.value.rejected[0]?.error.message}`);
   return { block: built.value.block, state: built.value.state };

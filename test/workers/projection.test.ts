@@ -101,8 +101,8 @@ describe("deriveProjection", () => {
     // what each accept adds on its own, from the same parent state
     const accA = acceptTx(d, V0, a, "two", 1);
     const accB = acceptTx(d, V0, b, "two", 2);
-    const alone = blockOn(prev, d, [accA], V1, t);
-    const both = blockOn(prev, d, [accA, accB], V1, t);
+    const alone = blockOn(prev, d, [accA], t);
+    const both = blockOn(prev, d, [accA, accB], t);
     const event = deriveProjection(prev, both.state, both.block, d.params);
     const [ea, eb] = event.experiments;
     expect(ea?.increment).toBe(alone.block.header.work.toString());
@@ -133,8 +133,8 @@ describe("deriveProjection", () => {
     const accept = acceptTx(d, x, a, "voter", 1);
     const others = quorum.slice(1).map((e) => d.tx(keyOf(e), "vote", { optimae: c, performance: -70n * ONE, dataHash: "cd".repeat(32) }));
     const last = d.tx(x, "vote", { optimae: c, performance: -70n * ONE, dataHash: "cd".repeat(32) });
-    const alone = blockOn(prev, d, [accept], V1, t);
-    const full = blockOn(prev, d, [...others, accept, last], V1, t);
+    const alone = blockOn(prev, d, [accept], t);
+    const full = blockOn(prev, d, [...others, accept, last], t);
     expect(full.state.rounds.get(c)?.status).toBe("accepted");
     const event = deriveProjection(prev, full.state, full.block, d.params);
     expect(event.experiments).toHaveLength(1);
@@ -294,8 +294,8 @@ describe("outbox → D1", () => {
     // a heavier branch from the accept's parent: a carrier block, then the same accept tx
     const parent = d.states[at - 1] as ChainState;
     const t = (d.blocks[d.blocks.length - 1] as Block).header.timestamp;
-    const c1 = blockOn(parent, d, [], V1, t + 1);
-    const c2 = blockOn(c1.state, d, [acceptBlock.txs[0] as NonNullable<Block["txs"][number]>], V1, t + 2);
+    const c1 = blockOn(parent, d, [], t + 1);
+    const c2 = blockOn(c1.state, d, [acceptBlock.txs[0] as NonNullable<Block["txs"][number]>], t + 2);
     const reverted = d.blocks.slice(at).reverse();
     const reorg: ProjectionEvent[] = [
       ...reverted.map((b): ProjectionEvent => ({ kind: "revert", hash: b.hash, height: b.header.height })),

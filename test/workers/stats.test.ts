@@ -15,7 +15,8 @@ import { writeProjection } from "../../durable-objects/d1-writer.ts";
 import { deriveProjection, type BlockEvent, type ProjectionEvent } from "../../durable-objects/projection.ts";
 import { createNodeApp } from "../../workers/http.ts";
 import { csvField, EXPORT_COLUMNS, EXPORT_PAGE, fixedDecimal, registerStatsRoutes } from "../../workers/routes/stats.ts";
-import { ChainDriver, testKey } from "../core/helpers/chain.ts";
+import { ChainDriver } from "../core/helpers/chain.ts";
+import { scheduledKey, WORKERS_VALIDATORS } from "../support/workers-network.ts";
 import { acceptTx, blockOn, eventsOf, honest, ONE, resetD1, V0, V1, V2 } from "./projection-fixtures.ts";
 
 const app = createNodeApp();
@@ -106,7 +107,7 @@ async function scenario(): Promise<Scenario> {
   // reorg: the gamma block is replaced by a carrier block
   const at = d.blocks.indexOf(gBlock);
   const parent = d.states[at - 1] as ChainState;
-  const carrier = blockOn(parent, d, [], V1, gBlock.header.timestamp + d.params.carrierIntervalMs);
+  const carrier = blockOn(parent, d, [], gBlock.header.timestamp + d.params.carrierIntervalMs);
   const increments = new Map<string, string>();
   for (const e of events) for (const x of e.experiments) increments.set(x.optimae, x.increment);
   const all: ProjectionEvent[] = [
@@ -363,12 +364,11 @@ describe("CSV and decimal helpers", () => {
 describe("through the node", () => {
   it("the ChainDO's outbox feeds /stats of the mounted API", async () => {
     await resetD1();
-    const params = paramsFor("doin-devnet", []);
-    const producer = testKey("stats-e2e");
+    const params = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));
     const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
     let state = genesisBlock(params).state;
     for (let i = 1; i <= 2; i++) {
-      const built = buildBlock(state, [], params, { producerSecret: producer.secret, timestamp: state.tipTimestamp + params.carrierIntervalMs });
+      const built = buildBlock(state, [], params, { producerSecret: scheduledKey(state, params).secret, timestamp: state.tipTimestamp + params.carrierIntervalMs });
       if (!built.ok) throw new Error(built.error.message);
       state = built.value.state;
       expect((await chain.submitBlock(blockToWire(built.value.block))).ok).toBe(true);

@@ -13,19 +13,18 @@ import type { Block, ChainState } from "../../core/types.ts";
 import { httpPeer, syncFromPeers, type LocalChain } from "../../durable-objects/sync.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { paramsFor } from "../../workers/config.ts";
-import { testKey } from "../core/helpers/chain.ts";
+import { scheduledKey, WORKERS_VALIDATORS } from "../support/workers-network.ts";
 
-const params = paramsFor("doin-devnet", []);
-const K = testKey("sync-producer");
-const K2 = testKey("sync-other");
+const params = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));
 
-function chainOf(from: ChainState, n: number, key = K, t0 = from.tipTimestamp): Block[] {
+/** n blocks on `from`, each by the validator at `rank` in its height's schedule, as early as its slot allows. */
+function chainOf(from: ChainState, n: number, rank = 0, t0 = from.tipTimestamp): Block[] {
   let state = from;
   let t = t0;
   const out: Block[] = [];
   for (let i = 0; i < n; i++) {
-    t += params.carrierIntervalMs;
-    const b = buildBlock(state, [], params, { producerSecret: key.secret, timestamp: t });
+    t += params.carrierIntervalMs + rank * params.producerSlotMs;
+    const b = buildBlock(state, [], params, { producerSecret: scheduledKey(state, params, rank).secret, timestamp: t });
     if (!b.ok) throw new Error(b.error.message);
     state = b.value.state;
     out.push(b.value.block);
@@ -38,6 +37,7 @@ function local(name: string): LocalChain {
   return {
     status: () => stub.status(),
     canonicalHashes: (from, to) => stub.canonicalHashes(from, to),
+    weightOf: (hash) => stub.weightOf(hash),
     hasBlock: (hash) => stub.hasBlock(hash),
     submitBlocks: async (wires) => {
       const r = (await stub.submitBlocks(wires as unknown[])) as Outcome<{ accepted: number; height: number; error: { index: number; code: string; message: string } | null }>;
@@ -79,7 +79,8 @@ describe("sync", () => {
     for (let i = 0; i < base.length; i += 50) await stub.submitBlocks(base.slice(i, i + 50).map(blockToWire));
     const s127 = await fork.status();
     expect(s127.height).toBe(127);
-    const own = chainOf(await stateAt(shared, 127), 2, K2, (shared[126] as Block).header.timestamp + 1);
+    // out of turn: lighter than the node's three in-turn blocks above 127
+    const own = chainOf(await stateAt(shared, 127), 2, 1, (shared[126] as Block).header.timestamp + 1);
     await stub.submitBlocks(own.map(blockToWire));
     expect((await fork.status()).tip).toBe(own[1]?.hash);
     const report = await syncFromPeers(fork, [node]);
@@ -89,7 +90,7 @@ describe("sync", () => {
     // a chain that diverged at height 1 conflicts with everything the node has finalized
     const deep = local("deep-fork");
     const deepStub = env.CHAIN.get(env.CHAIN.idFromName("deep-fork"));
-    const alt = chainOf(g, 20, K2, g.tipTimestamp + 1);
+    const alt = chainOf(g, 20, 1, g.tipTimestamp + 1);
     await deepStub.submitBlocks(alt.map(blockToWire));
     const refused = await syncFromPeers(deep, [node]);
     expect(refused.error).toMatch(/finalized/);

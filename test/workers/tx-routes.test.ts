@@ -8,7 +8,7 @@ import { createTx } from "../../core/tx.ts";
 import { MEMPOOL_NAME } from "../../durable-objects/mempool.ts";
 import { createNodeApp } from "../../workers/http.ts";
 import { registerTxRoutes, TX_BODY_SLACK_BYTES } from "../../workers/routes/tx.ts";
-import { commit, FakeChain, fresh, key, NETWORK, transfer, useChain, wire } from "./mempool-helpers.ts";
+import { BOND, commit, FakeChain, fresh, key, NETWORK, transfer, useChain, wire } from "./mempool-helpers.ts";
 
 const app = createNodeApp();
 registerTxRoutes(app);
@@ -122,8 +122,11 @@ describe("POST /tx", () => {
   });
 
   it("stateful refusals are 422 (balance, nonce, replacement fee)", async () => {
-    expect(await result(await post("/tx", wire(transfer("route-gus", 1, 5n))))).toMatchObject({ status: 422, body: { code: "INSUFFICIENT_BALANCE" } });
-    chain.fund(key("route-hal").address, 1_000n, 2);
+    chain.fund(key("route-gus").address, BOND - 1n);
+    expect(await result(await post("/tx", wire(transfer("route-gus", 1, BOND))))).toMatchObject({ status: 422, body: { code: "INSUFFICIENT_BALANCE" } });
+    // a commit locks its bond: the same balance does not cover one
+    expect(await result(await post("/tx", wire(commit("route-gus", 1))))).toMatchObject({ status: 422, body: { code: "INSUFFICIENT_BALANCE" } });
+    chain.fund(key("route-hal").address, 1_000n + 2n * BOND, 2);
     expect(await result(await post("/tx", wire(commit("route-hal", 2))))).toMatchObject({ status: 422, body: { code: "BAD_NONCE" } });
     expect((await post("/tx", wire(commit("route-hal", 3, 50n)))).status).toBe(202);
     expect(await result(await post("/tx", wire(commit("route-hal", 3, 51n))))).toMatchObject({ status: 422, body: { code: "FEE_TOO_LOW" } });
@@ -134,7 +137,7 @@ describe("POST /tx", () => {
     const stubbed = await mempool.configureForTest({ maxTxs: await pendingCount() });
     expect(stubbed.ok).toBe(true);
     expect(await result(await post("/tx", wire(commit("route-ivy", 1))))).toMatchObject({ status: 503, body: { code: "MEMPOOL_FULL" } });
-    chain.fund(key("route-ivy").address, 1_000n);
+    chain.fund(key("route-ivy").address, 1_000n + BOND);
     expect((await post("/tx", wire(commit("route-ivy", 1, 100n)))).status).toBe(202);
     await mempool.configureForTest({ maxTxs: 5_000 });
   });
@@ -148,8 +151,8 @@ describe("POST /tx/{kind} aliases", () => {
     expect((await post("/tx/vote", wire(v))).status).toBe(202);
     const rv = createTx("reveal", { commit: c.id, params: { x: [1, 2] }, salt: "ab".repeat(16), reported: 3n }, { secret: key("alias-a").secret, nonce: 3, network: NETWORK });
     expect((await post("/tx/reveal", wire(rv))).status).toBe(202);
-    // a transfer reaches the balance check through its alias
-    expect(await result(await post("/tx/transfer", wire(transfer("alias-a", 4, 1n))))).toMatchObject({ status: 422, body: { code: "INSUFFICIENT_BALANCE" } });
+    // a transfer reaches the balance check through its alias (alias-a holds the default balance, its bond pending)
+    expect(await result(await post("/tx/transfer", wire(transfer("alias-a", 4, 10n * BOND))))).toMatchObject({ status: 422, body: { code: "INSUFFICIENT_BALANCE" } });
   });
 
   it("refuse another kind with 400", async () => {

@@ -5,7 +5,8 @@
 import { devnetParams, FIXED_ONE, COIN_UNIT } from "../../../core/params.ts";
 import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../../../core/keys.ts";
 import { genesisBlock } from "../../../core/genesis.ts";
-import { applyBlock, buildBlock } from "../../../core/state-transition.ts";
+import { producerSchedule, slotDelayMs } from "../../../core/schedule.ts";
+import { applyBlock, bondsHeld, buildBlock } from "../../../core/state-transition.ts";
 import { computeCommitment, createTx } from "../../../core/tx.ts";
 import type { Address, Block, ChainParams, ChainState, Fixed, Hash, JsonValue, PublicKeyHex, Tx, TxKind, TxOf, UnsignedTx } from "../../../core/types.ts";
 
@@ -55,10 +56,26 @@ export class ChainDriver {
     return createTx(kind, body, { secret: key.secret, nonce, network: this.params.network, fee });
   }
 
-  /** Builds a block from txs (all must be valid), verifies it through applyBlock, and makes it the tip. */
-  async produce(txs: readonly Tx[], producer: TestKey = VALIDATORS[0] as TestKey, advanceMs = this.params.carrierIntervalMs): Promise<Block> {
+  /** The first producer in this height's schedule whose key the tests hold. */
+  scheduled(): TestKey {
+    return scheduledFor(this.state, this.params);
+  }
+
+  /**
+   * Builds a block from txs (all must be valid) by `producer` (default: the
+   * first in turn), verifies it through applyBlock, and makes it the tip. The
+   * clock moves by `advanceMs`, and further when the producer's slot comes later.
+   */
+  async produce(txs: readonly Tx[], producer: TestKey = this.scheduled(), advanceMs = this.params.carrierIntervalMs): Promise<Block> {
     this.now += advanceMs;
-    const built = buildBlock(this.state, txs, this.params, { producerSecret: producer.secret, timestamp: this.now });
+    const rank = producerSchedule(this.state, this.params).indexOf(producer.address);
+    if (rank > 0) this.now = Math.max(this.now, this.state.tipTimestamp + slotDelayMs(rank, false, this.params));
+    let built = buildBlock(this.state, txs, this.params, { producerSecret: producer.secret, timestamp: this.now });
+    if (!built.ok && (built.error.code === "OUT_OF_TURN" || built.error.code === "BELOW_THRESHOLD") && advanceMs >= this.params.carrierIntervalMs) {
+      // a carrier block: its slot is carrierIntervalMs + rank · producerSlotMs after the parent
+      this.now = Math.max(this.now, this.state.tipTimestamp + slotDelayMs(rank, true, this.params));
+      built = buildBlock(this.state, txs, this.params, { producerSecret: producer.secret, timestamp: this.now });
+    }
     if (!built.ok) throw new Error(`buildBlock: ${built.error.code} ${built.error.message}`);
     if (built.value.rejected.length > 0) {
       const r = built.value.rejected[0];
@@ -85,6 +102,8 @@ export class ChainDriver {
     const commitment = computeCommitment({ domain, params: opts.params, salt, reported: opts.reported, optimizer: opts.optimizer.pub });
     const commit = this.tx(opts.optimizer, "commit", { domain, commitment });
     await this.produce([commit]);
+    // the quorum seed is the beacon seedDelayBlocks later: the reveal comes after it
+    for (let i = 0; i < this.params.seedDelayBlocks; i++) await this.produce([]);
     const reveal = this.tx(opts.optimizer, "reveal", { commit: commit.id, params: opts.params, salt, reported: opts.reported });
     await this.produce([reveal]);
     const round = this.state.rounds.get(reveal.id);
@@ -112,15 +131,29 @@ export class ChainDriver {
   }
 }
 
+/** The first producer in the schedule after `state` whose key the tests hold. */
+export function scheduledFor(state: ChainState, params: ChainParams): TestKey {
+  for (const address of producerSchedule(state, params)) {
+    const key = [...VALIDATORS, OUTSIDER].find((k) => k.address === address);
+    if (key !== undefined) return key;
+  }
+  throw new Error("no scheduled producer with a test key");
+}
+
 export function keyOf(address: Address): TestKey {
   const k = [...VALIDATORS, OUTSIDER].find((v) => v.address === address);
   if (k === undefined) throw new Error(`no test key for ${address}`);
   return k;
 }
 
-/** Sum of all balances: must always equal the recorded supply. */
+/** Sum of all balances. */
 export function totalBalances(state: ChainState): bigint {
   let sum = 0n;
   for (const a of state.accounts.values()) sum += a.balance;
   return sum;
+}
+
+/** Every coin accounted for: balances, bonds held and coin burned. Must always equal the recorded supply. */
+export function accountedCoin(state: ChainState): bigint {
+  return totalBalances(state) + bondsHeld(state) + state.burned;
 }

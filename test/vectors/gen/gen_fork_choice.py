@@ -5,10 +5,13 @@ given order, and the expected result of every add (core/fork-choice.ts).
     python3 test/vectors/gen/gen_fork_choice.py
 
 Standard library only. The model below restates the rules, not the
-TypeScript's algorithm: the head is recomputed as the maximum of every accepted
-block under (cumulativeWork, height, lower hash); ancestry is checked with
-ancestor sets; the common ancestor of a reorganization is the first block of
-the new head's chain that is also on the old head's chain.
+TypeScript's algorithm: a new block becomes the head only when its key
+(cumulativeWork, schedule weight, lower beacon) is strictly greater than the
+head's, and the head is checked to be a maximum of every accepted block;
+the schedule weight of a chain is recomputed from the ranks of all its blocks
+(2 in turn, 1 out of turn); ancestry is checked with ancestor sets; the common
+ancestor of a reorganization is the first block of the new head's chain that
+is also on the old head's chain.
 """
 import hashlib
 import random
@@ -23,10 +26,11 @@ def h(label):
     return hashlib.sha256(("fork-choice/" + label).encode("utf-8")).hexdigest()
 
 
-def head_key(n):
-    # greater work, then greater height, then lower hash; negate the hash by complementing each hex digit
-    inv = "".join("%x" % (15 - int(c, 16)) for c in n["hash"])
-    return (n["cumulativeWork"], n["height"], inv)
+def head_key(model, n):
+    # greater work, then greater schedule weight, then lower beacon (complement each hex digit to negate it)
+    weight = sum(2 if model.nodes[a]["rank"] == 0 else 1 for a in model.ancestors(n["hash"]) if model.nodes[a]["height"] > 0)
+    inv = "".join("%x" % (15 - int(c, 16)) for c in n["beacon"])
+    return (n["cumulativeWork"], weight, inv)
 
 
 class Model:
@@ -74,6 +78,8 @@ class Model:
             if node["height"] <= self.finalized["height"]:
                 return self.fail("BELOW_FINALITY", node["hash"])
             return self.fail("BAD_PARENT")
+        if node["rank"] < 0:
+            return self.fail("BAD_RANK")
         if node["height"] != parent["height"] + 1:
             return self.fail("BAD_HEIGHT")
         if node["cumulativeWork"] < parent["cumulativeWork"]:
@@ -85,10 +91,10 @@ class Model:
             return self.fail("CHECKPOINT_CONFLICT", node["hash"])
         self.nodes[node["hash"]] = node
         old = self.head
-        best = max(self.nodes.values(), key=head_key)
+        best = node if head_key(self, node) > head_key(self, old) else old
+        assert head_key(self, best) == max(head_key(self, n) for n in self.nodes.values())
         reorg = None
         if best["hash"] != old["hash"]:
-            assert best["hash"] == node["hash"]
             self.head = best
             old_chain = set(self.ancestors(old["hash"]))
             if old["hash"] not in self.ancestors(best["hash"]):
@@ -107,13 +113,13 @@ class Scenario:
         self.name = name
         self.depth = depth
         self.blocks = {}
-        self.genesis = {"hash": h(name + "/G"), "parent": "0" * 64, "height": 0, "cumulativeWork": 0}
+        self.genesis = {"hash": h(name + "/G"), "parent": "0" * 64, "height": 0, "cumulativeWork": 0, "rank": 0, "beacon": h(name + "/beacon/G")}
         self.blocks["G"] = self.genesis
         self.cp_labels = checkpoints or {}
         self.steps = []
         self.model = None
 
-    def block(self, label, parent, work=1, height=None, cw=None, hash_label=None):
+    def block(self, label, parent, work=1, height=None, cw=None, hash_label=None, rank=0, beacon_label=None):
         p = self.blocks.get(parent)
         parent_hash = p["hash"] if p is not None else h(self.name + "/" + parent)
         ph = p["height"] if p is not None else 0
@@ -123,6 +129,8 @@ class Scenario:
             "parent": parent_hash,
             "height": ph + 1 if height is None else height,
             "cumulativeWork": pw + work if cw is None else cw,
+            "rank": rank,
+            "beacon": h(self.name + "/beacon/" + (beacon_label or label)),
         }
         self.blocks[label] = b
         return b
@@ -154,7 +162,7 @@ class Scenario:
 
 
 def wire(n):
-    return {"hash": n["hash"], "parent": n["parent"], "height": n["height"], "cumulativeWork": str(n["cumulativeWork"])}
+    return {"hash": n["hash"], "parent": n["parent"], "height": n["height"], "cumulativeWork": str(n["cumulativeWork"]), "rank": n["rank"], "beacon": n["beacon"]}
 
 
 def scenarios():
@@ -171,25 +179,47 @@ def scenarios():
     s.add("a1", "G"); s.add("a2", "a1"); s.add("a3", "a2")
     e = s.add("b1", "G", work=5)
     assert e["reorg"] == {"from": s.blocks["a3"]["hash"], "to": s.blocks["b1"]["hash"], "commonAncestor": s.genesis["hash"], "depth": 3}
-    e = s.add("a4", "a3", work=2)  # back to the a-chain: equal work 5? no, 3+2 = 5 = b1, higher height wins
+    e = s.add("a4", "a3", work=2)  # back to the a-chain: 3 + 2 = 5 = b1's work, four in-turn blocks outweigh one
     assert e["head"] == s.blocks["a4"]["hash"] and e["reorg"]["depth"] == 1
     out.append(s.vector())
 
-    s = Scenario("equal work: greater height wins", 10)
+    s = Scenario("equal work: greater schedule weight wins", 10)
     s.add("a1", "G", work=2); s.add("b1", "G", work=1)
     e = s.add("b2", "b1", work=1)
     assert e["head"] == s.blocks["b2"]["hash"] and e["reorg"]["depth"] == 1
-    e = s.add("c2", "b1", work=1)  # equal work and height to b2: the lower hash decides
-    assert e["head"] == min(s.blocks["b2"]["hash"], s.blocks["c2"]["hash"])
+    e = s.add("c2", "b1", work=1)  # equal work and weight to b2: the lower beacon decides
+    lower = "c2" if s.blocks["c2"]["beacon"] < s.blocks["b2"]["beacon"] else "b2"
+    assert e["head"] == s.blocks[lower]["hash"]
+    out.append(s.vector())
+
+    s = Scenario("out-of-turn blocks lose to in-turn ones, even when more", 10)
+    s.add("a1", "G", work=0); s.add("a2", "a1", work=0)  # in turn: weight 4
+    s.add("b1", "G", work=0, rank=1); s.add("b2", "b1", work=0, rank=2)
+    e = s.add("b3", "b2", work=0, rank=1)  # three out of turn: weight 3, height 3
+    assert e["ok"] and e["head"] == s.blocks["a2"]["hash"]
+    e = s.add("b4", "b3", work=0, rank=3)  # weight 4: equal, the lower beacon decides
+    assert e["head"] == (s.blocks["b4"]["hash"] if s.blocks["b4"]["beacon"] < s.blocks["a2"]["beacon"] else s.blocks["a2"]["hash"])
+    e = s.add("b5", "b4", work=0, rank=0)  # weight 6
+    assert e["head"] == s.blocks["b5"]["hash"]
+    assert s.add("bad-rank", "a2", work=0, rank=-1)["code"] == "BAD_RANK"
     out.append(s.vector())
 
     for order in ("xy", "yx"):
-        s = Scenario("equal work and height: lower hash wins (" + order + ")", 10)
+        s = Scenario("equal work and weight: lower beacon wins, whatever the order (" + order + ")", 10)
         s.block("x1", "G", hash_label="x1"); s.block("y1", "G", hash_label="y1")
         for label in order:
             s.add(label + "1")
-        lower = min(s.blocks["x1"]["hash"], s.blocks["y1"]["hash"])
-        assert s.model.head["hash"] == lower
+        lower = "x1" if s.blocks["x1"]["beacon"] < s.blocks["y1"]["beacon"] else "y1"
+        assert s.model.head["hash"] == s.blocks[lower]["hash"]
+        out.append(s.vector())
+
+    for order in ("pq", "qp"):
+        # one producer's two blocks at one height share the beacon: nothing orders them, the head stays
+        s = Scenario("equivocation: equal keys keep the first seen (" + order + ")", 10)
+        s.block("p1", "G", beacon_label="same"); s.block("q1", "G", beacon_label="same")
+        for label in order:
+            s.add(label + "1")
+        assert s.model.head["hash"] == s.blocks[order[0] + "1"]["hash"]
         out.append(s.vector())
 
     s = Scenario("finality refuses branches below it; reorg down to the finalized block allowed", 2)
@@ -277,7 +307,7 @@ def random_scenarios():
             parent = rng.choice(labels[max(0, len(labels) - 6):] if rng.random() < 0.7 else labels)
             work = rng.choice([0, 1, 1, 2, 3])
             label = "n%d" % j
-            s.block(label, parent, work=work)
+            s.block(label, parent, work=work, rank=rng.choice([0, 0, 1, 2]))
             labels.append(label)
             defs.append(label)
         if i % 3 == 0:
@@ -305,20 +335,22 @@ def random_scenarios():
 def main():
     vectors = scenarios() + random_scenarios()
     codes = {st["expect"].get("code") for v in vectors for st in v["steps"]}
-    assert {"BAD_PARENT", "BAD_HEIGHT", "BAD_WORK", "BELOW_FINALITY", "CHECKPOINT_CONFLICT"} <= codes, codes
+    assert {"BAD_PARENT", "BAD_HEIGHT", "BAD_WORK", "BAD_RANK", "BELOW_FINALITY", "CHECKPOINT_CONFLICT"} <= codes, codes
     write_fixture(
         "fork-choice",
         "Fork choice over headers: each vector adds headers in order and gives the expected head, finalized block, "
         "reorganization or rejection code after every add (core/fork-choice.ts ForkChoice.add).",
         "doin-reference-notes §2.10 (finality.py, depth 6), §2.11 (fork_choice.py) and §7.1 W-C6, with DOIN's rule: "
-        "heaviest chain by cumulative verified work; constructed by test/vectors/gen/gen_fork_choice.py",
+        "heaviest chain by cumulative verified work, then schedule weight (Clique, EIP-225: in turn 2, out of turn 1), "
+        "then the lower beacon; constructed by test/vectors/gen/gen_fork_choice.py",
         "python3 test/vectors/gen/gen_fork_choice.py (standard library only). Hashes are sha256('fork-choice/' + "
-        "scenario + '/' + label). Rules: known hash -> ok, no change; unknown parent -> the parent's remembered "
+        "scenario + '/' + label), beacons sha256('fork-choice/' + scenario + '/beacon/' + label). Rules: known hash -> ok, no change; unknown parent -> the parent's remembered "
         "rejection code if it was rejected with BELOW_FINALITY or CHECKPOINT_CONFLICT, else BELOW_FINALITY when "
-        "height <= finalized height, else BAD_PARENT; height != parent + 1 -> BAD_HEIGHT; cumulativeWork < parent's -> "
+        "height <= finalized height, else BAD_PARENT; rank < 0 -> BAD_RANK; height != parent + 1 -> BAD_HEIGHT; cumulativeWork < parent's -> "
         "BAD_WORK; finalized block not among the parent's ancestors -> BELOW_FINALITY; checkpoint at this height with "
-        "another hash -> CHECKPOINT_CONFLICT (the last two remembered). Head = max over accepted blocks of "
-        "(cumulativeWork, height, lower hash). When the head changes: reorg iff the old head is not an ancestor of the "
+        "another hash -> CHECKPOINT_CONFLICT (the last two remembered). The new block becomes the head iff its key "
+        "(cumulativeWork, schedule weight = sum over its chain after genesis of 2 for rank 0 else 1, lower beacon) is "
+        "strictly greater than the head's (equal keys keep the head). When the head changes: reorg iff the old head is not an ancestor of the "
         "new one (commonAncestor = first block of the new chain on the old chain, depth = old height - its height); "
         "finalized moves to the head's ancestor at max(head height - depth, 0, highest checkpoint <= head height) if "
         "higher. A failed step lists head and finalized unchanged.",

@@ -6,7 +6,7 @@ selection, dynamic quorum size and vote aggregation (core/quorum.ts).
 
 Standard library only. Every expected value is recomputed here from the written
 rules (doin-reference-notes §2.8-2.9 plus the DOIN changes: seeds fixed by the
-commit's block, absolute tolerance floor, fraction quorum), never from the
+beacon after the commit, absolute tolerance floor, fraction quorum), never from the
 TypeScript. The quorum size is also checked against a float transcription of
 the reference's dynamic_quorum.py for the reference's bounds (3, 15).
 """
@@ -29,12 +29,12 @@ def addr(label):
 
 # --- the rules ---------------------------------------------------------------
 
-def quorum_seed(commit, block):
-    return hash_of("quorum", {"commit": commit, "block": block})
+def quorum_seed(commit, beacon):
+    return hash_of("quorum", {"commit": commit, "beacon": beacon})
 
 
-def evaluator_seed(optimae, evaluator, block):
-    seed = hash_of("evaluator-seed", {"optimae": optimae, "evaluator": evaluator, "block": block})
+def evaluator_seed(optimae, evaluator, beacon):
+    seed = hash_of("evaluator-seed", {"optimae": optimae, "evaluator": evaluator, "beacon": beacon})
     return seed, int.from_bytes(bytes.fromhex(seed)[:4], "big")
 
 
@@ -111,7 +111,7 @@ def seed_vectors():
     out = []
     for i, (c, b) in enumerate([("commit/0", "block/0"), ("commit/0", "block/1"), ("commit/1", "block/0"), ("commit/x", "block/y")]):
         commit, block = h(c), h(b)
-        out.append({"kind": "seed", "name": "quorumSeed %d" % i, "commit": commit, "block": block,
+        out.append({"kind": "seed", "name": "quorumSeed %d" % i, "commit": commit, "beacon": block,
                     "expected": quorum_seed(commit, block)})
     seeds32 = set()
     for i, (o, e, b) in enumerate([("opt/0", "ev/0", "block/0"), ("opt/0", "ev/1", "block/0"), ("opt/0", "ev/2", "block/0"),
@@ -120,7 +120,7 @@ def seed_vectors():
         seed, seed32 = evaluator_seed(optimae, evaluator, block)
         seeds32.add(seed32)
         out.append({"kind": "evaluator-seed", "name": "evaluatorSeed %d" % i, "optimae": optimae, "evaluator": evaluator,
-                    "block": block, "seed": seed, "seed32": seed32})
+                    "beacon": block, "seed": seed, "seed32": seed32})
     assert len(seeds32) == 6
     return out
 
@@ -258,11 +258,11 @@ def main():
         "quorum",
         "Quorum: quorumSeed, evaluatorSeed, selectQuorum, quorumSize and aggregateVotes (core/quorum.ts).",
         "doin-reference-notes §2.8 (quorum.py, dynamic_quorum.py), §2.9 (deterministic_seed.py) and §7.1 W-C2, "
-        "W-C7, W-C10, with DOIN's changes: seeds fixed by the block that included the commit, absolute tolerance "
+        "W-C7, W-C10, with DOIN's changes: seeds fixed by the beacon seedDelayBlocks after the commit, absolute tolerance "
         "floor, a fraction of the quorum suffices; constructed by test/vectors/gen/gen_quorum.py",
         "python3 test/vectors/gen/gen_quorum.py (standard library only). hashOf(tag, v) = sha256(\"DOIN/<tag>/\" + "
         "json.dumps(v, sort_keys=True, separators=(',', ':'))), RFC 8785 for these objects. seed: "
-        "hashOf('quorum', {commit, block}). evaluator-seed: hashOf('evaluator-seed', {optimae, evaluator, block}), "
+        "hashOf('quorum', {commit, beacon}). evaluator-seed: hashOf('evaluator-seed', {optimae, evaluator, beacon}), "
         "seed32 = first 4 bytes big-endian. select: distinct candidates sorted by (hashOf('quorum', {seed, candidate}), "
         "candidate), first k. size: clamp(3 + floor(log2 n) + activity bonus - reputation discount, minSize, "
         "max(minSize, min(maxSize, n // 2))), then min(., n), 0 for n = 0; for bounds (3, 15) also asserted equal to a "

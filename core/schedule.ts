@@ -1,0 +1,65 @@
+/**
+ * Who may produce the next block, and from when: a consensus rule.
+ *
+ * The producers are the accounts whose reputation, decayed to the tip's
+ * timestamp, reaches `minForEvaluator` (the same accounts that may be chosen
+ * as evaluators: reputation is earned only by verified work, and is not
+ * transferable). When no account qualifies, the genesis validators do, so that
+ * a network whose reputations all decayed can still move.
+ *
+ * At every height they are ranked by H("producer-rank", {beacon, height,
+ * producer}) under the tip's beacon (core/beacon.ts), which no producer can
+ * choose. The producer of rank r may produce once
+ *
+ *   timestamp ≥ parent.timestamp + r · producerSlotMs          (work block)
+ *   timestamp ≥ parent.timestamp + carrierIntervalMs + r · producerSlotMs   (carrier block)
+ *
+ * so the first in turn produces, and the next ones step in, one slot later
+ * each, only when it does not. A block's `rank` is in its header and fork
+ * choice weighs it (`turnWeight`, after Clique, EIP-225: in turn 2, out of
+ * turn 1), so a branch of out-of-turn blocks loses to the scheduled one.
+ */
+import { hashOf } from "./hash.ts";
+import { meetsEvaluatorMinimum } from "./reputation.ts";
+import type { Address, ChainParams, ChainState, Hash } from "./types.ts";
+
+/** The accounts that may produce the block after `state` (unordered). */
+export function eligibleProducers(state: ChainState, params: ChainParams): Address[] {
+  const min = params.reputation.minForEvaluator;
+  const out: Address[] = [];
+  for (const [address, a] of state.accounts) {
+    // decay only lowers reputation: most accounts are out at the first compare
+    if (a.reputation < min) continue;
+    if (meetsEvaluatorMinimum(a, state.tipTimestamp, params)) out.push(address);
+  }
+  if (out.length > 0) return out;
+  return [...new Set(params.genesisAccounts.map((g) => g.address))];
+}
+
+/** A producer's place in the draw for `height`: H("producer-rank", {beacon, height, producer}). */
+export function producerRankKey(beacon: Hash, height: number, producer: Address): Hash {
+  return hashOf("producer-rank", { beacon, height, producer });
+}
+
+/** The schedule for the block after `state`: the eligible producers, first in turn first. */
+export function producerSchedule(state: ChainState, params: ChainParams): Address[] {
+  const height = state.height + 1;
+  const keyed = eligibleProducers(state, params).map((a) => ({ a, k: producerRankKey(state.beacon, height, a) }));
+  keyed.sort((x, y) => (x.k < y.k ? -1 : x.k > y.k ? 1 : x.a < y.a ? -1 : 1));
+  return keyed.map((x) => x.a);
+}
+
+/** `producer`'s rank in the schedule for the block after `state`, or −1 when it may not produce. */
+export function producerRank(state: ChainState, params: ChainParams, producer: Address): number {
+  return producerSchedule(state, params).indexOf(producer);
+}
+
+/** How long after its parent a block of this rank may come. */
+export function slotDelayMs(rank: number, carrier: boolean, params: ChainParams): number {
+  return (carrier ? params.carrierIntervalMs : 0) + rank * params.producerSlotMs;
+}
+
+/** A block's weight in fork choice: in turn 2, out of turn 1 (Clique's difficulties). */
+export function turnWeight(rank: number): number {
+  return rank === 0 ? 2 : 1;
+}
