@@ -22,7 +22,7 @@
  * reached it, the evaluations all nodes had spent by then, and the wall time.
  */
 import type { JsonValue } from "../core/types.ts";
-import { deriveSeed } from "./quadratic/rng.ts";
+import { deriveSeed } from "./rng.ts";
 import type { ChampionView, DomainPlugin, OptimizationPlugin } from "./sdk.ts";
 
 export type Topology = "full" | "ring" | "none";

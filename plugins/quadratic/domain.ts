@@ -19,7 +19,7 @@
  * - benchmark stop criteria: easy −100, hard −50 (SSE ≤ 100 resp. ≤ 50).
  */
 import type { JsonValue } from "../../core/types.ts";
-import { createRng } from "./rng.ts";
+import { createRng } from "../rng.ts";
 
 export const N_PARAMS = 10;
 export const NOISE_STD = 0.1;

@@ -27,8 +27,9 @@ export { DOMAIN_ID } from "./optimizers.ts";
 export * from "./domain.ts";
 export { cmaesOptimizer, randomStepOptimizer, quadraticObjective } from "./optimizers.ts";
 export { Cmaes, strategyParameters, symmetricEigen, type CmaesOptions, type StrategyParameters } from "./cmaes.ts";
-export { RandomStep, randomStepRound, type Point, type Objective } from "./random-step.ts";
-export { createRng, deriveSeed, type Rng } from "./rng.ts";
+export { RandomStep } from "./random-step.ts";
+export type { Objective, Point } from "../optimizers/ask-tell.ts";
+export { createRng, deriveSeed, type Rng } from "../rng.ts";
 
 function merge(base: JsonValue, over: JsonValue | undefined): JsonValue {
   const isObj = (v: unknown): v is Record<string, JsonValue> => typeof v === "object" && v !== null && !Array.isArray(v);
