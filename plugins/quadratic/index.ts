@@ -21,11 +21,11 @@
 import type { JsonValue } from "../../core/types.ts";
 import type { DomainPlugin } from "../sdk.ts";
 import { dataTarget, decodeParams, N_PARAMS, parseConfig, performance, syntheticData, targetOf } from "./domain.ts";
-import { cmaesOptimizer, DOMAIN_ID, randomStepOptimizer } from "./optimizers.ts";
+import { bobyqaOptimizer, cmaesOptimizer, DOMAIN_ID, randomStepOptimizer } from "./optimizers.ts";
 
 export { DOMAIN_ID } from "./optimizers.ts";
 export * from "./domain.ts";
-export { cmaesOptimizer, randomStepOptimizer, quadraticObjective } from "./optimizers.ts";
+export { bobyqaOptimizer, cmaesOptimizer, randomStepOptimizer, quadraticObjective } from "./optimizers.ts";
 export { Cmaes, strategyParameters, symmetricEigen, type CmaesOptions, type StrategyParameters } from "./cmaes.ts";
 export { RandomStep } from "./random-step.ts";
 export type { Objective, Point } from "../optimizers/ask-tell.ts";
@@ -51,6 +51,7 @@ export function createQuadraticDomain(domainConfig: JsonValue = {}): DomainPlugi
     optimizers: {
       cmaes: (config) => cmaesOptimizer(merge(domainConfig, config)),
       random_step: (config) => randomStepOptimizer(merge(domainConfig, config)),
+      bobyqa: (config) => bobyqaOptimizer(merge(domainConfig, config)),
     },
     inference: {
       domain: DOMAIN_ID,

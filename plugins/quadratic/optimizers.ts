@@ -27,12 +27,12 @@
  * result claims is exactly that of the parameters it returns.
  */
 import type { JsonValue } from "../../core/types.ts";
-import type { Objective } from "../optimizers/ask-tell.ts";
+import { uniformBox, type AskTellOptimizer, type Objective } from "../optimizers/ask-tell.ts";
+import { BobyqaOptimizer } from "../optimizers/bobyqa.ts";
 import { askTellPlugin } from "../optimizers/plugin.ts";
-import type { AskTellOptimizer } from "../optimizers/ask-tell.ts";
 import type { OptimizationPlugin } from "../sdk.ts";
 import { quadraticCmaes } from "./cmaes.ts";
-import { decodeParams, encodeParams, N_PARAMS, performance, quantize, targetOf } from "./domain.ts";
+import { decodeParams, encodeParams, INIT_HIGH, INIT_LOW, N_PARAMS, performance, quantize, targetOf } from "./domain.ts";
 import { quadraticRandomStep } from "./random-step.ts";
 
 export const DOMAIN_ID = "quadratic";
@@ -79,4 +79,25 @@ export function cmaesOptimizer(config: JsonValue = {}): OptimizationPlugin {
     restartFrom,
   });
   return quadraticPlugin("cmaes", es, config);
+}
+
+export function bobyqaOptimizer(config: JsonValue = {}): OptimizationPlugin {
+  const c = record(config);
+  const positive = (v: number) => Number.isFinite(v) && v > 0;
+  const opts = {
+    box: uniformBox(N_PARAMS, numberOr(c, "lower", INIT_LOW, Number.isFinite), numberOr(c, "upper", INIT_HIGH, Number.isFinite)),
+    // n + 2 points (not BOBYQA's usual 2n + 1): the first model comes after 12 evaluations instead of 21 (−50 in a median 15 evaluations instead of 23; −1 in 37 instead of 23)
+    npt: numberOr(c, "npt", N_PARAMS + 2, Number.isInteger),
+    ...(c["rhoBeg"] === undefined ? {} : { rhoBeg: numberOr(c, "rhoBeg", 0, positive) }),
+    ...(c["rhoEnd"] === undefined ? {} : { rhoEnd: numberOr(c, "rhoEnd", 0, positive) }),
+    ...(c["deltaInit"] === undefined ? {} : { deltaInit: numberOr(c, "deltaInit", 0, positive) }),
+    ...(c["noise"] === undefined ? {} : { noise: numberOr(c, "noise", 0, (v) => Number.isFinite(v) && v >= 0) }),
+  };
+  let optimizer: BobyqaOptimizer;
+  try {
+    optimizer = new BobyqaOptimizer(opts);
+  } catch (e) {
+    throw new TypeError(`optimizer config is invalid: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return quadraticPlugin("bobyqa", optimizer, config);
 }
