@@ -128,6 +128,7 @@ export class BobyqaOptimizer implements AskTellOptimizer {
   private needGeometry = false;
   private bestSoFar: Point | null = null;
   private restartCount = 0;
+  private kktCache: { kopt: number; points: number[][]; sys: { lu: LuDecomposition; S: number[][]; scale: number } | null } | null = null;
 
   constructor(opts: BobyqaOptions) {
     this.box = checkBox(opts.box);
@@ -321,11 +322,18 @@ export class BobyqaOptimizer implements AskTellOptimizer {
 
   // ------------------------------------------------------------ model
 
-  /** The KKT matrix of the points relative to x_opt (scaled by `scale`), LU-factored; null when singular. */
-  private kkt(scale: number): { lu: LuDecomposition; S: number[][] } | null {
+  /**
+   * The KKT matrix of the points relative to x_opt, scaled by the largest
+   * distance, LU-factored (null when singular); kept until the points or
+   * x_opt change (they are replaced, never mutated: identity tells).
+   */
+  private system(): { lu: LuDecomposition; S: number[][]; scale: number } | null {
+    const c = this.kktCache;
+    if (c !== null && c.kopt === this.kopt && c.points.length === this.Y.length && c.points.every((y, i) => y === this.Y[i])) return c.sys;
     const n = this.dim;
     const m = this.Y.length;
     const xopt = this.Y[this.kopt] as number[];
+    const scale = Math.max(...this.Y.map((y) => norm(sub(y, xopt)))) || 1;
     const S = this.Y.map((y) => sub(y, xopt).map((v) => v / scale));
     const size = m + n + 1;
     const W = Matrix.zeros(size, size);
@@ -339,13 +347,9 @@ export class BobyqaOptimizer implements AskTellOptimizer {
       }
     }
     const lu = new LuDecomposition(W);
-    if (lu.isSingular()) return null;
-    return { lu, S };
-  }
-
-  private scale(): number {
-    const xopt = this.Y[this.kopt] as number[];
-    return Math.max(...this.Y.map((y) => norm(sub(y, xopt)))) || 1;
+    const sys = lu.isSingular() ? null : { lu, S, scale };
+    this.kktCache = { kopt: this.kopt, points: [...this.Y], sys };
+    return sys;
   }
 
   /** Q ← Q + D, D the least-Frobenius-change correction that makes Q interpolate every point. False when the points are degenerate. */
@@ -354,9 +358,9 @@ export class BobyqaOptimizer implements AskTellOptimizer {
     const m = this.Y.length;
     const xopt = this.Y[this.kopt] as number[];
     const old = recenter(this.model as Quadratic, xopt);
-    const scale = this.scale();
-    const sys = this.kkt(scale);
+    const sys = this.system();
     if (sys === null) return false;
+    const scale = sys.scale;
     const rhs = Matrix.zeros(m + n + 1, 1);
     for (let i = 0; i < m; i++) rhs.set(i, 0, (this.F[i] as number) - valueAt(old, this.Y[i] as number[]));
     if (!this.F.every(Number.isFinite)) return false;
@@ -377,9 +381,9 @@ export class BobyqaOptimizer implements AskTellOptimizer {
   private lagrange(t: number): Quadratic | null {
     const n = this.dim;
     const m = this.Y.length;
-    const scale = this.scale();
-    const sys = this.kkt(scale);
+    const sys = this.system();
     if (sys === null) return null;
+    const scale = sys.scale;
     const rhs = Matrix.zeros(m + n + 1, 1);
     rhs.set(t, 0, 1);
     const sol = sys.lu.solve(rhs).to1DArray();
@@ -396,9 +400,9 @@ export class BobyqaOptimizer implements AskTellOptimizer {
   private lagrangeValues(x: readonly number[]): number[] | null {
     const n = this.dim;
     const m = this.Y.length;
-    const scale = this.scale();
-    const sys = this.kkt(scale);
+    const sys = this.system();
     if (sys === null) return null;
+    const scale = sys.scale;
     const s = sub(x, this.Y[this.kopt] as number[]).map((v) => v / scale);
     const phi = Matrix.zeros(m + n + 1, 1);
     for (let j = 0; j < m; j++) phi.set(j, 0, 0.5 * dot(sys.S[j] as number[], s) ** 2);
