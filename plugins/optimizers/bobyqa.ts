@@ -230,14 +230,19 @@ export class BobyqaOptimizer implements AskTellOptimizer {
     if (pending.kind === "design") {
       for (let k = 0; k < points.length; k++) {
         this.Y.push([...(points[k] as number[])]);
-        this.F.push(Number.isNaN(values[k]) ? Number.NEGATIVE_INFINITY : (values[k] as number));
+        this.F.push(Number.isFinite(values[k]) ? (values[k] as number) : Number.NEGATIVE_INFINITY);
       }
       this.design = this.design.slice(points.length);
       if (this.design.length === 0) this.finishDesign();
       return;
     }
     const x = points[0] as number[];
-    const f = Number.isNaN(values[0]) ? Number.NEGATIVE_INFINITY : (values[0] as number);
+    const f = values[0] as number;
+    if (!Number.isFinite(f)) {
+      // A failed evaluation teaches the model nothing: a smaller region next time.
+      this.delta = Math.max(this.rho, 0.5 * this.delta);
+      return;
+    }
     if (pending.kind === "geometry") {
       this.insert(x, f, pending.replace);
       return;
@@ -287,6 +292,14 @@ export class BobyqaOptimizer implements AskTellOptimizer {
   }
 
   private finishDesign(): void {
+    // A failed design point counts as worse than every other (the model needs a value at each point).
+    const finite = this.F.filter(Number.isFinite);
+    if (finite.length === 0) {
+      this.restart();
+      return;
+    }
+    const floor = Math.min(...finite) - Math.max(1, Math.max(...finite) - Math.min(...finite));
+    this.F = this.F.map((f) => (Number.isFinite(f) ? f : floor));
     this.kopt = this.argmax();
     const zero: Quadratic = { center: [...(this.Y[this.kopt] as number[])], c: 0, g: new Array<number>(this.dim).fill(0), H: Array.from({ length: this.dim }, () => new Array<number>(this.dim).fill(0)) };
     this.model = zero;
@@ -301,9 +314,17 @@ export class BobyqaOptimizer implements AskTellOptimizer {
 
   private restart(): void {
     this.restartCount++;
-    const xopt = this.Y[this.kopt] ?? this.bestSoFar?.x;
-    const fopt = this.F[this.kopt] ?? null;
-    this.startDesign(clipToBox(xopt as number[], this.box), fopt === null || !Number.isFinite(fopt) ? null : fopt);
+    const xopt = this.Y[this.kopt];
+    const fopt = this.F[this.kopt];
+    if (xopt === undefined || fopt === undefined || !Number.isFinite(fopt)) {
+      // Nothing to restart from: the next ask starts afresh (from the best so far, else a random point).
+      this.Y = [];
+      this.F = [];
+      this.model = null;
+      this.design = [];
+      return;
+    }
+    this.startDesign(clipToBox(xopt, this.box), fopt);
   }
 
   /** ρ ← the next resolution; false when ρ_end was reached (a restart was started instead). */

@@ -155,6 +155,16 @@ describe("bobyqa (model-based trust region)", () => {
     expect(bobyqa).toBeGreaterThan(cmaes);
   });
 
+  it("goes on past failed evaluations (NaN): a failed design point ranks last, a failed step shrinks the region", () => {
+    const f = (x: readonly number[]) => -x.reduce((a, v) => a + (v - 0.5) ** 2, 0);
+    // Fails wherever the first coordinate exceeds 1.2.
+    const flaky = (x: readonly number[]) => ((x[0] as number) > 1.2 ? Number.NaN : f(x));
+    const opt = new BobyqaOptimizer({ box: uniformBox(3, -2, 2) });
+    const asked = drive(opt, flaky, 4, 80);
+    expect(asked.some((x) => (x[0] as number) > 1.2)).toBe(true); // it did meet failures
+    expect(opt.best()?.f).toBeGreaterThan(-1e-6);
+  });
+
   it("rejects bad options", () => {
     expect(() => new BobyqaOptimizer({ box: uniformBox(3, 0, 1), npt: 4 })).toThrow(RangeError);
     expect(() => new BobyqaOptimizer({ box: uniformBox(3, 0, 1), npt: 8 })).toThrow(RangeError);
