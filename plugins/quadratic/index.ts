@@ -4,7 +4,8 @@
  * (the shared target from `DEFAULT_TARGET_SEED`); `createQuadraticDomain`
  * builds one for another `target`/`targetSeed`/`noise_std`.
  *
- * - optimizers: `cmaes` (default, first) and `random_step` (./optimizers.ts);
+ * - optimizers: `cmaes` (default, first), `random_step` and `bobyqa`
+ *   (./optimizers.ts);
  *   each factory's config is merged over the domain's;
  * - inference.evaluate(params, data) = −Σ(x − data.target)² (the
  *   reference's quadratic_inferencer with synthetic data); `data` null

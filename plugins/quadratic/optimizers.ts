@@ -14,9 +14,14 @@
  * - `random_step`: the reference's hill climber (./random-step.ts); one
  *   optimize() call = one step = one evaluation, whatever the budget.
  *   Config: `step_size` (0.5, the reference's name).
+ * - `bobyqa`: the model-based trust region (plugins/optimizers/bobyqa.ts)
+ *   over the box [lower, upper]¹⁰ (−10, 10: the reference's start range,
+ *   which holds every seeded target); the first round is its initial design
+ *   (npt points), then one point per round. Config: `npt` (12), `rhoBeg`,
+ *   `rhoEnd`, `deltaInit`, `noise`, `lower`, `upper`.
  *
  * All also read the domain keys (`target`, `targetSeed`) to know the
- * objective they optimize, and keep their island (best point, CMA-ES state)
+ * objective they optimize, and keep their island (best point, CMA-ES state, bobyqa's model)
  * between calls. All randomness comes from `input.seed` (a fresh xoshiro128**
  * stream per call), so a run is reproducible from its seeds.
  *
