@@ -27,7 +27,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { endianness } from "node:os";
 import type { JsonValue } from "../core/types.ts";
 import type { DomainMeta, DomainPlugin, OptimizationPlugin, OptimizeInput, OptimizeOutput } from "../plugins/sdk.ts";
-import { createRng } from "../plugins/quadratic/rng.ts";
+import { createRng } from "../plugins/rng.ts";
 import { isBetter } from "./executors.ts";
 
 export interface WorkerOptions {

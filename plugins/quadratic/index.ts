@@ -4,7 +4,8 @@
  * (the shared target from `DEFAULT_TARGET_SEED`); `createQuadraticDomain`
  * builds one for another `target`/`targetSeed`/`noise_std`.
  *
- * - optimizers: `cmaes` (default, first) and `random_step` (./optimizers.ts);
+ * - optimizers: `cmaes` (default, first), `random_step` and `bobyqa`
+ *   (./optimizers.ts);
  *   each factory's config is merged over the domain's;
  * - inference.evaluate(params, data) = −Σ(x − data.target)² (the
  *   reference's quadratic_inferencer with synthetic data); `data` null
@@ -21,14 +22,15 @@
 import type { JsonValue } from "../../core/types.ts";
 import type { DomainPlugin } from "../sdk.ts";
 import { dataTarget, decodeParams, N_PARAMS, parseConfig, performance, syntheticData, targetOf } from "./domain.ts";
-import { cmaesOptimizer, DOMAIN_ID, randomStepOptimizer } from "./optimizers.ts";
+import { bobyqaOptimizer, cmaesOptimizer, DOMAIN_ID, randomStepOptimizer } from "./optimizers.ts";
 
 export { DOMAIN_ID } from "./optimizers.ts";
 export * from "./domain.ts";
-export { cmaesOptimizer, randomStepOptimizer, quadraticObjective } from "./optimizers.ts";
+export { bobyqaOptimizer, cmaesOptimizer, randomStepOptimizer, quadraticObjective } from "./optimizers.ts";
 export { Cmaes, strategyParameters, symmetricEigen, type CmaesOptions, type StrategyParameters } from "./cmaes.ts";
-export { RandomStep, randomStepRound, type Point, type Objective } from "./random-step.ts";
-export { createRng, deriveSeed, type Rng } from "./rng.ts";
+export { RandomStep } from "./random-step.ts";
+export type { Objective, Point } from "../optimizers/ask-tell.ts";
+export { createRng, deriveSeed, type Rng } from "../rng.ts";
 
 function merge(base: JsonValue, over: JsonValue | undefined): JsonValue {
   const isObj = (v: unknown): v is Record<string, JsonValue> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -50,6 +52,7 @@ export function createQuadraticDomain(domainConfig: JsonValue = {}): DomainPlugi
     optimizers: {
       cmaes: (config) => cmaesOptimizer(merge(domainConfig, config)),
       random_step: (config) => randomStepOptimizer(merge(domainConfig, config)),
+      bobyqa: (config) => bobyqaOptimizer(merge(domainConfig, config)),
     },
     inference: {
       domain: DOMAIN_ID,

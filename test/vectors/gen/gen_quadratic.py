@@ -5,7 +5,7 @@
 
 Standard library only. Re-implements, from their published definitions:
 - SplitMix64 (https://prng.di.unimi.it/splitmix64.c) and xoshiro128** 1.1
-  (https://prng.di.unimi.it/xoshiro128starstar.c), seeded as plugins/quadratic/rng.ts
+  (https://prng.di.unimi.it/xoshiro128starstar.c), seeded as plugins/rng.ts
   says: two SplitMix64 outputs from the 32-bit seed, each split low word first;
   doubles ((a >> 5) * 2^26 + (b >> 6)) / 2^53; Box-Muller normals (cos, then sin),
   u1 = 1 - uniform;

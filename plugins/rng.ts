@@ -1,7 +1,7 @@
 /**
- * Seeded randomness for the quadratic domain's optimizers and synthetic data
- * (never used inside consensus: the protocol only sees the resulting
- * integers and hashes).
+ * Seeded randomness for the plugins: optimizers (plugins/optimizers/), the
+ * islands simulation and the domains' synthetic data (never used inside
+ * consensus: the protocol only sees the resulting integers and hashes).
  *
  * - Generator: xoshiro128** 1.1 (D. Blackman and S. Vigna, "Scrambled linear
  *   pseudorandom number generators", ACM TOMS 47(4), 2021; reference C code
