@@ -4,15 +4,20 @@
  * dynamic_quorum.py, deterministic_seed.py; notes §2.8–2.9).
  *
  * Differences from the reference, on purpose:
- * - The selection seed is H(commit id, beacon seedDelayBlocks after the
- *   commit's block). The beacon is the running hash of the producers' VRF
- *   outputs (core/beacon.ts): unique per producer and height, so even a
- *   committer that produces blocks cannot choose it, only withhold its own
- *   blocks (docs/PROTOCOL.md §4 states what that leaves). Every node computes
- *   the same quorum from chain state, not from its peer table (W-C7).
- * - Each evaluator's data seed is H(optimae, evaluator, that beacon):
- *   distinct per evaluator, unknown before the beacon exists, and
- *   recomputable by anyone who checks the vote.
+ * - The selection seed is the beacon seedDelayBlocks after the commit's
+ *   block, and nothing the committer chose. The beacon is the running hash of
+ *   the producers' VRF outputs (core/beacon.ts): unique per producer and
+ *   height, so even a committer that produces blocks cannot choose it, only
+ *   withhold its own blocks; and since no commit id, salt or reveal enters
+ *   the seed, a committer that could foresee the beacon (its coalition
+ *   producing every one of those blocks) still has nothing to grind: it can
+ *   only choose whether to commit at that height (docs/PROTOCOL.md §4 states
+ *   what is left). Every node computes the same quorum from chain state, not
+ *   from its peer table (W-C7).
+ * - Each evaluator's data seed is H(commit, evaluator, that beacon): distinct
+ *   per evaluator and per optimae, unknown before the beacon exists (the
+ *   reveal id is not in it: the optimizer picks the reveal after the beacon
+ *   is known), and recomputable by anyone who checks the vote.
  * - Tolerance has an absolute floor, max(toleranceAbs, rel·|median|), so honest
  *   claims near zero are not rejected (W-C10).
  * - A round needs `required` votes (a fraction of K), not all K (W-C2).
@@ -24,17 +29,17 @@ import type { Address, DomainConfig, Fixed, Hash, QuorumParams, Vote } from "./t
 const PPM = 1_000_000;
 const PPM_N = 1_000_000n;
 
-/** Seed of an optimae's evaluator selection: its commit and the beacon seedDelayBlocks after the commit's block. */
-export function quorumSeed(commitId: Hash, beacon: Hash): Hash {
-  return hashOf("quorum", { commit: commitId, beacon });
+/** Seed of the evaluator selection of every commit of one block: the beacon seedDelayBlocks after it. */
+export function quorumSeed(beacon: Hash): Hash {
+  return hashOf("quorum", { beacon });
 }
 
 /**
  * An evaluator's synthetic-data seed for one optimae. `seed32` is the first
  * four bytes of `seed` read big-endian (the reference's derive_seed width).
  */
-export function evaluatorSeed(optimae: Hash, evaluator: Address, beacon: Hash): { seed: Hash; seed32: number } {
-  const seed = hashOf("evaluator-seed", { optimae, evaluator, beacon });
+export function evaluatorSeed(commit: Hash, evaluator: Address, beacon: Hash): { seed: Hash; seed32: number } {
+  const seed = hashOf("evaluator-seed", { commit, evaluator, beacon });
   return { seed, seed32: Number.parseInt(seed.slice(0, 8), 16) };
 }
 

@@ -287,7 +287,7 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
   if (w.height <= seedHeight) return err("REVEAL_TOO_EARLY", `a reveal of a commit at height ${c.height} is valid from height ${seedHeight + 1}, when its quorum seed exists`);
 
   const beacon = w.recentBeacons.get(seedHeight) as Hash;
-  const quorum = selectEvaluators(w, sender, tx.body.commit, beacon);
+  const quorum = selectEvaluators(w, sender, beacon);
   return ok(() => {
     w.commits.delete(c.id);
     w.revealedParams.set(pHash, tx.id);
@@ -313,7 +313,7 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
 }
 
 /** Evaluators for an optimae: reputable accounts other than the optimizer, ranked by a seed from the beacon after its commit. */
-function selectEvaluators(w: Working, optimizer: Address, commitId: Hash, beacon: Hash): Address[] {
+function selectEvaluators(w: Working, optimizer: Address, beacon: Hash): Address[] {
   const { params, timestamp } = w;
   const min = params.reputation.minForEvaluator;
   const eligible: Address[] = [];
@@ -337,7 +337,7 @@ function selectEvaluators(w: Working, optimizer: Address, commitId: Hash, beacon
     },
     params.quorum,
   );
-  return selectQuorum(quorumSeed(commitId, beacon), eligible, k);
+  return selectQuorum(quorumSeed(beacon), eligible, k);
 }
 
 function voteEffect(w: Working, tx: TxOf<"vote">, sender: Address): Result<() => void> {

@@ -94,13 +94,18 @@ function proofToHash(gamma: ed.Point): Uint8Array {
   return sha512(concat(Uint8Array.of(SUITE, 0x03), gamma.clearCofactor().toBytes(), Uint8Array.of(0x00)));
 }
 
-/** The proof π for input `alpha` under the 32-byte RFC 8032 secret seed (deterministic). */
-export function vrfProve(secret: Uint8Array, alpha: Uint8Array): Hex {
+/**
+ * The proof π for input `alpha` under the 32-byte RFC 8032 secret seed:
+ * deterministic (RFC 9381's nonce). Another `nonce` (1 ≤ nonce < L) gives
+ * another valid proof of the *same* output: a prover can vary its proof,
+ * never its output (test/security/grinding.test.ts tries).
+ */
+export function vrfProve(secret: Uint8Array, alpha: Uint8Array, nonce?: bigint): Hex {
   const { scalar: x, prefix, pointBytes: pk } = ed.utils.getExtendedPublicKey(secret);
   const H = encodeToCurve(pk, alpha);
   const hBytes = H.toBytes();
   const gamma = H.multiply(x);
-  const k = leToBig(sha512(concat(prefix, hBytes))) % L;
+  const k = nonce ?? leToBig(sha512(concat(prefix, hBytes))) % L;
   const c = challenge([ed.Point.fromBytes(pk), H, gamma, ed.Point.BASE.multiply(k), H.multiply(k)]);
   const s = (k + c * x) % L;
   return bytesToHex(concat(gamma.toBytes(), bigToLe(c, 16), bigToLe(s, 32)));

@@ -110,7 +110,7 @@ export class QuorumDO extends DurableObject<Env> {
       if (r.votes.some((v) => v.evaluator === me) || status.height > r.deadline) continue;
       const known = this.sql.exec(`SELECT 1 FROM duties WHERE optimae = ?`, r.optimae).toArray().length > 0;
       if (known) continue;
-      const seed = evaluatorSeed(r.optimae, me, r.beacon);
+      const seed = evaluatorSeed(r.commit, me, r.beacon);
       const spec: JobSpec = {
         id: `evaluate:${r.optimae}:${me}`,
         kind: "evaluate",

@@ -35,15 +35,15 @@ function verdictOf(v: JsonObject, where: string): Verdict {
 
 const runners: Record<string, (v: JsonObject, where: string) => void> = {
   seed(v, where) {
-    expectKeys(v, ["kind", "name", "commit", "beacon", "expected"], [], where);
+    expectKeys(v, ["kind", "name", "beacon", "expected"], [], where);
     it(str(v["name"], where), () => {
-      expect(quorumSeed(str(v["commit"], where), str(v["beacon"], where))).toBe(str(v["expected"], where));
+      expect(quorumSeed(str(v["beacon"], where))).toBe(str(v["expected"], where));
     });
   },
   "evaluator-seed"(v, where) {
-    expectKeys(v, ["kind", "name", "optimae", "evaluator", "beacon", "seed", "seed32"], [], where);
+    expectKeys(v, ["kind", "name", "commit", "evaluator", "beacon", "seed", "seed32"], [], where);
     it(str(v["name"], where), () => {
-      expect(evaluatorSeed(str(v["optimae"], where), str(v["evaluator"], where), str(v["beacon"], where))).toEqual({
+      expect(evaluatorSeed(str(v["commit"], where), str(v["evaluator"], where), str(v["beacon"], where))).toEqual({
         seed: str(v["seed"], where),
         seed32: int(v["seed32"], where),
       });
@@ -115,7 +115,7 @@ describe("quorum vectors", () => {
 });
 
 describe("seeds", () => {
-  it("every evaluator of one optimae gets its own seed, and the beacon changes all of them", () => {
+  it("every evaluator of one optimae gets its own seed, and the beacon and the commit change all of them", () => {
     const optimae = "a".repeat(64);
     const block = "b".repeat(64);
     const evaluators = Array.from({ length: 20 }, (_, i) => i.toString(16).padStart(40, "0"));
@@ -123,17 +123,20 @@ describe("seeds", () => {
     expect(new Set(seeds).size).toBe(20);
     const other = evaluators.map((e) => evaluatorSeed(optimae, e, "c".repeat(64)).seed);
     expect(seeds.some((s, i) => s === other[i])).toBe(false);
+    const otherCommit = evaluators.map((e) => evaluatorSeed("d".repeat(64), e, block).seed);
+    expect(seeds.some((s, i) => s === otherCommit[i])).toBe(false);
     for (const e of evaluators) {
       const { seed, seed32 } = evaluatorSeed(optimae, e, block);
       expect(seed32).toBe(Number.parseInt(seed.slice(0, 8), 16));
       expect(Number.isSafeInteger(seed32) && seed32 >= 0 && seed32 < 2 ** 32).toBe(true);
     }
   });
-  it("the quorum seed depends on both the commit and the beacon", () => {
-    const a = quorumSeed("1".repeat(64), "2".repeat(64));
+  it("the quorum seed is the beacon's alone: nothing a committer chooses enters it", () => {
+    const a = quorumSeed("2".repeat(64));
     expect(a).toMatch(/^[0-9a-f]{64}$/);
-    expect(quorumSeed("1".repeat(64), "3".repeat(64))).not.toBe(a);
-    expect(quorumSeed("3".repeat(64), "2".repeat(64))).not.toBe(a);
+    expect(quorumSeed("2".repeat(64))).toBe(a);
+    expect(quorumSeed("3".repeat(64))).not.toBe(a);
+    expect(quorumSeed.length).toBe(1);
   });
 });
 

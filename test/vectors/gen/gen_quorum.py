@@ -29,12 +29,12 @@ def addr(label):
 
 # --- the rules ---------------------------------------------------------------
 
-def quorum_seed(commit, beacon):
-    return hash_of("quorum", {"commit": commit, "beacon": beacon})
+def quorum_seed(beacon):
+    return hash_of("quorum", {"beacon": beacon})
 
 
-def evaluator_seed(optimae, evaluator, beacon):
-    seed = hash_of("evaluator-seed", {"optimae": optimae, "evaluator": evaluator, "beacon": beacon})
+def evaluator_seed(commit, evaluator, beacon):
+    seed = hash_of("evaluator-seed", {"commit": commit, "evaluator": evaluator, "beacon": beacon})
     return seed, int.from_bytes(bytes.fromhex(seed)[:4], "big")
 
 
@@ -109,18 +109,17 @@ def aggregate(votes, reported, tol_abs, tol_rel_ppm, fraction_ppm, required):
 
 def seed_vectors():
     out = []
-    for i, (c, b) in enumerate([("commit/0", "block/0"), ("commit/0", "block/1"), ("commit/1", "block/0"), ("commit/x", "block/y")]):
-        commit, block = h(c), h(b)
-        out.append({"kind": "seed", "name": "quorumSeed %d" % i, "commit": commit, "beacon": block,
-                    "expected": quorum_seed(commit, block)})
+    for i, b in enumerate(["beacon/0", "beacon/1", "beacon/x", "beacon/y"]):
+        beacon = h(b)
+        out.append({"kind": "seed", "name": "quorumSeed %d" % i, "beacon": beacon, "expected": quorum_seed(beacon)})
     seeds32 = set()
-    for i, (o, e, b) in enumerate([("opt/0", "ev/0", "block/0"), ("opt/0", "ev/1", "block/0"), ("opt/0", "ev/2", "block/0"),
-                                   ("opt/0", "ev/0", "block/1"), ("opt/1", "ev/0", "block/0"), ("opt/2", "ev/7", "block/9")]):
-        optimae, evaluator, block = h(o), addr(e), h(b)
-        seed, seed32 = evaluator_seed(optimae, evaluator, block)
+    for i, (c, e, b) in enumerate([("commit/0", "ev/0", "beacon/0"), ("commit/0", "ev/1", "beacon/0"), ("commit/0", "ev/2", "beacon/0"),
+                                   ("commit/0", "ev/0", "beacon/1"), ("commit/1", "ev/0", "beacon/0"), ("commit/2", "ev/7", "beacon/9")]):
+        commit, evaluator, beacon = h(c), addr(e), h(b)
+        seed, seed32 = evaluator_seed(commit, evaluator, beacon)
         seeds32.add(seed32)
-        out.append({"kind": "evaluator-seed", "name": "evaluatorSeed %d" % i, "optimae": optimae, "evaluator": evaluator,
-                    "beacon": block, "seed": seed, "seed32": seed32})
+        out.append({"kind": "evaluator-seed", "name": "evaluatorSeed %d" % i, "commit": commit, "evaluator": evaluator,
+                    "beacon": beacon, "seed": seed, "seed32": seed32})
     assert len(seeds32) == 6
     return out
 
@@ -134,7 +133,7 @@ def select_vectors():
         out.append({"kind": "select", "name": name, "seed": seed, "candidates": candidates, "k": k,
                     "expected": select(seed, candidates, k)})
 
-    s0 = quorum_seed(h("commit/0"), h("block/0"))
+    s0 = quorum_seed(h("beacon/0"))
     add("empty candidates", s0, [], 3)
     add("k = 0", s0, pool[:5], 0)
     add("one candidate", s0, pool[:1], 3)
@@ -143,9 +142,9 @@ def select_vectors():
     add("duplicates count once", s0, [pool[0], pool[1], pool[0], pool[2], pool[1], pool[2]], 3)
     add("reversed input, same selection", s0, list(reversed(pool[:12])), 5)
     add("input order 1", s0, pool[:12], 5)
-    add("another seed, same candidates", quorum_seed(h("commit/1"), h("block/0")), pool[:12], 5)
+    add("another seed, same candidates", quorum_seed(h("beacon/1")), pool[:12], 5)
     for i in range(6):
-        seed = quorum_seed(h("commit/r%d" % i), h("block/r%d" % i))
+        seed = quorum_seed(h("beacon/r%d" % i))
         n = rng.randrange(3, 40)
         cands = rng.sample(pool, n)
         if i % 2 == 0:
@@ -262,7 +261,7 @@ def main():
         "floor, a fraction of the quorum suffices; constructed by test/vectors/gen/gen_quorum.py",
         "python3 test/vectors/gen/gen_quorum.py (standard library only). hashOf(tag, v) = sha256(\"DOIN/<tag>/\" + "
         "json.dumps(v, sort_keys=True, separators=(',', ':'))), RFC 8785 for these objects. seed: "
-        "hashOf('quorum', {commit, beacon}). evaluator-seed: hashOf('evaluator-seed', {optimae, evaluator, beacon}), "
+        "hashOf('quorum', {beacon}). evaluator-seed: hashOf('evaluator-seed', {commit, evaluator, beacon}), "
         "seed32 = first 4 bytes big-endian. select: distinct candidates sorted by (hashOf('quorum', {seed, candidate}), "
         "candidate), first k. size: clamp(3 + floor(log2 n) + activity bonus - reputation discount, minSize, "
         "max(minSize, min(maxSize, n // 2))), then min(., n), 0 for n = 0; for bounds (3, 15) also asserted equal to a "
