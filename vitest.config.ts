@@ -2,8 +2,8 @@ import { defineConfig } from "vitest/config";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { GENESIS_VALIDATORS_SETTING, TEST_NODE_SECRET_HEX } from "./test/support/workers-network.ts";
 
-// Two runtimes, two projects: plain Node for the pure core (and later the
-// runner and the testnet), workerd for everything that runs on the edge.
+// One project per runtime and purpose: plain Node for the pure core, the
+// runner, the testnets and the attack suite; workerd for what runs on the edge.
 
 export default defineConfig(async () => ({
   test: {
@@ -21,6 +21,17 @@ export default defineConfig(async () => ({
           name: "testnet",
           environment: "node" as const,
           include: ["test/testnet/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          // attacks on the protocol and the node: in-process against core/, and on live testnets over loopback
+          name: "security",
+          environment: "node" as const,
+          include: ["test/security/**/*.test.ts"],
           testTimeout: 300_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -11,6 +11,8 @@ interface __BaseEnv_Env {
 	OPTIMIZE_DOMAINS: string;
 	DOMAINS: string;
 	CHECKPOINTS: string;
+	FAUCET_DOIN: string;
+	GENESIS_TIME: string;
 	NODE_SECRET: string;
 	RUNNER_TOKEN: string;
 	CHAIN: DurableObjectNamespace<import("./workers/index").ChainDO>;
@@ -31,7 +33,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "NETWORK_ID" | "GENESIS_VALIDATORS" | "BOOTSTRAP_PEERS" | "NODE_URL" | "OPTIMIZE_DOMAINS" | "DOMAINS" | "CHECKPOINTS" | "NODE_SECRET" | "RUNNER_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "NETWORK_ID" | "GENESIS_VALIDATORS" | "BOOTSTRAP_PEERS" | "NODE_URL" | "OPTIMIZE_DOMAINS" | "DOMAINS" | "CHECKPOINTS" | "FAUCET_DOIN" | "GENESIS_TIME" | "NODE_SECRET" | "RUNNER_TOKEN">> {}
 }
 declare module "*.txt" {
 	const value: string;

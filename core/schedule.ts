@@ -1,11 +1,13 @@
 /**
  * Who may produce the next block, and from when: a consensus rule.
  *
- * The producers are the accounts whose reputation, decayed to the tip's
- * timestamp, reaches `minForEvaluator` (the same accounts that may be chosen
- * as evaluators: reputation is earned only by verified work, and is not
- * transferable). When no account qualifies, the genesis validators do, so that
- * a network whose reputations all decayed can still move.
+ * The producers are the network's validators (`validatorSet`): the accounts
+ * whose reputation, decayed to the tip's timestamp, reaches
+ * `minForEvaluator`, the same accounts that may be chosen as evaluators
+ * (reputation is earned only by verified work, and is not transferable).
+ * While fewer than a minimal quorum qualify, the genesis validators count too,
+ * so that a network whose reputations decayed (a quiet week halves them) can
+ * still produce, evaluate, and so earn reputation again.
  *
  * At every height they are ranked by H("producer-rank", {beacon, height,
  * producer}) under the tip's beacon (core/beacon.ts), which no producer can
@@ -21,19 +23,31 @@
  */
 import { hashOf } from "./hash.ts";
 import { meetsEvaluatorMinimum } from "./reputation.ts";
-import type { Address, ChainParams, ChainState, Hash } from "./types.ts";
+import type { Account, Address, ChainParams, ChainState, Hash } from "./types.ts";
+
+/**
+ * The validators at block time `timeMs`: accounts whose decayed reputation
+ * reaches minForEvaluator, joined by the genesis validators while they are
+ * fewer than quorum.minSize (unordered, no repeats). They produce blocks and
+ * are the candidates of every quorum.
+ */
+export function validatorSet(accounts: ReadonlyMap<Address, Account>, params: ChainParams, timeMs: number): Address[] {
+  const min = params.reputation.minForEvaluator;
+  const out: Address[] = [];
+  for (const [address, a] of accounts) {
+    // decay only lowers reputation: most accounts are out at the first compare
+    if (a.reputation < min) continue;
+    if (meetsEvaluatorMinimum(a, timeMs, params)) out.push(address);
+  }
+  if (out.length >= params.quorum.minSize) return out;
+  const set = new Set(out);
+  for (const g of params.genesisAccounts) if (g.reputation > 0n) set.add(g.address);
+  return [...set];
+}
 
 /** The accounts that may produce the block after `state` (unordered). */
 export function eligibleProducers(state: ChainState, params: ChainParams): Address[] {
-  const min = params.reputation.minForEvaluator;
-  const out: Address[] = [];
-  for (const [address, a] of state.accounts) {
-    // decay only lowers reputation: most accounts are out at the first compare
-    if (a.reputation < min) continue;
-    if (meetsEvaluatorMinimum(a, state.tipTimestamp, params)) out.push(address);
-  }
-  if (out.length > 0) return out;
-  return [...new Set(params.genesisAccounts.map((g) => g.address))];
+  return validatorSet(state.accounts, params, state.tipTimestamp);
 }
 
 /** A producer's place in the draw for `height`: H("producer-rank", {beacon, height, producer}). */

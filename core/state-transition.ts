@@ -20,7 +20,7 @@ import { blockReward, splitReward } from "./issuance.ts";
 import { addressFromPublicKey, publicKeyFromSecret, verifyAll } from "./keys.ts";
 import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.ts";
 import { adjustReputation, decayedReputation, reputationDelta, reputationFactor } from "./reputation.ts";
-import { producerRank, slotDelayMs } from "./schedule.ts";
+import { producerRank, slotDelayMs, validatorSet } from "./schedule.ts";
 import { computeStateRoot } from "./state-root.ts";
 import { paramsHash } from "./tx.ts";
 import { vrfOutput, vrfProve, vrfVerify } from "./vrf.ts";
@@ -315,18 +315,14 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
 /** Evaluators for an optimae: reputable accounts other than the optimizer, ranked by a seed from the beacon after its commit. */
 function selectEvaluators(w: Working, optimizer: Address, beacon: Hash): Address[] {
   const { params, timestamp } = w;
-  const min = params.reputation.minForEvaluator;
-  const eligible: Address[] = [];
+  const eligible = validatorSet(w.accounts, params, timestamp).filter((a) => a !== optimizer);
   let active = 0;
   const optimizerRep = decayedReputation(account(w, optimizer), timestamp, params);
   let maxRep = optimizerRep;
-  for (const [address, a] of w.accounts) {
-    // decay only lowers reputation: most accounts are out at the first compare
-    if (address === optimizer || a.reputation < min) continue;
-    const r = decayedReputation(a, timestamp, params);
-    if (r < min) continue;
-    eligible.push(address);
+  for (const address of eligible) {
+    const a = account(w, address);
     if (a.lastActiveTime >= timestamp - params.reputation.halfLifeMs) active++;
+    const r = decayedReputation(a, timestamp, params);
     if (r > maxRep) maxRep = r;
   }
   const k = quorumSize(

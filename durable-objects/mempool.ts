@@ -221,7 +221,14 @@ CREATE TABLE IF NOT EXISTS dropped (
   at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS dropped_at ON dropped (at);
+CREATE TABLE IF NOT EXISTS faucet_grants (
+  address TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+);
 `;
+
+/** A test network's faucet gives one address coin at most this often. */
+export const FAUCET_PERIOD_MS = 10 * 60_000;
 
 /** How long, and how many, txs that left the pool without a block are remembered (GET /tx/{id} says why). */
 export const DROPPED_KEEP_MS = 60 * 60_000;
@@ -448,6 +455,22 @@ export class MempoolDO extends DurableObject<Env> {
       () => undefined,
     );
     return run;
+  }
+
+  /**
+   * The faucet of a test network: the node pays `amount` (base units) from
+   * its own account to `address`, at most once per FAUCET_PERIOD_MS per
+   * address. A newcomer's way to its first commit bond and fees.
+   */
+  async faucet(address: string, amount: string, nowMs: number = Date.now()): Promise<Outcome<SubmitResult>> {
+    if (!/^[0-9a-f]{40}$/.test(address)) return failure("MALFORMED", "address: expected 40 lower-case hex characters");
+    const last = this.sql.exec<{ at: number }>("SELECT at FROM faucet_grants WHERE address = ?", address).toArray()[0];
+    if (last !== undefined && nowMs - last.at < FAUCET_PERIOD_MS) {
+      return failure("RATE_LIMITED", `this address was given coin ${Math.round((nowMs - last.at) / 1000)} s ago: once per ${FAUCET_PERIOD_MS / 60_000} minutes`);
+    }
+    const sent = await this.submitOwn("transfer", { to: address, amount });
+    if (sent.ok) this.sql.exec("INSERT OR REPLACE INTO faucet_grants (address, at) VALUES (?, ?)", address, nowMs);
+    return sent;
   }
 
   /** A pending tx, or NOT_FOUND. */

@@ -16,7 +16,8 @@ export type NodeErrorCode =
   | "FEE_TOO_LOW"
   | "UNAUTHORIZED"
   | "LEASE_EXPIRED"
-  | "UNKNOWN_JOB";
+  | "UNKNOWN_JOB"
+  | "RATE_LIMITED";
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: NodeErrorCode; readonly message: string };
 

@@ -76,6 +76,8 @@ export interface TestnetOptions {
   /** RUNNER_TOKEN of every node (default: a random one kept in testnet.json) */
   readonly runnerToken?: string;
   readonly networkId?: string;
+  /** a new network's genesis timestamp (default: now); a test that builds a long chain offline starts it in the past */
+  readonly genesisTime?: number;
   /** more Worker vars for every node (they override the testnet's own) */
   readonly extraVars?: Record<string, string>;
   /** print the Workers' log lines (console.*, warnings) */
@@ -113,6 +115,8 @@ export interface TestnetNode {
 
 export interface Testnet {
   readonly nodes: readonly TestnetNode[];
+  /** the network's genesis timestamp (GENESIS_TIME): paramsFor(…, genesisTime) gives its parameters */
+  readonly genesisTime: number;
   readonly token: string;
   /** milliseconds from startTestnet() until every node answered /health (bundle included) */
   readonly startupMs: number;
@@ -165,6 +169,8 @@ function pluggedDomains(dirs: readonly string[]): { ids: string[]; rules: unknow
 
 interface Meta {
   seed: string;
+  /** the network's genesis timestamp (ms): its creation time; reputation decays from there */
+  genesisTime?: number;
   token: string;
   layout?: string;
   nodes?: number;
@@ -226,6 +232,8 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   }
   const meta: Meta = {
     seed: previous?.seed ?? randomBytes(16).toString("hex"),
+    // a stored chain keeps its genesis time; a new network starts now (whole seconds)
+    genesisTime: previous?.genesisTime ?? opts.genesisTime ?? Math.floor(Date.now() / 1000) * 1000,
     token: opts.runnerToken ?? previous?.token ?? randomBytes(16).toString("hex"),
     layout,
     nodes: opts.nodes,
@@ -252,7 +260,8 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const domainsVar = plugged.rules.length === 0 ? "" : JSON.stringify(plugged.rules);
   const optimizeVar = ["quadratic", ...plugged.ids].join(",");
   // The genesis commits to every protocol parameter: chains stored by a version with other rules cannot be read.
-  const genesis = genesisBlock(paramsFor(opts.networkId ?? "doin-devnet", nodes.map((n) => n.publicKey), domainsSetting(domainsVar))).block.hash;
+  const genesisTime = meta.genesisTime as number;
+  const genesis = genesisBlock(paramsFor(opts.networkId ?? "doin-devnet", nodes.map((n) => n.publicKey), domainsSetting(domainsVar), genesisTime)).block.hash;
   const stateThere = existsSync(join(opts.dir, "state")) || existsSync(join(opts.dir, "node1"));
   if (stateThere && previous !== undefined && previous.genesis !== genesis) {
     throw new Error(
@@ -310,6 +319,9 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
         NODE_URL: n.url,
         DOMAINS: domainsVar,
         OPTIMIZE_DOMAINS: optimizeVar,
+        GENESIS_TIME: String(genesisTime),
+        // a local network's newcomers get their first coin (commit bonds, fees) from POST /faucet
+        FAUCET_DOIN: "100",
         ...opts.extraVars,
         NODE_SECRET: n.secretHex,
         RUNNER_TOKEN: meta.token,
@@ -564,6 +576,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
 
   return {
     nodes,
+    genesisTime,
     token: meta.token,
     startupMs: Date.now() - started,
     isRunning: (i) => running.has(i),

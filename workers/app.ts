@@ -5,6 +5,7 @@
 import { PROTOCOL_VERSION } from "../core/params.ts";
 import { createNodeApp, type NodeApp } from "./http.ts";
 import { registerChainRoutes } from "./routes/chain.ts";
+import { registerFaucetRoutes } from "./routes/faucet.ts";
 import { registerNodeRoutes } from "./routes/node.ts";
 import { registerP2pRoutes } from "./routes/p2p.ts";
 import { registerStatsRoutes } from "./routes/stats.ts";
@@ -17,6 +18,7 @@ export function buildApp(): NodeApp {
   registerNodeRoutes(app);
   registerChainRoutes(app);
   registerTxRoutes(app);
+  registerFaucetRoutes(app);
   registerTaskRoutes(app);
   registerStatsRoutes(app);
   registerP2pRoutes(app);

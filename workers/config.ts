@@ -21,6 +21,8 @@ export interface NodeConfig {
   readonly optimizeDomains: readonly string[];
   /** checkpoints its operator gave this node (height → block hash): fork choice refuses branches that conflict */
   readonly checkpoints: ReadonlyMap<number, string>;
+  /** what POST /faucet pays an address from this node's account (base units); null: no faucet (never on mainnet) */
+  readonly faucetAmount: bigint | null;
 }
 
 export class ConfigError extends Error {
@@ -32,16 +34,25 @@ const cache = new Map<string, NodeConfig>();
 /**
  * Chain parameters for a network id: genesis validators get reputation and
  * coin to start the network; `domains` are declared beside the built-in
- * quadratic one (the DOMAINS setting, see core/domain-config.ts).
+ * quadratic one (the DOMAINS setting, see core/domain-config.ts);
+ * `genesisTime` (GENESIS_TIME) is when the network starts: reputation decays
+ * with block time from there, so a network's genesis is its creation time.
  */
-export function paramsFor(networkId: string, genesisValidators: readonly PublicKeyHex[], domains: readonly DomainConfig[] = []): ChainParams {
+export function paramsFor(networkId: string, genesisValidators: readonly PublicKeyHex[], domains: readonly DomainConfig[] = [], genesisTime?: number): ChainParams {
   const genesisAccounts = genesisValidators.map((pub) => ({
     address: addressFromPublicKey(pub),
     balance: 1_000n * COIN_UNIT,
     reputation: 5n * FIXED_ONE,
   }));
   const base = networkId === "doin-mainnet" ? mainnetParams(networkId) : devnetParams({ network: networkId });
-  return { ...base, genesisAccounts, domains: [...base.domains, ...domains] };
+  return { ...base, ...(genesisTime === undefined ? {} : { genesisTimestamp: genesisTime }), genesisAccounts, domains: [...base.domains, ...domains] };
+}
+
+/** The GENESIS_TIME setting: the network's genesis timestamp in ms since the epoch; empty for the preset's. */
+export function genesisTimeSetting(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  if (!/^[1-9][0-9]{9,13}$/.test(value.trim())) throw new ConfigError("GENESIS_TIME must be a timestamp in milliseconds since 1970 (e.g. 1767225600000), or empty");
+  return Number(value.trim());
 }
 
 /** The CHECKPOINTS setting: "height:hash,height:hash" (block hashes this node must keep on its chain). */
@@ -55,6 +66,14 @@ export function checkpointsSetting(value: string | undefined): Map<number, strin
     out.set(height, m[2] as string);
   }
   return out;
+}
+
+/** The FAUCET_DOIN setting: whole DOIN a test network's faucet gives; empty for none. Mainnet has none. */
+export function faucetSetting(value: string | undefined, networkId: string): bigint | null {
+  if (value === undefined || value.trim() === "") return null;
+  if (!/^[1-9][0-9]{0,6}$/.test(value.trim())) throw new ConfigError("FAUCET_DOIN must be a whole number of DOIN from 1 to 9999999, or empty");
+  if (networkId === "doin-mainnet") throw new ConfigError("FAUCET_DOIN: a mainnet node gives no coin away");
+  return BigInt(value.trim()) * COIN_UNIT;
 }
 
 /** The DOMAINS setting: empty, or a JSON array of domain objects. */
@@ -79,7 +98,7 @@ function list(value: string | undefined): string[] {
 }
 
 export function nodeConfig(env: Env): NodeConfig {
-  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS].join("|");
+  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS, env.FAUCET_DOIN, env.GENESIS_TIME].join("|");
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   if (!isHex(env.NODE_SECRET, 32)) throw new ConfigError("NODE_SECRET must be 64 lower-case hex characters (an Ed25519 seed)");
@@ -88,7 +107,7 @@ export function nodeConfig(env: Env): NodeConfig {
   for (const v of validators) if (!isHex(v, 32)) throw new ConfigError(`GENESIS_VALIDATORS: ${JSON.stringify(v)} is not a public key`);
   const nodeSecret = hexToBytes(env.NODE_SECRET);
   const nodeKey = publicKeyFromSecret(nodeSecret);
-  const params = paramsFor(env.NETWORK_ID, validators, domainsSetting(env.DOMAINS));
+  const params = paramsFor(env.NETWORK_ID, validators, domainsSetting(env.DOMAINS), genesisTimeSetting(env.GENESIS_TIME));
   const optimizeDomains = list(env.OPTIMIZE_DOMAINS);
   for (const d of optimizeDomains) {
     if (!params.domains.some((x) => x.id === d)) throw new ConfigError(`OPTIMIZE_DOMAINS: ${d} is not a domain of this network (${params.domains.map((x) => x.id).join(", ")}; add it to DOMAINS)`);
@@ -103,6 +122,7 @@ export function nodeConfig(env: Env): NodeConfig {
     bootstrapPeers: list(env.BOOTSTRAP_PEERS),
     optimizeDomains,
     checkpoints: checkpointsSetting(env.CHECKPOINTS),
+    faucetAmount: faucetSetting(env.FAUCET_DOIN, env.NETWORK_ID),
   });
   cache.set(key, config);
   return config;

@@ -48,6 +48,8 @@ export function statusFor(code: NodeErrorCode): Status {
       return 409;
     case "TOO_LARGE":
       return 413;
+    case "RATE_LIMITED":
+      return 429;
     case "MEMPOOL_FULL":
       return 503;
     default:

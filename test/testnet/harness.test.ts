@@ -4,12 +4,11 @@
  * with its state; a partition cuts and heals; resident memory is printed.
  */
 import { until as waitUntil } from "../support/until.ts";
+import { Wallet } from "../support/wallet.ts";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { secretFromSeedPhrase } from "../../core/keys.ts";
-import { createTx, txToWire } from "../../core/tx.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "doin-harness-"));
@@ -29,18 +28,20 @@ async function json<T>(url: string, init?: RequestInit): Promise<{ status: numbe
 const chainStatus = async (i: number): Promise<ChainStatus> => (await json<ChainStatus>(`${net.nodes[i]?.url}/chain/status`)).body;
 const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number): Promise<T> =>
   waitUntil(what, f, { timeoutMs, everyMs: 250, context: () => net.logTail(20).join("\n") });
-async function submitCommit(node: number, label: string): Promise<string> {
-  // a fee-0 commit from a fresh key is valid
-  const tx = txToWire(createTx("commit", { domain: "quadratic", commitment: label.padStart(64, "c") }, { secret: secretFromSeedPhrase(`harness-test-${label}`), nonce: 1, network: "doin-devnet" }));
-  const r = await fetch(`${net.nodes[node]?.url}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(tx) });
-  expect(r.status, await r.text()).toBe(202);
-  return (tx as { id: string }).id;
+/** A payment from an account the faucet funded: a transaction that needs a block. */
+async function submitTx(node: number, label: string): Promise<string> {
+  const r = await payer.transfer(net.nodes[node]?.url as string, label.padStart(40, "c"));
+  expect(r.status, String(r.code)).toBe(202);
+  return r.id;
 }
 const txStatus = async (node: number, id: string): Promise<number> => (await fetch(`${net.nodes[node]?.url}/tx/${id}`)).status;
+
+const payer = new Wallet();
 
 beforeAll(async () => {
   net = await startTestnet({ nodes: 3, dir, basePort: await freeBasePort(3) });
   console.log(`3-node testnet ready in ${(net.startupMs / 1000).toFixed(1)} s`);
+  await payer.fund(net.nodes[0]?.url as string);
 }, 120_000);
 
 afterAll(async () => {
@@ -64,7 +65,7 @@ describe("the local testnet harness", () => {
   });
 
   it("includes a transaction sent to node1 in a block", async () => {
-    const id = await submitCommit(0, "01");
+    const id = await submitTx(0, "01");
     const s = await until("node1 at height ≥ 1", async () => {
       const st = await chainStatus(0);
       return st.height >= 1 ? st : undefined;
@@ -93,11 +94,11 @@ describe("the local testnet harness", () => {
 
   it("cuts the network with partition() and joins it again with heal()", async () => {
     await net.partition([[0, 1], [2]]);
-    const cut = await submitCommit(2, "02");
+    const cut = await submitTx(2, "02");
     await new Promise((r) => setTimeout(r, 3_000));
     expect(await txStatus(0, cut)).toBe(404);
     await net.heal();
-    const joined = await submitCommit(2, "03");
+    const joined = await submitTx(2, "03");
     await until("a transaction from node3 reaching node1 after heal()", async () => ((await txStatus(0, joined)) === 200 ? true : undefined), 20_000);
   }, 60_000);
 

@@ -62,10 +62,10 @@ describe("proof of optimization on a testnet with runners", () => {
     // Replay the whole chain from genesis with core/: same state, coins conserved (checked block by block), evaluators got distinct seeds.
     // The network's parameters include the sphere domain's rules from its package: the genesis commits to them.
     const sphereRules = readPluginPackage(SPHERE)?.entries.map((e) => e.chain) ?? [];
-    const params = paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey), domainsSetting(JSON.stringify(sphereRules)));
+    const params = paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey), domainsSetting(JSON.stringify(sphereRules)), net.genesisTime);
     const block0 = (await (await fetch(`${url}/chain/block/0`)).json()) as { hash: string };
     expect(block0.hash).toBe(genesisBlock(params).block.hash);
-    expect(genesisBlock(paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey))).block.hash).not.toBe(block0.hash);
+    expect(genesisBlock(paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey), [], net.genesisTime)).block.hash).not.toBe(block0.hash);
     let votes = 0;
     let accepts = 0;
     const seedsPerOptimae = new Map<string, Set<string>>();

@@ -3,6 +3,7 @@
  * talking HTTP to each other (flooding, sync), each with its own state.
  */
 import { until as waitUntil } from "../support/until.ts";
+import { Wallet } from "../support/wallet.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blockToWire, coinbaseRoot, parseBlock, sealBlock, txRoot } from "../../core/block.ts";
 import { createMessage } from "../../core/envelope.ts";
 import { genesisBlock } from "../../core/genesis.ts";
-import { publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
+import { hexToBytes } from "../../core/hex.ts";
+import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
+import { producerSchedule } from "../../core/schedule.ts";
 import { buildBlock } from "../../core/state-transition.ts";
-import { createTx, txToWire } from "../../core/tx.ts";
 import type { Block, ChainState, JsonValue } from "../../core/types.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
 import { paramsFor } from "../../workers/config.ts";
@@ -39,7 +41,8 @@ async function sameTip(nodes: readonly number[], minHeight: number): Promise<Sta
 }
 
 beforeAll(async () => {
-  net = await startTestnet({ nodes: 3, dir, basePort: await freeBasePort(3) });
+  // genesis two hours ago: room for the 500 blocks the first test builds offline, 2 s apart, all in the past
+  net = await startTestnet({ nodes: 3, dir, basePort: await freeBasePort(3), genesisTime: Math.floor(Date.now() / 1000) * 1000 - 2 * 3_600_000 });
   await net.stopNode(2); // node3 joins late
 }, 180_000);
 
@@ -49,7 +52,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe("a 3-node testnet", () => {
-  const params = () => paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey));
+  const params = () => paramsFor("doin-devnet", net.nodes.map((n) => n.publicKey), [], net.genesisTime);
 
   it("shares one genesis; a late node syncs 500 blocks, is killed mid-sync, resumes and agrees", async () => {
     const [a, b] = await Promise.all([status(0), status(1)]);
@@ -57,10 +60,11 @@ describe("a 3-node testnet", () => {
     expect(a.genesis).toBe(genesisBlock(params()).block.hash);
     // 500 blocks built here, handed to node1 in batches
     let state: ChainState = genesisBlock(params()).state;
-    const key = secretFromSeedPhrase("testnet-producer");
+    // by the validator first in turn at each height (the nodes' own keys: they produce nothing meanwhile)
+    const secretOf = (address: string) => hexToBytes(net.nodes.find((n) => addressFromPublicKey(n.publicKey) === address)?.secretHex as string);
     const wires: unknown[] = [];
     for (let i = 0; i < 500; i++) {
-      const built = buildBlock(state, [], params(), { producerSecret: key, timestamp: state.tipTimestamp + params().carrierIntervalMs });
+      const built = buildBlock(state, [], params(), { producerSecret: secretOf(producerSchedule(state, params())[0] as string), timestamp: state.tipTimestamp + params().carrierIntervalMs });
       if (!built.ok) throw new Error(built.error.message);
       state = built.value.state;
       wires.push(blockToWire(built.value.block));
@@ -85,9 +89,9 @@ describe("a 3-node testnet", () => {
 
   it("transactions flood to every node and the nodes agree on the blocks that carry them", async () => {
     const start = (await status(0)).height;
-    const txs = Array.from({ length: 6 }, (_, i) =>
-      txToWire(createTx("commit", { domain: "quadratic", commitment: (i + 1).toString(16).padStart(64, "7") }, { secret: secretFromSeedPhrase(`tn-tx-${i}`), nonce: 1, network: params().network })),
-    );
+    const payer = new Wallet();
+    await payer.fund(net.nodes[0]?.url as string);
+    const txs = Array.from({ length: 6 }, (_, i) => payer.sign("transfer", { to: (i + 1).toString(16).padStart(40, "7"), amount: 1n }).wire);
     for (const [i, t] of txs.entries()) {
       const r = await fetch(`${net.nodes[i % 3]?.url}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(t) });
       expect(r.status).toBe(202);
@@ -149,9 +153,12 @@ describe("a 3-node testnet", () => {
     await Promise.all([0, 1, 2].map((i) => net.stopNode(i)));
     await Promise.all([net.startNode(0, { peers: [0, 1] }), net.startNode(1, { peers: [0, 1] }), net.startNode(2, { peers: [2] })]);
     const base = await status(0);
+    // one funded account on each side (the faucet of the side's node pays it)
+    const sides = [new Wallet(), new Wallet()];
+    await (sides[0] as Wallet).fund(net.nodes[0]?.url as string);
+    await (sides[1] as Wallet).fund(net.nodes[2]?.url as string);
     const send = async (node: number, label: string) => {
-      const t = txToWire(createTx("commit", { domain: "quadratic", commitment: label.padStart(64, "5") }, { secret: secretFromSeedPhrase(`partition-${label}`), nonce: 1, network: params().network }));
-      const r = await fetch(`${net.nodes[node]?.url}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(t) });
+      const r = await (sides[node === 0 ? 0 : 1] as Wallet).transfer(net.nodes[node]?.url as string, label.padStart(40, "5"));
       expect(r.status).toBe(202);
     };
     await send(0, "a1");
@@ -170,7 +177,7 @@ describe("a 3-node testnet", () => {
     await Promise.all([0, 1, 2].map((i) => net.stopNode(i)));
     await Promise.all([0, 1, 2].map((i) => net.startNode(i)));
     await sameTip([0, 1, 2], base.height + 1);
-    // one side's branch won everywhere (fork choice: work, then height, then lowest hash)
+    // one side's branch won everywhere (fork choice: work, then the schedule's weight, then the lower beacon)
     const after = await Promise.all([0, 1, 2].map(hashAt));
     expect(new Set(after).size).toBe(1);
     expect([majorityBlock, minorityBlock]).toContain(after[0]);

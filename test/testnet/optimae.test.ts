@@ -5,10 +5,14 @@
  * optimizers this test plays: outside accounts that sign their own
  * transactions and send them over HTTP, as any client of the network would.
  *
+ * - the optimizers get their first coin from the testnet's faucet: every
+ *   commit locks a bond;
  * - honest optimae are verified by the quorum's runners, each evaluator on
- *   data from its own seed, accepted and rewarded with coin and reputation;
- * - a false claim is rejected and costs its author 3× what an accepted
- *   optimae earns (exact, from a replay of the chain with core/);
+ *   data from its own seed, accepted and rewarded with coin and reputation,
+ *   and their bonds come back;
+ * - a false claim is rejected, costs its author 3× what an accepted
+ *   optimae earns (exact, from a replay of the chain with core/), and its
+ *   bond goes to the evaluators;
  * - a reveal that does not open its commit, and a copy of revealed
  *   parameters, are refused with 422 and gain nothing;
  * - a runner killed (SIGKILL) in the middle of an evaluate job loses nothing:
@@ -23,7 +27,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/hex.ts";
 import { addressFromPublicKey, publicKeyFromSecret } from "../../core/keys.ts";
-import { FIXED_ONE } from "../../core/params.ts";
+import { FIXED_ONE, QUADRATIC_DOMAIN } from "../../core/params.ts";
 import { decayedReputation } from "../../core/reputation.ts";
 import { computeCommitment, createTx, txToWire } from "../../core/tx.ts";
 import type { Fixed, JsonValue, TxKind, UnsignedTx } from "../../core/types.ts";
@@ -31,6 +35,7 @@ import { DEFAULT_CONFIG, encodeParams, performance, quantize, targetOf } from ".
 import { toFixed } from "../../plugins/sdk.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
 import { paramsFor } from "../../workers/config.ts";
+import { fromFaucet } from "../support/faucet.ts";
 import { until } from "../support/until.ts";
 import { replayChain } from "./replay.ts";
 
@@ -169,6 +174,8 @@ describe("optimae on a testnet with runners", () => {
   it("honest work is accepted and rewarded, a false claim costs 3×, bad reveals and copies are refused, a killed runner loses nothing, coins are conserved", async () => {
     const alice = new Client();
     const node1 = addressFromPublicKey((net.nodes[0] as { publicKey: string }).publicKey);
+    const BOND = QUADRATIC_DOMAIN.bond;
+    const funded = await fromFaucet(url(), alice.address);
 
     // ---- 1. four honest optimae, each better than the one before
     const claims = [400, 200, 100, 50].map(pointAt);
@@ -201,9 +208,10 @@ describe("optimae on a testnet with runners", () => {
       return c?.optimae === reveals[3] ? c : undefined;
     }, { timeoutMs: 30_000, everyMs: 300, context });
     expect(champion).toMatchObject({ optimizer: alice.address, optimae: reveals[3] });
+    // her four bonds came back and a work block paid her on top
     const rewarded = await until("a work block paying alice", async () => {
       const a = await account(alice.address);
-      return BigInt(a.balance) > 0n ? a : undefined;
+      return BigInt(a.balance) > funded ? a : undefined;
     }, { timeoutMs: 60_000, everyMs: 500, context });
     expect(BigInt(rewarded.reputation)).toBeGreaterThan((39n * FIXED_ONE) / 10n); // 4 × 1.0, barely decayed
 
@@ -252,7 +260,8 @@ describe("optimae on a testnet with runners", () => {
     }, { timeoutMs: 30_000, everyMs: 300, context });
     const lost = BigInt(before.reputation) - BigInt(after.reputation);
     expect(lost).toBeLessThanOrEqual((31n * FIXED_ONE) / 10n);
-    expect(after.balance).toBe(before.balance); // a rejected optimae earns nothing
+    // a rejected optimae earns nothing, and its bond went to the evaluators who did the work
+    expect(BigInt(after.balance)).toBe(BigInt(before.balance) - BOND);
 
     // ---- 4. a reveal that does not open its commit; a copy of revealed params
     const next = pointAt(30);
@@ -261,13 +270,15 @@ describe("optimae on a testnet with runners", () => {
     const mismatch = await alice.send("reveal", { commit: open, params: next.params, salt: next.salt, reported: next.reported + 1n });
     expect(mismatch).toMatchObject({ status: 422, code: "REVEAL_MISMATCH" });
     const mallory = new Client();
+    const malloryFunds = await fromFaucet(url(), mallory.address);
     const copied = claims[3] as Claim; // alice's revealed best
     const copyCommit = await commit(mallory, copied);
     await included([copyCommit], "mallory's commit on chain");
     const copy = await mallory.send("reveal", { commit: copyCommit, params: copied.params, salt: copied.salt, reported: copied.reported });
     expect(copy).toMatchObject({ status: 422, code: "DUPLICATE_PARAMS" });
     for (const id of [mismatch.id, copy.id]) expect((await fetch(`${url()}/tx/${id}`)).status).toBe(404);
-    expect(await account(mallory.address)).toMatchObject({ balance: "0", reputation: "0" });
+    // the copy gained nothing: its bond stays locked until the commit expires unrevealed (then it is burned)
+    expect(await account(mallory.address)).toMatchObject({ balance: String(malloryFunds - BOND), reputation: "0" });
 
     // ---- 5. the whole chain replayed with core/: same tip, coins conserved, reputation steps exact
     // up to a height that is final (a tip fork cannot change it any more) and past every step above
@@ -286,15 +297,15 @@ describe("optimae on a testnet with runners", () => {
       }
       return { height: seen, tip: (await getJson<{ hash: string }>(`/chain/block/${seen}`)).hash };
     }, { timeoutMs: 90_000, everyMs: 500, context });
-    const params = paramsFor(NETWORK, net.nodes.map((n) => n.publicKey));
+    const params = paramsFor(NETWORK, net.nodes.map((n) => n.publicKey), [], net.genesisTime);
     // alice's reputation steps, block by block, with the accepts she had in each block
     const steps: { delta: bigint; accepts: number }[] = [];
     const { state } = await replayChain(url(), params, status.height, (block, prev, next) => {
       const was = prev.accounts.get(alice.address);
       const now = next.accounts.get(alice.address);
       if (now === undefined) return;
-      const h = block.header.height;
-      const delta = decayedReputation(now, h, params) - (was === undefined ? 0n : decayedReputation(was, h, params));
+      const t = block.header.timestamp;
+      const delta = decayedReputation(now, t, params) - (was === undefined ? 0n : decayedReputation(was, t, params));
       const acceptsHere = block.txs.filter((t) => t.kind === "accept" && t.from === alice.pub).length;
       if (delta !== 0n || acceptsHere > 0) steps.push({ delta, accepts: acceptsHere });
     });
@@ -304,6 +315,9 @@ describe("optimae on a testnet with runners", () => {
     expect(gains.reduce((n, x) => n + x.accepts, 0)).toBe(4);
     for (const g of gains) expect(g.delta).toBe(BigInt(g.accepts) * FIXED_ONE);
     expect(steps.filter((x) => x.accepts === 0).map((x) => x.delta)).toEqual([-3n * FIXED_ONE]);
-    expect(state.accounts.get(mallory.address)?.balance ?? 0n).toBe(0n);
+    expect(state.accounts.get(mallory.address)?.balance ?? 0n).toBe(malloryFunds - BOND);
+    // the false claim's bond was paid to the evaluators that agreed on its verdict
+    const lieRound = state.rounds.get(lie.id);
+    if (lieRound !== undefined) expect(lieRound.status).toBe("rejected");
   }, 420_000);
 });

@@ -1,11 +1,12 @@
 /**
  * Replays a node's canonical chain from genesis with core/ alone, checking
- * after every block that the balances add up to the supply. What a test
+ * after every block that every coin is accounted for: balances, bonds held
+ * and coin burned add up to the supply. What a test
  * wants to see on the way (reputation steps, votes) it reads in `onBlock`.
  */
 import { parseBlock } from "../../core/block.ts";
 import { genesisBlock } from "../../core/genesis.ts";
-import { applyBlock } from "../../core/state-transition.ts";
+import { applyBlock, bondsHeld } from "../../core/state-transition.ts";
 import type { Block, ChainParams, ChainState } from "../../core/types.ts";
 
 export interface Replayed {
@@ -26,7 +27,8 @@ export async function replayChain(url: string, params: ChainParams, height: numb
       if (!r.ok) throw new Error(`block ${block.value.header.height}: ${r.error.code}: ${r.error.message}`);
       let balances = 0n;
       for (const a of r.value.accounts.values()) balances += a.balance;
-      if (balances !== r.value.supply) throw new Error(`block ${block.value.header.height}: balances ${balances} ≠ supply ${r.value.supply}`);
+      const accounted = balances + bondsHeld(r.value) + r.value.burned;
+      if (accounted !== r.value.supply) throw new Error(`block ${block.value.header.height}: balances + bonds + burned ${accounted} ≠ supply ${r.value.supply}`);
       onBlock(block.value, state, r.value);
       state = r.value;
       blocks++;

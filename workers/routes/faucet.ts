@@ -1,0 +1,37 @@
+/**
+ * POST /faucet: a test network's way in for newcomers. A commit locks a bond
+ * and every transaction may pay a fee, so an account needs its first coin
+ * from someone; on a network whose node sets FAUCET_DOIN, the node pays it
+ * from its own account (once per address per 10 minutes). Mainnet nodes
+ * have no faucet: coin comes from a transfer, or is earned.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { answer, ErrorSchema, jsonError, limitBody, type NodeApp } from "../http.ts";
+
+const FaucetBody = z.object({ address: z.string().regex(/^[0-9a-f]{40}$/, "40 lower-case hex characters") }).strict();
+
+export function registerFaucetRoutes(app: NodeApp): void {
+  app.use("/faucet", limitBody(1024));
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/faucet",
+      summary: "Test networks: the node pays an address FAUCET_DOIN from its own account (once per 10 minutes per address)",
+      request: { body: { content: { "application/json": { schema: FaucetBody } }, required: true } },
+      responses: {
+        202: { description: "The transfer is pending", content: { "application/json": { schema: z.object({ id: z.string(), status: z.literal("pending"), amount: z.string() }) } } },
+        400: { description: "Malformed request", content: { "application/json": { schema: ErrorSchema } } },
+        404: { description: "This node has no faucet", content: { "application/json": { schema: ErrorSchema } } },
+        429: { description: "This address was given coin recently", content: { "application/json": { schema: ErrorSchema } } },
+      },
+    }),
+    async (c) => {
+      const amount = c.get("config").faucetAmount;
+      if (amount === null) return jsonError(c, 404, "NOT_FOUND", "this node has no faucet (FAUCET_DOIN is not set)") as never;
+      const mempool = c.env.MEMPOOL.get(c.env.MEMPOOL.idFromName("mempool"));
+      const sent = await mempool.faucet(c.req.valid("json").address, amount.toString());
+      if (!sent.ok) return answer(c, sent) as never;
+      return c.json({ id: sent.value.id, status: "pending" as const, amount: amount.toString() }, 202) as never;
+    },
+  );
+}
