@@ -80,6 +80,8 @@ export interface TestnetOptions {
   readonly genesisTime?: number;
   /** more Worker vars for every node (they override the testnet's own) */
   readonly extraVars?: Record<string, string>;
+  /** Worker vars of one node (after extraVars), e.g. the checkpoints its operator gave it */
+  readonly nodeVars?: (index: number) => Record<string, string>;
   /** print the Workers' log lines (console.*, warnings) */
   readonly logs?: boolean;
   /** start one GPU runner process per node (quadratic domain) */
@@ -323,6 +325,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
         // a local network's newcomers get their first coin (commit bonds, fees) from POST /faucet
         FAUCET_DOIN: "100",
         ...opts.extraVars,
+        ...opts.nodeVars?.(n.index),
         NODE_SECRET: n.secretHex,
         RUNNER_TOKEN: meta.token,
       },
