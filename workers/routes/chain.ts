@@ -4,7 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { toWire, type Encodable } from "../../core/encoding.ts";
-import { answer, ErrorSchema, Hex32, jsonError, limitBody, requireRunner, type NodeApp } from "../http.ts";
+import { Address, answer, declareBodyLimit, ErrorSchema, Hex32, jsonError, requireRunner, type NodeApp } from "../http.ts";
 
 const chainStub = (env: Env) => env.CHAIN.get(env.CHAIN.idFromName("chain"));
 
@@ -111,11 +111,7 @@ export function registerChainRoutes(app: NodeApp): void {
     },
   );
 
-  app.use("/chain/blocks", async (c, next) => {
-    if (c.req.method === "POST") return limitBody(4 * 1024 * 1024)(c, next);
-    await next();
-    return undefined;
-  });
+  declareBodyLimit(app, "/chain/blocks", 4 * 1024 * 1024);
   app.openapi(
     createRoute({
       method: "post",
@@ -133,7 +129,7 @@ export function registerChainRoutes(app: NodeApp): void {
     async (c) => answer(c, await chainStub(c.env).submitBlock(c.req.valid("json")), 202) as never,
   );
 
-  app.use("/chain/blocks/batch", limitBody(16 * 1024 * 1024));
+  declareBodyLimit(app, "/chain/blocks/batch", 16 * 1024 * 1024);
   app.openapi(
     createRoute({
       method: "post",
@@ -169,12 +165,44 @@ export function registerChainRoutes(app: NodeApp): void {
   );
 
   // The network's rules (what the genesis commits to): clients read bonds, windows and domains here.
-  app.get("/chain/params", (c) => c.json(toWire(c.get("config").params as unknown as Encodable) as Record<string, unknown>));
-  app.get("/chain/champions", async (c) => c.json(await chainStub(c.env).champions()));
-  app.get("/chain/rounds", async (c) => c.json(await chainStub(c.env).rounds()));
-  app.get("/chain/account/:address", async (c) => {
-    const address = c.req.param("address");
-    if (!/^[0-9a-f]{40}$/.test(address)) return jsonError(c, 400, "MALFORMED", "address: expected 40 lower-case hex characters") as never;
-    return c.json(await chainStub(c.env).account(address));
-  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/params",
+      summary: "The network's rules in wire form (what the genesis commits to): windows, bonds, domains",
+      responses: { 200: { description: "Chain parameters", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("ChainParams") } } } },
+    }),
+    (c) => c.json(toWire(c.get("config").params as unknown as Encodable) as Record<string, unknown>, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/champions",
+      summary: "The best verified result of every domain",
+      responses: { 200: { description: "Champions", content: { "application/json": { schema: z.array(z.record(z.string(), z.unknown())).openapi("Champions") } } } },
+    }),
+    async (c) => c.json((await chainStub(c.env).champions()) as Record<string, unknown>[], 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/rounds",
+      summary: "Rounds (revealed optimae) with their quorum, votes and status",
+      responses: { 200: { description: "Rounds", content: { "application/json": { schema: z.array(z.record(z.string(), z.unknown())).openapi("Rounds") } } } },
+    }),
+    async (c) => c.json((await chainStub(c.env).rounds()) as Record<string, unknown>[], 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/account/{address}",
+      summary: "An account at the head: balance, nonce, reputation (decayed to the tip)",
+      request: { params: z.object({ address: Address }) },
+      responses: {
+        200: { description: "Account", content: { "application/json": { schema: z.object({ address: z.string(), balance: z.string(), nonce: z.number().int(), reputation: z.string() }).openapi("Account") } } },
+        ...errors,
+      },
+    }),
+    async (c) => c.json(await chainStub(c.env).account(c.req.valid("param").address), 200),
+  );
 }

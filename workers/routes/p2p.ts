@@ -4,12 +4,12 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_MESSAGE_BYTES } from "../../durable-objects/network.ts";
-import { answer, ErrorSchema, limitBody, type NodeApp } from "../http.ts";
+import { answer, declareBodyLimit, ErrorSchema, type NodeApp } from "../http.ts";
 
 const networkStub = (env: Env) => env.NETWORK.get(env.NETWORK.idFromName("network"));
 
 export function registerP2pRoutes(app: NodeApp): void {
-  app.use("/p2p", limitBody(MAX_MESSAGE_BYTES));
+  declareBodyLimit(app, "/p2p", MAX_MESSAGE_BYTES);
   app.openapi(
     createRoute({
       method: "post",

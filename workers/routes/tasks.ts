@@ -17,11 +17,11 @@ import canonicalize from "canonicalize";
 import type { JsonValue } from "../../core/types.ts";
 import { DomainSchema, JOB_LIMITS, JobIdSchema, JobKindSchema, LeaseMsSchema, RunnerSchema, type Job, type JobResult } from "../../durable-objects/jobs.ts";
 import { taskStub } from "../../durable-objects/task.ts";
-import { answer, ErrorSchema, jsonError, limitBody, requireRunner, statusFor, type NodeApp } from "../http.ts";
+import { answer, declareBodyLimit, ErrorSchema, jsonError, requireRunner, statusFor, type NodeApp } from "../http.ts";
 
 const KiB = 1024;
 /** Body limits. */
-export const TASK_BODY_LIMITS = { complete: 1024 * KiB, inference: 64 * KiB, other: 16 * KiB } as const;
+export const TASK_BODY_LIMITS = { complete: 1024 * KiB, inference: 64 * KiB } as const;
 /** Inference jobs allowed to wait at once (POST /inference answers 503 beyond). */
 export const MAX_PENDING_INFERENCE = 1000;
 
@@ -121,7 +121,9 @@ async function sha256Hex(text: string): Promise<string> {
 }
 
 export function registerTaskRoutes(app: NodeApp): void {
-  const small = [requireRunner, limitBody(TASK_BODY_LIMITS.other)] as const;
+  const small = [requireRunner] as const;
+  declareBodyLimit(app, "/tasks/complete", TASK_BODY_LIMITS.complete);
+  declareBodyLimit(app, "/inference", TASK_BODY_LIMITS.inference);
 
   app.openapi(
     createRoute({
@@ -193,7 +195,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       method: "post",
       path: "/tasks/complete",
       summary: "Report a job's result or error (runners); a result is applied exactly once",
-      middleware: [requireRunner, limitBody(TASK_BODY_LIMITS.complete)],
+      middleware: [requireRunner],
       security: [{ runnerToken: [] }],
       request: body(CompleteBody),
       responses: {
@@ -252,7 +254,6 @@ export function registerTaskRoutes(app: NodeApp): void {
       method: "post",
       path: "/inference",
       summary: "Request an inference (public): queued as a job until a runner serving the domain claims it",
-      middleware: [limitBody(TASK_BODY_LIMITS.inference)],
       request: body(InferenceBody),
       responses: {
         202: json(z.object({ jobId: z.string(), status: z.enum(["pending", "leased", "done", "dead"]) }), "Queued (or already known, with a nonce)"),
