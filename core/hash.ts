@@ -20,7 +20,8 @@ export type HashTag =
   | "quorum"
   | "evaluator-seed"
   | "envelope"
-  | "genesis";
+  | "genesis"
+  | "handshake";
 
 const prefixes = new Map<string, Uint8Array>();
 

@@ -4,6 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { toWire, type Encodable } from "../../core/encoding.ts";
+import { peerUrlProblem } from "../peer-url.ts";
 import { Address, answer, declareBodyLimit, ErrorSchema, Hex32, jsonError, requireRunner, type NodeApp } from "../http.ts";
 
 const chainStub = (env: Env) => env.CHAIN.get(env.CHAIN.idFromName("chain"));
@@ -159,8 +160,14 @@ export function registerChainRoutes(app: NodeApp): void {
       },
     }),
     async (c) => {
-      const peers = c.req.valid("json").peers ?? c.get("config").bootstrapPeers;
-      return c.json(await chainStub(c.env).syncFrom(peers), 200) as never;
+      const config = c.get("config");
+      const peers = c.req.valid("json").peers ?? config.bootstrapPeers;
+      // the operator's list, held to the rule of any peer URL (the bootstrap list is the operator's own)
+      for (const url of c.req.valid("json").peers ?? []) {
+        const problem = peerUrlProblem(url, { allowPrivate: config.allowPrivatePeers });
+        if (problem !== null) return jsonError(c, 400, "MALFORMED", `peers: ${url.slice(0, 100)}: ${problem}`) as never;
+      }
+      return c.json(await c.env.NETWORK.get(c.env.NETWORK.idFromName("network")).syncFrom(peers), 200) as never;
     },
   );
 
