@@ -12,23 +12,15 @@
  * the production ones.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { operationArbitrary, type FuzzRequest, type OpenapiDoc } from "./support/openapi-arbitraries.ts";
-import { expectLive, getJson, send, startLiveNet, type LiveNet } from "./support/testnet.ts";
+import { expectLive, getJson, send, useLiveNet } from "./support/testnet.ts";
 
 const TOTAL = 10_000;
 const CONCURRENCY = 6;
 const SLOW_MS = 5_000;
 
-let live: LiveNet;
-
-beforeAll(async () => {
-  live = await startLiveNet({ nodes: 1, cronMs: 2_000 });
-}, 180_000);
-
-afterAll(async () => {
-  await live?.stop();
-}, 60_000);
+const live = useLiveNet({ nodes: 1, cronMs: 2_000 });
 
 interface Outcome {
   readonly req: FuzzRequest;

@@ -7,20 +7,12 @@
  * is still served; what was queued expires (INFERENCE_TTL_MS, 5 s here) and
  * is claimed only after the node's own work.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { until } from "../support/until.ts";
-import { expectLive, getJson, send, snapshot, startLiveNet, type LiveNet } from "./support/testnet.ts";
+import { expectLive, getJson, send, snapshot, useLiveNet } from "./support/testnet.ts";
 
-let live: LiveNet;
 const TTL_MS = 5_000;
-
-beforeAll(async () => {
-  live = await startLiveNet({ nodes: 2, cronMs: 2_000, extraVars: { INFERENCE_TTL_MS: String(TTL_MS) } });
-}, 180_000);
-
-afterAll(async () => {
-  await live?.stop();
-}, 60_000);
+const live = useLiveNet({ nodes: 2, cronMs: 2_000, extraVars: { INFERENCE_TTL_MS: String(TTL_MS) } });
 
 type Counts = Record<"pending" | "leased" | "done" | "dead", number>;
 const inferenceJobs = async (url: string): Promise<number> => {

@@ -7,18 +7,10 @@
  * /openapi.json, plus one the API does not have).
  */
 import { connect } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectLive, expectRefused, getJson, send, snapshot, startLiveNet, type LiveNet, type NodeState } from "./support/testnet.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { expectLive, expectRefused, getJson, send, snapshot, useLiveNet, type NodeState } from "./support/testnet.ts";
 
-let live: LiveNet;
-
-beforeAll(async () => {
-  live = await startLiveNet({ nodes: 3, cronMs: 2_000 });
-}, 180_000);
-
-afterAll(async () => {
-  await live?.stop();
-}, 60_000);
+const live = useLiveNet({ nodes: 3, cronMs: 2_000 });
 
 /** `[[[…1…]]]`, `depth` levels of arrays. */
 const nest = (depth: number): string => `${"[".repeat(depth)}1${"]".repeat(depth)}`;
@@ -43,9 +35,10 @@ interface Openapi {
 let bodyRoutes: { path: string; runner: boolean }[] = [];
 
 /**
- * POSTs up to `total` bytes with chunked encoding (no length) on a raw
- * socket, and reads what the node answers: it may answer and close before
- * the body is sent, which an HTTP client reports as a failed write.
+ * Starts a POST with chunked encoding (no length) on a raw socket, sends
+ * `total` bytes and then nothing more, never ending the body, and reads what
+ * the node answers: a body that never ends must cost the node no more than
+ * its limit. (Sending on after the node answered would only race its close.)
  */
 function chunkedPost(url: string, total: number): Promise<{ status: number; body: string; sentBytes: number }> {
   const { hostname, port, pathname } = new URL(url);
@@ -63,7 +56,6 @@ function chunkedPost(url: string, total: number): Promise<{ status: number; body
             return;
           }
         }
-        if (reply === "" && !socket.destroyed) socket.write("0\r\n\r\n");
       };
       pump();
     });
@@ -144,10 +136,9 @@ describe("request bodies on a live testnet", () => {
       expectRefused(await send(url, "POST", "/tx", `{"pad":"${"x".repeat(16 * 1024)}"}`), 413, "TOO_LARGE", `${url} /tx 16 KiB`);
       // a route that declares no limit gets the default 16 KiB
       expectRefused(await send(url, "POST", "/tasks/claim", `{"runner":"${"r".repeat(20 * 1024)}"}`, { authorization: `Bearer ${live.net.token}` }), 413, "TOO_LARGE", `${url} /tasks/claim 20 KiB`);
-      // streamed, no Content-Length: the node answers at the limit, without reading the rest
-      const streamed = await chunkedPost(`${url}/inference`, 4 * 1024 * 1024);
+      // streamed, no Content-Length, never finished: the node answers once the limit (64 KiB) is passed
+      const streamed = await chunkedPost(`${url}/inference`, 128 * 1024);
       expect({ status: streamed.status, code: (JSON.parse(streamed.body) as { code: string }).code }).toEqual({ status: 413, code: "TOO_LARGE" });
-      expect(streamed.sentBytes).toBeLessThan(4 * 1024 * 1024);
     }
     expect(await snapshot(live)).toEqual(before);
   });

@@ -17,25 +17,23 @@ import { secretFromSeedPhrase } from "../../core/keys.ts";
 import type { JsonValue } from "../../core/types.ts";
 import { until, sleep } from "../support/until.ts";
 import { json, proxy, startFakePeer, type FakePeer } from "./support/fake-peer.ts";
-import { agreedTip, expectLive, getJson, send, snapshot, startLiveNet, type LiveNet } from "./support/testnet.ts";
+import { agreedTip, expectLive, getJson, send, snapshot, useLiveNet } from "./support/testnet.ts";
 
-let live: LiveNet;
-let genesis = "";
-const fakes: FakePeer[] = [];
 /** node3 (index 2) is the node that refuses private addresses */
 const STRICT = 2;
+const live = useLiveNet({ nodes: 3, cronMs: 2_000, extraVars: (i) => (i === STRICT ? { ALLOW_PRIVATE_PEERS: "false" } : {}) });
+let genesis = "";
+const fakes: FakePeer[] = [];
 /** the attacker's honest node (the positive control): a peer where loopback is allowed */
 let honest: FakePeer;
 
 beforeAll(async () => {
-  live = await startLiveNet({ nodes: 3, cronMs: 2_000, extraVars: (i) => (i === STRICT ? { ALLOW_PRIVATE_PEERS: "false" } : {}) });
   genesis = (await getJson<{ genesis: string }>(live.urls[0]!, "/chain/status")).genesis;
-}, 180_000);
+});
 
 afterAll(async () => {
   await Promise.all(fakes.map((f) => f.close()));
-  await live?.stop();
-}, 60_000);
+});
 
 interface PeerRow {
   url: string;

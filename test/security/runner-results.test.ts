@@ -8,19 +8,11 @@
  * job stays leased, nothing is stored or signed; the same jobs with results
  * that fit are taken and acted on (a commit, a round, votes).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { until } from "../support/until.ts";
-import { expectLive, expectRefused, getJson, send, snapshot, startLiveNet, type LiveNet } from "./support/testnet.ts";
+import { expectLive, expectRefused, getJson, send, snapshot, useLiveNet } from "./support/testnet.ts";
 
-let live: LiveNet;
-
-beforeAll(async () => {
-  live = await startLiveNet({ nodes: 3, cronMs: 2_000 });
-}, 180_000);
-
-afterAll(async () => {
-  await live?.stop();
-}, 60_000);
+const live = useLiveNet({ nodes: 3, cronMs: 2_000 });
 
 interface JobView {
   id: string;

@@ -181,24 +181,21 @@ export function registerChainRoutes(app: NodeApp): void {
     }),
     (c) => c.json(toWire(c.get("config").params as unknown as Encodable) as Record<string, unknown>, 200),
   );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/chain/champions",
-      summary: "The best verified result of every domain",
-      responses: { 200: { description: "Champions", content: { "application/json": { schema: z.array(z.record(z.string(), z.unknown())).openapi("Champions") } } } },
-    }),
-    async (c) => c.json((await chainStub(c.env).champions()) as Record<string, unknown>[], 200),
-  );
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/chain/rounds",
-      summary: "Rounds (revealed optimae) with their quorum, votes and status",
-      responses: { 200: { description: "Rounds", content: { "application/json": { schema: z.array(z.record(z.string(), z.unknown())).openapi("Rounds") } } } },
-    }),
-    async (c) => c.json((await chainStub(c.env).rounds()) as Record<string, unknown>[], 200),
-  );
+  const lists = [
+    { path: "/chain/champions", summary: "The best verified result of every domain", name: "Champions", read: (env: Env) => chainStub(env).champions() },
+    { path: "/chain/rounds", summary: "Rounds (revealed optimae) with their quorum, votes and status", name: "Rounds", read: (env: Env) => chainStub(env).rounds() },
+  ];
+  for (const { path, summary, name, read } of lists) {
+    app.openapi(
+      createRoute({
+        method: "get",
+        path,
+        summary,
+        responses: { 200: { description: name, content: { "application/json": { schema: z.array(z.record(z.string(), z.unknown())).openapi(name) } } } },
+      }),
+      async (c) => c.json((await read(c.env)) as Record<string, unknown>[], 200),
+    );
+  }
   app.openapi(
     createRoute({
       method: "get",

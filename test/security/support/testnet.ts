@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { hexToBytes } from "../../../core/hex.ts";
 import { addressFromPublicKey, secretFromSeedPhrase, publicKeyFromSecret } from "../../../core/keys.ts";
 import { createTx, txToWire } from "../../../core/tx.ts";
@@ -39,6 +39,39 @@ export async function startLiveNet(opts: Omit<TestnetOptions, "dir" | "basePort"
       await net.stop();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The file's testnet: started before its tests, stopped after them. The
+ * returned object reads through to it (use it inside tests and hooks only).
+ */
+export function useLiveNet(opts: Omit<TestnetOptions, "dir" | "basePort">): LiveNet {
+  let started: LiveNet | undefined;
+  beforeAll(async () => {
+    started = await startLiveNet(opts);
+  }, 180_000);
+  afterAll(async () => {
+    await started?.stop();
+  }, 60_000);
+  const get = (): LiveNet => {
+    if (started === undefined) throw new Error("the testnet is not started yet");
+    return started;
+  };
+  return {
+    get net() {
+      return get().net;
+    },
+    get params() {
+      return get().params;
+    },
+    get urls() {
+      return get().urls;
+    },
+    get addresses() {
+      return get().addresses;
+    },
+    stop: () => get().stop(),
   };
 }
 
