@@ -48,6 +48,17 @@ export default defineConfig(async () => ({
         },
       },
       {
+        // Attacks on a live testnet over loopback (test/security/support/ has the shared helpers).
+        test: {
+          name: "security",
+          environment: "node" as const,
+          include: ["test/security/**/*.test.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },

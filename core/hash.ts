@@ -23,7 +23,8 @@ export type HashTag =
   | "genesis"
   | "beacon"
   | "vrf-input"
-  | "producer-rank";
+  | "producer-rank"
+  | "handshake";
 
 const prefixes = new Map<string, Uint8Array>();
 

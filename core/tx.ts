@@ -169,6 +169,17 @@ function readBody(kind: TxKind, v: unknown, path: string): Obj {
   }
 }
 
+/** Why `value` cannot be a reveal's params (null: it can): the rule parseTx applies, for producers that check before they commit. */
+export function revealParamsProblem(value: unknown, path = "params"): string | null {
+  try {
+    readJson(value, path, 0);
+    return null;
+  } catch (e) {
+    if (e instanceof WireError) return e.message;
+    throw e;
+  }
+}
+
 /** Parameters are free-form JSON, bounded in depth; numbers must be safe integers. */
 function readJson(v: unknown, path: string, depth: number): JsonValue {
   if (depth > 8) throw new WireError(`${path}: nested deeper than 8 levels`);

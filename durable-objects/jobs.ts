@@ -9,6 +9,7 @@
  * maxAttempts counted attempts.
  */
 import { z } from "zod";
+import { MAX_FIXED, revealParamsProblem } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
 
 export type JobKind = "optimize" | "evaluate" | "inference";
@@ -19,9 +20,15 @@ export type JobNotify = "quorum" | "none";
 export const JOB_KINDS: readonly JobKind[] = ["optimize", "evaluate", "inference"];
 export const JOB_STATUSES: readonly JobStatus[] = ["pending", "leased", "done", "dead"];
 
-/** Lower first. */
-export const DEFAULT_PRIORITY: Readonly<Record<JobKind, number>> = { evaluate: 0, inference: 5, optimize: 10 };
+/**
+ * Lower first: verification (deadlines the whole network waits on), then the
+ * node's own optimization, then public inference (unpaid, anonymous, and
+ * the kind a stranger can queue at will: it never delays the other two).
+ */
+export const DEFAULT_PRIORITY: Readonly<Record<JobKind, number>> = { evaluate: 0, optimize: 10, inference: 20 };
 export const DEFAULT_MAX_ATTEMPTS = 5;
+/** Deliveries of a result to its QuorumDO before it is moved aside as a dead letter (shown in /status). */
+export const MAX_DELIVERY_TRIES = 5;
 
 /** Limits, shared by the DO, the queue consumer and the routes. */
 export const JOB_LIMITS = {
@@ -37,6 +44,7 @@ export const JOB_LIMITS = {
   defaultLeaseMs: 60_000,
   maxPriority: 1_000_000,
   maxAttempts: 100,
+  maxTtlMs: 7 * 24 * 3600_000,
 } as const;
 
 /** What a producer asks for. The id is the producer's: enqueuing the same id twice makes one job. */
@@ -51,6 +59,8 @@ export interface JobSpec {
   readonly maxAttempts?: number;
   /** default "none" */
   readonly notify?: JobNotify;
+  /** a job still pending this long after it was queued expires (dead, error "expired"); default: never */
+  readonly ttlMs?: number;
 }
 
 /** A job as TaskDO keeps it. Times are milliseconds since the Unix epoch. */
@@ -114,6 +124,18 @@ export interface JobStats {
   readonly byKind: Readonly<Record<JobKind, Readonly<Record<JobStatus, number>>>>;
   /** successful results not yet delivered to their QuorumDO */
   readonly undelivered: number;
+  /** results whose delivery kept failing, moved aside (the most recent first, at most 20 listed) */
+  readonly deadLetters: { readonly count: number; readonly latest: readonly DeadLetter[] };
+}
+
+/** A result moved aside after MAX_DELIVERY_TRIES failed deliveries. */
+export interface DeadLetter {
+  readonly jobId: string;
+  readonly kind: JobKind;
+  readonly domain: string;
+  readonly tries: number;
+  readonly error: string | null;
+  readonly movedAt: number;
 }
 
 /** Receives successful results of jobs with notify "quorum" (QuorumDO implements it). Delivery is at least once. */
@@ -157,6 +179,7 @@ export const JobSpecSchema = z
     priority: z.number().int().min(-JOB_LIMITS.maxPriority).max(JOB_LIMITS.maxPriority).optional(),
     maxAttempts: z.number().int().min(1).max(JOB_LIMITS.maxAttempts).optional(),
     notify: z.enum(["quorum", "none"]).optional(),
+    ttlMs: z.number().int().min(1_000).max(JOB_LIMITS.maxTtlMs).optional(),
   })
   .strict();
 
@@ -166,4 +189,64 @@ export function parseJobSpec(input: unknown): { ok: true; spec: JobSpec } | { ok
   if (r.success) return { ok: true, spec: r.data as JobSpec };
   const issue = r.error.issues[0];
   return { ok: false, message: `${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid job spec"}` };
+}
+
+// ---------------------------------------------------------------------------
+// Results: what a runner may report for each kind (checked at /tasks/complete,
+// before anything is stored, and again by the QuorumDO that acts on it).
+
+/** A Fixed (micro-units) as the protocol carries it: a canonical decimal string within ±MAX_FIXED (core/tx.ts). */
+const FIXED_RE = /^-?(0|[1-9][0-9]{0,30})$/;
+const FixedString = z
+  .string()
+  .refine((v) => FIXED_RE.test(v) && v !== "-0", "expected an integer as a canonical decimal string (Fixed micro-units)")
+  .refine((v) => !FIXED_RE.test(v) || (v.startsWith("-") ? -BigInt(v) : BigInt(v)) <= MAX_FIXED, `expected a Fixed within ±${MAX_FIXED}`);
+const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex characters");
+const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Reveal params: the rule the chain applies (safe integers, bounded depth), so a commit is never made of what cannot be revealed. */
+const ParamsSchema = z.custom<JsonValue>().superRefine((v, ctx) => {
+  const problem = revealParamsProblem(v);
+  if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+});
+
+export const JOB_RESULT_SCHEMAS = {
+  /** the evaluator's score on its own data and that data's hash: a vote's body */
+  evaluate: z.object({ performance: FixedString, dataHash: Hex32 }).strict(),
+  /** a claim to commit: the params and the claimed performance, with the experiment's record for the accept */
+  optimize: z
+    .object({
+      params: ParamsSchema,
+      reported: FixedString,
+      experimentId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "expected 1 to 64 of A-Za-z0-9_.:-").optional(),
+      roundNumber: Count.optional(),
+      timeToResultSeconds: Count.optional(),
+      optimizationConfigHash: Hex32.optional(),
+      dataHash: Hex32.optional(),
+    })
+    .strict(),
+  /** read back by the client that asked: any JSON (finite numbers, bounded size) */
+  inference: JsonValueSchema,
+} as const;
+
+export type EvaluateResult = z.infer<typeof JOB_RESULT_SCHEMAS.evaluate>;
+export type OptimizeResult = z.infer<typeof JOB_RESULT_SCHEMAS.optimize>;
+
+/**
+ * Checks a runner's result for a job of `kind`: its schema, and for an
+ * optimize result, params no larger than the domain allows
+ * (`maxParamsBytes`, measured as the chain measures them).
+ */
+export function parseJobResult(kind: JobKind, value: unknown, limits: { readonly maxParamsBytes?: number | undefined } = {}): { ok: true; result: JsonValue } | { ok: false; message: string } {
+  const schema: z.ZodType<unknown> = JOB_RESULT_SCHEMAS[kind];
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    return { ok: false, message: `${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid result"}` };
+  }
+  if (kind === "optimize" && limits.maxParamsBytes !== undefined) {
+    const size = JSON.stringify((r.data as OptimizeResult).params).length;
+    if (size > limits.maxParamsBytes) return { ok: false, message: `params: ${size} bytes, the domain allows ${limits.maxParamsBytes}` };
+  }
+  return { ok: true, result: r.data as JsonValue };
 }

@@ -1,8 +1,19 @@
 /**
  * NetworkDO: this node's view of its peers and the flooding of messages.
  *
- * - Peers: the bootstrap list from config, those learned by peer exchange,
- *   each with a score and its last-seen time; liveness checks on the alarm.
+ * - Peers: the bootstrap list from config (the operator's), and those
+ *   learned from the network, each with a score and its last-seen time;
+ *   liveness checks on the alarm. A URL learned from the network (peer
+ *   exchange) is only a candidate: it must be a public http(s) origin
+ *   (workers/peer-url.ts; private ranges only with ALLOW_PRIVATE_PEERS), and
+ *   it becomes a peer only after the node there answers a signed handshake
+ *   (core/handshake.ts) naming that URL, this network and this genesis; a
+ *   candidate that does not is refused for a while and never polled. One
+ *   URL per node key. A learned peer that keeps failing is dropped.
+ * - Sync peers that serve what no honest peer serves (durable-objects/sync.ts
+ *   `faulty`) are scored down and dropped (a bootstrap peer is banned for a
+ *   while), and their key is banned as a sender.
+ * - Every answer a peer gives is read within a size bound.
  * - Receiving (`POST /p2p`): size, network, hops and timestamp, then the
  *   sender's signature, before anything else; a banned sender is dropped
  *   before its signature is even checked; a seen-set with expiry drops
@@ -20,10 +31,14 @@ import { DurableObject } from "cloudflare:workers";
 import { ADMISSION_CODES } from "../core/admission.ts";
 import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type EnvelopeKind } from "../core/envelope.ts";
 import { compareHeads } from "../core/fork-choice.ts";
+import { checkHandshake, signHandshake, type Handshake } from "../core/handshake.ts";
+import { bytesToHex } from "../core/hex.ts";
 import type { JsonValue } from "../core/types.ts";
+import { discardBounded, readBoundedJson } from "../workers/bounded-json.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
+import { peerUrlProblem } from "../workers/peer-url.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
-import { headOf } from "./sync.ts";
+import { headOf, PEER_ANSWER_LIMITS, type SyncReport } from "./sync.ts";
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const MAX_HOPS = 6;
@@ -42,13 +57,24 @@ const QUEUE_RETRY_DELAY_S = Math.ceil(DELIVERY_TIMEOUT_MS / 1000) + 2;
 const RESIGN_AFTER_MS = 60_000;
 /** Outbox rows kept per peer: a peer that is down loses the oldest first (sync covers blocks). */
 const MAX_OUTBOX_PER_PEER = 1_000;
-const MAX_URL_LENGTH = 200;
+/** Candidates (URLs learned from the network, not yet handshaken) kept at once; more are ignored until these are tried. */
+const MAX_CANDIDATES = 256;
+/** Handshakes tried per tick (5 s): a flood of candidates costs a bounded trickle of requests. */
+const HANDSHAKES_PER_TICK = 8;
+const HANDSHAKE_TIMEOUT_MS = 5_000;
+const HANDSHAKE_MAX_SKEW_MS = 120_000;
+/** A candidate that failed its handshake (or a peer dropped as faulty) is not tried again for this long. */
+const REFUSED_MS = 10 * 60_000;
+/** A learned peer whose score falls this low (failing for a while) is dropped. */
+const DROP_SCORE = -20;
+/** What a faulty sync peer loses at once (a bootstrap peer, which is kept, is also banned). */
+const FAULT_PENALTY = 50;
 /** A block with an unknown parent starts a sync at most this often (the alarm also checks every tick). */
 const SYNC_TRIGGER_MS = 2_000;
 /** Codes that say "not new" or "not now" rather than "invalid". */
 /** A relayed tx refused for these (core/admission.ts) may be the relayer's lag, not its fault; in a block they are invalid. */
 const STATEFUL_TX_CODES: ReadonlySet<string> = new Set(ADMISSION_CODES);
-const HARMLESS = new Set(["ALREADY_KNOWN", "UNKNOWN_PARENT", "BELOW_FINALITY", "BAD_NONCE", "MEMPOOL_FULL", "FEE_TOO_LOW", "INSUFFICIENT_BALANCE", "BAD_TIMESTAMP"]);
+const HARMLESS = new Set(["ALREADY_KNOWN", "UNKNOWN_PARENT", "BELOW_FINALITY", "BAD_NONCE", "MEMPOOL_FULL", "FEE_TOO_LOW", "INSUFFICIENT_BALANCE", "BAD_TIMESTAMP", "PEER_URL_REFUSED"]);
 
 export interface PeerView {
   readonly url: string;
@@ -58,6 +84,15 @@ export interface PeerView {
   readonly lastError: string | null;
   readonly bannedUntil: number | null;
   readonly source: string;
+}
+
+/** A URL learned from the network, waiting for (or refused after) its handshake. */
+export interface CandidateView {
+  readonly url: string;
+  readonly state: "pending" | "refused";
+  /** when it is tried (pending) or may be proposed again (refused) */
+  readonly nextAt: number;
+  readonly lastError: string | null;
 }
 
 export interface ReceiveResult {
@@ -92,6 +127,7 @@ export class NetworkDO extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS seen (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS outgoing (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS outgoing_url ON outgoing (url, id)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS candidates (url TEXT PRIMARY KEY, via TEXT, state TEXT NOT NULL, next_at INTEGER NOT NULL, last_error TEXT)`);
     // The configured bootstrap list is authoritative for bootstrap peers: a
     // restart with another list (an operator's change, a test's partition) drops the old ones.
     const bootstrap = this.config.bootstrapPeers.filter((u) => u !== this.config.nodeUrl);
@@ -145,10 +181,11 @@ export class NetworkDO extends DurableObject<Env> {
         }
         break;
       }
-      case "peers":
-        this.addPeers(Array.isArray(payload) ? payload : []);
-        outcome = { ok: true, code: null };
+      case "peers": {
+        const r = this.proposePeers(Array.isArray(payload) ? payload : [], envelope.sender, nowMs);
+        outcome = r.queued > 0 || r.refused.length === 0 ? { ok: true, code: null } : { ok: false, code: "PEER_URL_REFUSED" };
         break;
+      }
       case "ping":
         outcome = { ok: true, code: null };
         break;
@@ -268,7 +305,7 @@ export class NetworkDO extends DurableObject<Env> {
   private async post(url: string, body: string): Promise<boolean> {
     try {
       const res = await fetch(`${url}/p2p`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
-      await res.arrayBuffer();
+      await discardBounded(res);
       // a 4xx answer is the peer's verdict on the message, not a delivery failure
       this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL WHERE url = ?`, Date.now(), url);
       return res.status < 500;
@@ -282,28 +319,140 @@ export class NetworkDO extends DurableObject<Env> {
   // peers, liveness, sync
 
   /**
-   * Merges a peer list (peer exchange, or an operator): at most MAX_PEERS
-   * entries are read, only http(s) origins of bounded length. When the table
-   * is full, a new peer replaces the worst learned peer that is failing
-   * (score < 0); bootstrap peers and healthy ones are never evicted, so a
-   * flood of junk URLs cannot push out the peers that work.
+   * URLs from a peer list (peer exchange, or an operator): each must be a
+   * public http(s) origin (private ranges only when the settings allow
+   * them); a new one becomes a candidate, tried by `verifyCandidates`. At
+   * most MAX_PEERS entries are read and MAX_CANDIDATES wait at once; one
+   * refused a short while ago is not queued again.
    */
-  addPeers(urls: readonly unknown[]): number {
-    let added = 0;
+  proposePeers(urls: readonly unknown[], via = "operator", nowMs: number = Date.now()): { queued: number; refused: { url: string; reason: string }[] } {
+    let queued = 0;
+    const refused: { url: string; reason: string }[] = [];
     for (const url of urls.slice(0, MAX_PEERS)) {
-      if (typeof url !== "string" || url.length > MAX_URL_LENGTH || !/^https?:\/\/[^\s/]+$/.test(url) || url === this.config.nodeUrl) continue;
-      if (this.sql.exec(`SELECT 1 FROM peers WHERE url = ?`, url).toArray().length > 0) continue;
-      const count = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM peers`).one().n;
-      if (count >= MAX_PEERS) {
-        const worst = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'exchange' AND score < 0 ORDER BY score, COALESCE(last_seen, 0), url LIMIT 1`).toArray()[0];
-        if (worst === undefined) break;
-        this.sql.exec(`DELETE FROM peers WHERE url = ?`, worst.url);
-        this.sql.exec(`DELETE FROM outgoing WHERE url = ?`, worst.url);
+      const problem = peerUrlProblem(url, { allowPrivate: this.config.allowPrivatePeers });
+      if (problem !== null) {
+        refused.push({ url: String(url).slice(0, 100), reason: problem });
+        continue;
       }
-      this.sql.exec(`INSERT INTO peers (url, source) VALUES (?, 'exchange')`, url);
-      added++;
+      const u = url as string;
+      if (u === this.config.nodeUrl || this.sql.exec(`SELECT 1 FROM peers WHERE url = ?`, u).toArray().length > 0) continue;
+      const known = this.sql.exec<{ state: string; next_at: number }>(`SELECT state, next_at FROM candidates WHERE url = ?`, u).toArray()[0];
+      if (known !== undefined && (known.state === "pending" || known.next_at > nowMs)) continue;
+      if (known === undefined && this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM candidates`).one().n >= MAX_CANDIDATES) {
+        // make room only from refusals that have run out
+        this.sql.exec(`DELETE FROM candidates WHERE state = 'refused' AND next_at <= ?`, nowMs);
+        if (this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM candidates`).one().n >= MAX_CANDIDATES) break;
+      }
+      this.sql.exec(`INSERT OR REPLACE INTO candidates (url, via, state, next_at, last_error) VALUES (?, ?, 'pending', ?, NULL)`, u, via, nowMs);
+      queued++;
     }
+    return { queued, refused };
+  }
+
+  candidates(): CandidateView[] {
+    return this.sql
+      .exec<{ url: string; state: string; next_at: number; last_error: string | null }>(`SELECT url, state, next_at, last_error FROM candidates ORDER BY next_at, url`)
+      .toArray()
+      .map((r) => ({ url: r.url, state: r.state === "refused" ? "refused" : "pending", nextAt: r.next_at, lastError: r.last_error }));
+  }
+
+  /** This node's answer to a handshake (GET /p2p/handshake): the challenge signed with its URL, network and genesis. */
+  async handshake(challenge: string, nowMs: number = Date.now()): Promise<Handshake> {
+    return signHandshake(this.config.nodeSecret, { network: this.config.params.network, genesis: await this.genesis(), url: this.config.nodeUrl, challenge, nowMs });
+  }
+
+  private genesisHash: string | null = null;
+  private async genesis(): Promise<string> {
+    this.genesisHash ??= (await this.chain().status()).genesis;
+    return this.genesisHash;
+  }
+
+  /** Asks the node at `url` to sign a fresh challenge; its key, or why not. */
+  private async handshakeWith(url: string): Promise<{ ok: true; key: string } | { ok: false; error: string }> {
+    const challenge = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    try {
+      const res = await fetch(`${url}/p2p/handshake?challenge=${challenge}`, { signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS) });
+      if (!res.ok) {
+        await discardBounded(res);
+        return { ok: false, error: `handshake answered HTTP ${res.status}` };
+      }
+      const body = await readBoundedJson(res, 16 * 1024, undefined, "handshake");
+      const checked = await checkHandshake(body, { network: this.config.params.network, genesis: await this.genesis(), url, challenge, nowMs: Date.now(), maxSkewMs: HANDSHAKE_MAX_SKEW_MS });
+      if (!checked.ok) return { ok: false, error: `${checked.error.code}: ${checked.error.message}` };
+      if (checked.value.node === this.config.nodeKey) return { ok: false, error: "that is this node" };
+      return { ok: true, key: checked.value.node };
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  /** Tries the due candidates' handshakes (a few per call): a node that answers becomes a peer, any other is refused for a while. */
+  async verifyCandidates(nowMs: number = Date.now()): Promise<number> {
+    const due = this.sql.exec<{ url: string }>(`SELECT url FROM candidates WHERE state = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?`, nowMs, HANDSHAKES_PER_TICK).toArray();
+    let added = 0;
+    await Promise.all(
+      due.map(async ({ url }) => {
+        const r = await this.handshakeWith(url);
+        const problem = r.ok ? this.admitPeer(url, r.key) : r.error;
+        if (problem === null) {
+          this.sql.exec(`DELETE FROM candidates WHERE url = ?`, url);
+          added++;
+        } else this.sql.exec(`UPDATE candidates SET state = 'refused', next_at = ?, last_error = ? WHERE url = ?`, Date.now() + REFUSED_MS, problem.slice(0, 300), url);
+      }),
+    );
     return added;
+  }
+
+  /**
+   * A handshaken node's URL joins the peers: one URL per key; when the table
+   * is full it replaces the worst learned peer that is failing (score < 0);
+   * bootstrap peers and healthy ones are never evicted. Null, or why not.
+   */
+  private admitPeer(url: string, key: string): string | null {
+    const sameKey = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE public_key = ?`, key).toArray()[0];
+    if (sameKey !== undefined) return `that node is already a peer at ${sameKey.url}`;
+    const banned = this.sql.exec<{ banned_until: number | null }>(`SELECT banned_until FROM senders WHERE public_key = ?`, key).toArray()[0];
+    if (banned?.banned_until != null && banned.banned_until > Date.now()) return "that node is banned";
+    const count = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM peers`).one().n;
+    if (count >= MAX_PEERS) {
+      const worst = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'exchange' AND score < 0 ORDER BY score, COALESCE(last_seen, 0), url LIMIT 1`).toArray()[0];
+      if (worst === undefined) return "the peer table is full of healthy peers";
+      this.forgetPeer(worst.url);
+    }
+    this.sql.exec(`INSERT INTO peers (url, public_key, last_seen, source) VALUES (?, ?, ?, 'exchange')`, url, key, Date.now());
+    return null;
+  }
+
+  private forgetPeer(url: string): void {
+    this.sql.exec(`DELETE FROM peers WHERE url = ?`, url);
+    this.sql.exec(`DELETE FROM outgoing WHERE url = ?`, url);
+  }
+
+  /**
+   * A sync peer that served what no honest peer serves: scored down, its key
+   * banned as a sender; a learned peer is dropped (and not re-learned for a
+   * while), a bootstrap peer (the operator's) is banned for a while.
+   */
+  dropFaulty(url: string, reason: string, nowMs: number = Date.now()): void {
+    const row = this.sql.exec<{ public_key: string | null; source: string }>(`SELECT public_key, source FROM peers WHERE url = ?`, url).toArray()[0];
+    if (row === undefined) return;
+    if (row.public_key !== null) {
+      this.sql.exec(`INSERT INTO senders (public_key, score, banned_until) VALUES (?, 0, ?) ON CONFLICT(public_key) DO UPDATE SET banned_until = excluded.banned_until`, row.public_key, nowMs + BAN_MS);
+    }
+    if (row.source === "bootstrap") {
+      this.sql.exec(`UPDATE peers SET score = MAX(score - ?, -100), banned_until = ?, last_error = ? WHERE url = ?`, FAULT_PENALTY, nowMs + BAN_MS, `faulty: ${reason}`.slice(0, 300), url);
+    } else {
+      this.forgetPeer(url);
+      this.sql.exec(`INSERT OR REPLACE INTO candidates (url, via, state, next_at, last_error) VALUES (?, 'sync', 'refused', ?, ?)`, url, nowMs + BAN_MS, `faulty: ${reason}`.slice(0, 300));
+    }
+    console.warn(`peer ${url} dropped as faulty: ${reason}`);
+  }
+
+  /** Syncs from these peers (ChainDO's headers-first sync) and drops those it found faulty. */
+  async syncFrom(urls: readonly string[]): Promise<SyncReport> {
+    const report = await this.chain().syncFrom(urls);
+    for (const url of new Set(report.faulty)) this.dropFaulty(url, report.error ?? "served an inconsistent chain");
+    return report;
   }
 
   peers(): PeerView[] {
@@ -325,6 +474,7 @@ export class NetworkDO extends DurableObject<Env> {
     if (this.syncing) return { ahead: [] };
     this.syncing = true;
     try {
+      await this.verifyCandidates();
       const mine = await this.chain().status();
       const urls = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE banned_until IS NULL OR banned_until < ?`, Date.now()).toArray().map((r) => r.url);
       const ahead: string[] = [];
@@ -333,11 +483,17 @@ export class NetworkDO extends DurableObject<Env> {
           try {
             const known = this.sql.exec<{ public_key: string | null }>(`SELECT public_key FROM peers WHERE url = ?`, url).toArray()[0];
             if (known?.public_key == null) {
-              const health = (await (await fetch(`${url}/health`, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) })).json()) as { node?: unknown };
-              if (typeof health.node === "string" && /^[0-9a-f]{64}$/.test(health.node)) this.sql.exec(`UPDATE peers SET public_key = ? WHERE url = ?`, health.node, url);
+              // a bootstrap peer's key, learned the same way as any peer's: by a signed handshake
+              const hs = await this.handshakeWith(url);
+              if (hs.ok && this.sql.exec(`SELECT 1 FROM peers WHERE public_key = ?`, hs.key).toArray().length === 0) this.sql.exec(`UPDATE peers SET public_key = ? WHERE url = ?`, hs.key, url);
+              else if (!hs.ok) this.sql.exec(`UPDATE peers SET last_error = ? WHERE url = ?`, hs.error.slice(0, 300), url);
             }
             const res = await fetch(`${url}/chain/status`, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
-            const s = (await res.json()) as { cumulativeWork?: string; height?: number; genesis?: string; tip?: string; weight?: number; beacon?: string };
+            if (!res.ok) {
+              await discardBounded(res);
+              throw new Error(`/chain/status answered HTTP ${res.status}`);
+            }
+            const s = (await readBoundedJson(res, PEER_ANSWER_LIMITS.status, undefined, "status")) as { cumulativeWork?: string; height?: number; genesis?: string; tip?: string; weight?: number; beacon?: string };
             this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL, score = MIN(score + 1, 100) WHERE url = ?`, Date.now(), url);
             if (s.genesis !== mine.genesis) return;
             const theirs = headOf({ tip: String(s.tip ?? ""), height: s.height ?? 0, cumulativeWork: String(s.cumulativeWork ?? "0"), weight: Number(s.weight ?? 0), beacon: String(s.beacon ?? "") });
@@ -347,7 +503,9 @@ export class NetworkDO extends DurableObject<Env> {
           }
         }),
       );
-      if (ahead.length > 0) await this.chain().syncFrom(ahead);
+      // learned peers that keep failing are dropped: nobody polls a dead URL forever
+      for (const r of this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'exchange' AND score <= ?`, DROP_SCORE).toArray()) this.forgetPeer(r.url);
+      if (ahead.length > 0) await this.syncFrom(ahead);
       return { ahead };
     } finally {
       this.syncing = false;
@@ -369,7 +527,8 @@ export class NetworkDO extends DurableObject<Env> {
     const last = Number(this.sql.exec<{ n: number }>(`SELECT COALESCE(MAX(expires_at), 0) AS n FROM seen WHERE hash = 'peer-exchange'`).one().n);
     if (last < nowMs) {
       this.sql.exec(`INSERT OR REPLACE INTO seen (hash, expires_at) VALUES ('peer-exchange', ?)`, nowMs + PEER_EXCHANGE_MS);
-      const urls = [this.config.nodeUrl, ...this.peers().filter((p) => p.bannedUntil === null || p.bannedUntil < nowMs).map((p) => p.url)];
+      // only peers whose handshake this node checked (a bootstrap peer that never answered one is not vouched for)
+      const urls = [this.config.nodeUrl, ...this.peers().filter((p) => p.publicKey !== null && (p.bannedUntil === null || p.bannedUntil < nowMs)).map((p) => p.url)];
       await this.broadcast("peers", urls.slice(0, MAX_PEERS), MAX_HOPS, null);
     }
     await this.ctx.storage.setAlarm(Date.now() + TICK_MS);

@@ -19,7 +19,7 @@ import { improvement } from "../core/state-transition.ts";
 import { computeCommitment } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
-import type { Job, JobSpec } from "./jobs.ts";
+import { parseJobResult, type EvaluateResult, type Job, type JobSpec, type OptimizeResult } from "./jobs.ts";
 import type { Outcome } from "./rpc.ts";
 
 /** How often the alarm polls the chain for new duties. */
@@ -193,36 +193,43 @@ export class QuorumDO extends DurableObject<Env> {
     this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('optimize_round', ?)`, String(round));
   }
 
-  /** Results of this node's runners (delivered by TaskDO, at least once: idempotent). */
+  /**
+   * Results of this node's runners (delivered by TaskDO, at least once: idempotent).
+   * TaskDO took them only if they fit their kind's schema; a result that does
+   * not (stored before the check existed) is dropped here with a warning.
+   */
   async onJobResult(job: Job): Promise<void> {
     this.setDomain(job.domain);
-    const result = job.result as Record<string, JsonValue> | null;
-    if (result === null || typeof result !== "object") return;
+    if (job.kind === "inference") return;
+    const maxParamsBytes = this.config.params.domains.find((d) => d.id === job.domain)?.maxParamsBytes;
+    const checked = parseJobResult(job.kind, job.result, { maxParamsBytes });
+    if (!checked.ok) {
+      console.warn(`job ${job.id}: ${job.kind} result ignored: ${checked.message}`);
+      return;
+    }
     if (job.kind === "evaluate") {
+      const result = checked.result as EvaluateResult;
       const payload = job.payload as { optimae: string };
       const duty = this.sql.exec<{ state: string }>(`SELECT state FROM duties WHERE optimae = ?`, payload.optimae).toArray()[0];
       if (duty?.state === "voted") return;
-      const sent = await this.mempool.submitOwn("vote", {
-        optimae: payload.optimae,
-        performance: String(result["performance"]),
-        dataHash: String(result["dataHash"]),
-      });
+      const sent = await this.mempool.submitOwn("vote", { optimae: payload.optimae, performance: result.performance, dataHash: result.dataHash });
       if (sent.ok || sent.code === "ALREADY_KNOWN") {
         this.sql.exec(`INSERT OR REPLACE INTO duties (optimae, deadline, state) VALUES (?, COALESCE((SELECT deadline FROM duties WHERE optimae = ?), 0), 'voted')`, payload.optimae, payload.optimae);
       }
-    } else if (job.kind === "optimize") {
+    } else {
+      const result = checked.result as OptimizeResult;
       // Only a claim that beats the champion by the domain's ε can ever be accepted: commit nothing else.
       const domain = this.config.params.domains.find((d) => d.id === job.domain);
       const champions = (await this.chain.champions()) as { domain: string; performance: string }[];
       const champion = champions.find((c) => c.domain === job.domain);
-      const reported = BigInt(String(result["reported"] ?? "0"));
+      const reported = BigInt(result.reported);
       if (domain !== undefined && champion !== undefined) {
         if (improvement(domain, BigInt(champion.performance), reported) < domain.epsilon) {
           await this.arm();
           return;
         }
       }
-      await this.commitOptimae(result);
+      await this.commitOptimae(result as Record<string, JsonValue>);
     }
   }
 

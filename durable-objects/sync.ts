@@ -16,13 +16,34 @@
  *    each against the header chain, and apply each batch through the chain.
  * Progress is the applied blocks themselves: after a restart the next sync
  * starts from the new tip.
+ *
+ * Every answer is read within bounds (size streamed, nesting; see
+ * workers/bounded-json.ts). A peer that serves what no honest peer serves
+ * (an oversized or malformed answer, headers that do not link, a branch
+ * without our finalized block, blocks that do not match their headers or
+ * that the chain refuses) is reported in `faulty`; the NetworkDO scores it
+ * down and drops it. A peer that is merely unreachable is not faulty.
  */
 import { blockHash, parseHeader } from "../core/block.ts";
 import { compareHeads, type WeightedNode } from "../core/fork-choice.ts";
 import { turnWeight } from "../core/schedule.ts";
 import type { BlockHeader } from "../core/types.ts";
+import { BoundError, readBoundedJson } from "../workers/bounded-json.ts";
 
 export const SYNC_BATCH = 50;
+
+/** Bytes a peer's answer may have, by what was asked. */
+export const PEER_ANSWER_LIMITS = {
+  status: 64 * 1024,
+  headers: 1024 * 1024,
+  /** as much as POST /chain/blocks/batch takes */
+  blocks: 16 * 1024 * 1024,
+} as const;
+
+/** Something a peer served that no honest peer serves. */
+export class PeerFault extends Error {
+  override readonly name = "PeerFault";
+}
 
 export interface PeerStatusView {
   readonly height: number;
@@ -68,24 +89,65 @@ export interface SyncReport {
 }
 
 export function httpPeer(url: string, fetchFn: typeof fetch = fetch, timeoutMs = 15_000): PeerClient {
-  const get = async (path: string): Promise<unknown> => {
+  const get = async (path: string, maxBytes: number): Promise<unknown> => {
     const res = await fetchFn(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) throw new Error(`${url}${path}: HTTP ${res.status}`);
-    return res.json();
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`${url}${path}: HTTP ${res.status}`);
+    }
+    try {
+      return await readBoundedJson(res, maxBytes, undefined, `${url}${path}`);
+    } catch (e) {
+      if (e instanceof BoundError) throw new PeerFault(e.message);
+      throw e;
+    }
+  };
+  const list = (value: unknown, key: string, path: string): unknown[] => {
+    const items = (value as Record<string, unknown> | null)?.[key];
+    if (!Array.isArray(items) || items.length > SYNC_BATCH) throw new PeerFault(`${url}${path}: expected {${key}: at most ${SYNC_BATCH} items}`);
+    return items;
   };
   return {
     url,
-    status: async () => (await get("/chain/status")) as PeerStatusView,
-    headers: async (from, to) => ((await get(`/chain/headers?from=${from}&to=${to}`)) as { headers: unknown[] }).headers,
-    blocks: async (from, to) => ((await get(`/chain/blocks?from=${from}&to=${to}`)) as { blocks: unknown[] }).blocks,
+    status: async () => peerStatus(url, await get("/chain/status", PEER_ANSWER_LIMITS.status)),
+    headers: async (from, to) => list(await get(`/chain/headers?from=${from}&to=${to}`, PEER_ANSWER_LIMITS.headers), "headers", "/chain/headers"),
+    blocks: async (from, to) => list(await get(`/chain/blocks?from=${from}&to=${to}`, PEER_ANSWER_LIMITS.blocks), "blocks", "/chain/blocks"),
+  };
+}
+
+/** A peer's /chain/status, checked for what the sync reads of it. */
+function peerStatus(url: string, value: unknown): PeerStatusView {
+  const s = (value ?? {}) as Record<string, unknown>;
+  const fine =
+    typeof s["height"] === "number" &&
+    Number.isSafeInteger(s["height"]) &&
+    s["height"] >= 0 &&
+    typeof s["tip"] === "string" &&
+    /^[0-9a-f]{64}$/.test(s["tip"]) &&
+    typeof s["genesis"] === "string" &&
+    typeof s["cumulativeWork"] === "string" &&
+    /^(0|[1-9][0-9]{0,60})$/.test(s["cumulativeWork"]) &&
+    typeof s["weight"] === "number" &&
+    Number.isSafeInteger(s["weight"]) &&
+    s["weight"] >= 0 &&
+    typeof s["beacon"] === "string" &&
+    /^[0-9a-f]{64}$/.test(s["beacon"]);
+  if (!fine) throw new PeerFault(`${url}/chain/status: not a chain status`);
+  return {
+    height: s["height"] as number,
+    tip: s["tip"] as string,
+    genesis: s["genesis"] as string,
+    cumulativeWork: s["cumulativeWork"] as string,
+    weight: s["weight"] as number,
+    beacon: s["beacon"] as string,
   };
 }
 
 function parseHeaders(raw: readonly unknown[], from: number): BlockHeader[] {
   return raw.map((h, i) => {
     const p = parseHeader(h, `headers[${i}]`);
-    if (!p.ok) throw new Error(p.error.message);
-    if (p.value.height !== from + i) throw new Error(`header ${i} has height ${p.value.height}, expected ${from + i}`);
+    if (!p.ok) throw new PeerFault(p.error.message);
+    if (p.value.height !== from + i) throw new PeerFault(`header ${i} has height ${p.value.height}, expected ${from + i}`);
     return p.value;
   });
 }
@@ -102,7 +164,8 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
           return null;
         }
         return { peer: p, status: s };
-      } catch {
+      } catch (e) {
+        if (e instanceof PeerFault) faulty.push(p.url);
         return null;
       }
     }),
@@ -151,7 +214,7 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
       const to = Math.min(targetHeight, from + SYNC_BATCH - 1);
       const headers = parseHeaders(await target.headers(from, to), from);
       for (const h of headers) {
-        if (h.parent !== prevHash) throw new Error(`header ${h.height} does not link to its parent`);
+        if (h.parent !== prevHash) throw new PeerFault(`header ${h.height} does not link to its parent`);
         prevHash = blockHash(h);
         hashes.set(h.height, prevHash);
         lastWork = h.cumulativeWork;
@@ -176,7 +239,8 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
           const ok = blocks.length > 0 && blocks.every((b, i) => (b as { hash?: unknown }).hash === hashes.get(from + i));
           if (ok) return blocks;
           if (!faulty.includes(source.url) && blocks.length > 0) faulty.push(source.url);
-        } catch {
+        } catch (e) {
+          if (e instanceof PeerFault && !faulty.includes(source.url)) faulty.push(source.url);
           // try the next peer
         }
       }
@@ -199,6 +263,7 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
     }
     return { peer: target.url, from: ancestor, to: (await chain.status()).height, applied, error: null, faulty };
   } catch (e) {
+    if (e instanceof PeerFault && !faulty.includes(target.url)) faulty.push(target.url);
     return { ...nothing, peer: target.url, error: e instanceof Error ? e.message : String(e) };
   }
 }

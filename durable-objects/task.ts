@@ -18,7 +18,14 @@
  * - Results of jobs with notify "quorum" are written to an outbox in the same
  *   step that marks the job done, then delivered to the domain's QuorumDO
  *   (`onJobResult`, see JobResultSink) at least once: a failed delivery is
- *   retried by the alarm with backoff, and removed only after it succeeded.
+ *   retried by the alarm with backoff, and removed only after it succeeded;
+ *   after MAX_DELIVERY_TRIES failures it is moved aside as a dead letter
+ *   (counted and listed in stats, so in /status) instead of being retried
+ *   forever.
+ * - A result is checked against its kind's schema (jobs.ts) before it is
+ *   taken: a result the node could not act on is refused (MALFORMED), the
+ *   job stays leased, and the runner's error report counts an attempt.
+ * - A job queued with a ttl expires (dead, "expired") if nobody claimed it in time.
  *
  * Every expected failure is an Outcome, never an exception.
  */
@@ -36,10 +43,13 @@ import {
   JobKindSchema,
   JsonValueSchema,
   LeaseMsSchema,
+  MAX_DELIVERY_TRIES,
+  parseJobResult,
   parseJobSpec,
   RunnerSchema,
   type ClaimRequest,
   type CompleteResult,
+  type DeadLetter,
   type EnqueueResult,
   type Job,
   type JobKind,
@@ -49,6 +59,7 @@ import {
   type JobStats,
   type JobStatus,
 } from "./jobs.ts";
+import { nodeConfig } from "../workers/config.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
 
 /** Finished jobs are kept this long (idempotent enqueue, result reads), then deleted. */
@@ -78,6 +89,7 @@ type JobRow = {
   completed_at: number | null;
   result: string | null;
   error: string | null;
+  expires_at: number | null;
 };
 
 const ClaimSchema = z
@@ -162,6 +174,16 @@ export class TaskDO extends DurableObject<Env> {
       this.sql.exec(`CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority, created_at)`);
       this.sql.exec(`CREATE INDEX IF NOT EXISTS jobs_lease ON jobs (status, lease_expires_at)`);
       this.sql.exec(`CREATE INDEX IF NOT EXISTS jobs_completed ON jobs (completed_at)`);
+      // added after the first release: older stores gain the column
+      if (!this.sql.exec<{ name: string }>(`PRAGMA table_info(jobs)`).toArray().some((c) => c.name === "expires_at")) {
+        this.sql.exec(`ALTER TABLE jobs ADD COLUMN expires_at INTEGER`);
+      }
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
+        job_id TEXT PRIMARY KEY,
+        tries INTEGER NOT NULL,
+        last_error TEXT,
+        moved_at INTEGER NOT NULL
+      )`);
       // successful results of notify-"quorum" jobs not yet delivered to their QuorumDO
       this.sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
         job_id TEXT PRIMARY KEY,
@@ -193,8 +215,8 @@ export class TaskDO extends DurableObject<Env> {
       if (waiting >= maxPending) return failure("MEMPOOL_FULL", `${waiting} ${s.kind} jobs are already waiting; try again later`);
     }
     this.sql.exec(
-      `INSERT INTO jobs (id, kind, domain, payload, priority, max_attempts, notify, status, attempts, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?)`,
+      `INSERT INTO jobs (id, kind, domain, payload, priority, max_attempts, notify, status, attempts, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
       s.id,
       s.kind,
       s.domain,
@@ -203,7 +225,9 @@ export class TaskDO extends DurableObject<Env> {
       s.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       s.notify ?? "none",
       Date.now(),
+      s.ttlMs === undefined ? null : Date.now() + s.ttlMs,
     );
+    if (s.ttlMs !== undefined) await this.arm();
     return success({ created: true, job: this.job(s.id) });
   }
 
@@ -304,6 +328,8 @@ export class TaskDO extends DurableObject<Env> {
 
     // A result: the lease must be the last one issued (live, or lapsed and not re-claimed).
     if (row.lease_id !== leaseId) return this.leaseLost(row, leaseId);
+    const checked = parseJobResult(row.kind as JobKind, report.result, { maxParamsBytes: this.maxParamsBytes(row.domain) });
+    if (!checked.ok) return failure("MALFORMED", `result of a ${row.kind} job: ${checked.message}`);
     this.sql.exec(`UPDATE jobs SET status = 'done', result = ?, completed_at = ?, lease_expires_at = NULL WHERE id = ?`, JSON.stringify(report.result), now, jobId);
     if (row.notify === "quorum") {
       this.sql.exec(`INSERT OR IGNORE INTO outbox (job_id, tries, next_at) VALUES (?, 0, ?)`, jobId, now);
@@ -371,7 +397,14 @@ export class TaskDO extends DurableObject<Env> {
       total += r.n;
     }
     const undelivered = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM outbox`).one().n;
-    return success({ total, byStatus, byKind, undelivered });
+    const deadCount = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM dead_letters`).one().n;
+    const latest: DeadLetter[] = this.sql
+      .exec<{ job_id: string; kind: string | null; domain: string | null; tries: number; last_error: string | null; moved_at: number }>(
+        `SELECT d.job_id, j.kind, j.domain, d.tries, d.last_error, d.moved_at FROM dead_letters d LEFT JOIN jobs j ON j.id = d.job_id ORDER BY d.moved_at DESC LIMIT 20`,
+      )
+      .toArray()
+      .map((r) => ({ jobId: r.job_id, kind: (r.kind ?? "evaluate") as JobKind, domain: r.domain ?? "", tries: r.tries, error: r.last_error, movedAt: r.moved_at }));
+    return success({ total, byStatus, byKind, undelivered, deadLetters: { count: deadCount, latest } });
   }
 
   /** Expires lapsed leases, delivers due results, forgets old finished jobs, and re-arms. */
@@ -384,6 +417,7 @@ export class TaskDO extends DurableObject<Env> {
         `DELETE FROM jobs WHERE status IN ('done', 'dead') AND completed_at < ? AND id NOT IN (SELECT job_id FROM outbox)`,
         now - RETAIN_MS,
       );
+      this.sql.exec(`DELETE FROM dead_letters WHERE moved_at < ?`, now - RETAIN_MS);
     } finally {
       await this.arm();
     }
@@ -396,6 +430,11 @@ export class TaskDO extends DurableObject<Env> {
   protected resultSink(domain: string): JobResultSink {
     const stub = this.env.QUORUM.get(this.env.QUORUM.idFromName(domain));
     return stub as unknown as JobResultSink;
+  }
+
+  /** The domain's bound on params (an optimize result must fit a reveal); none for a domain this network does not have. */
+  private maxParamsBytes(domain: string): number | undefined {
+    return nodeConfig(this.env).params.domains.find((d) => d.id === domain)?.maxParamsBytes;
   }
 
   private row(id: string): JobRow | null {
@@ -421,8 +460,14 @@ export class TaskDO extends DurableObject<Env> {
     return failure("LEASE_EXPIRED", `lease ${leaseId} on job ${row.id} is no longer held; the job is ${row.status}`);
   }
 
-  /** Lapsed leases: back to pending with one more attempt, or dead after maxAttempts. */
+  /** Lapsed leases: back to pending with one more attempt, or dead after maxAttempts; pending jobs past their ttl: dead. */
   private sweep(now: number): void {
+    this.sql.exec(
+      `UPDATE jobs SET status = 'dead', completed_at = ?, lease_id = NULL, error = 'expired: not claimed within its time to live'
+       WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at <= ?`,
+      now,
+      now,
+    );
     this.sql.exec(
       `UPDATE jobs SET
          attempts = attempts + 1,
@@ -454,6 +499,15 @@ export class TaskDO extends DurableObject<Env> {
         this.sql.exec(`DELETE FROM outbox WHERE job_id = ?`, id);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
+        if (tries + 1 >= MAX_DELIVERY_TRIES) {
+          // A result its sink keeps refusing is moved aside: counted and listed in /status, never retried forever.
+          this.ctx.storage.transactionSync(() => {
+            this.sql.exec(`INSERT OR REPLACE INTO dead_letters (job_id, tries, last_error, moved_at) VALUES (?, ?, ?, ?)`, id, tries + 1, message.slice(0, 1000), Date.now());
+            this.sql.exec(`DELETE FROM outbox WHERE job_id = ?`, id);
+          });
+          console.warn(`job ${id}: result delivery failed ${tries + 1} times, moved to the dead letters: ${message}`);
+          continue;
+        }
         const backoff = Math.min(MAX_DELIVERY_BACKOFF_MS, 1000 * 2 ** Math.min(tries, 20));
         this.sql.exec(`UPDATE outbox SET tries = tries + 1, next_at = ?, last_error = ? WHERE job_id = ?`, Date.now() + backoff, message.slice(0, 1000), id);
         console.warn(`job ${id}: result delivery failed (try ${tries + 1}), retrying in ${backoff} ms: ${message}`);
@@ -468,6 +522,7 @@ export class TaskDO extends DurableObject<Env> {
       .exec<{ t: number | null }>(
         `SELECT MIN(t) AS t FROM (
            SELECT MIN(lease_expires_at) AS t FROM jobs WHERE status = 'leased'
+           UNION ALL SELECT MIN(expires_at) FROM jobs WHERE status = 'pending'
            UNION ALL SELECT MIN(next_at) FROM outbox
            UNION ALL SELECT MIN(completed_at) + ${RETAIN_MS} FROM jobs WHERE status IN ('done', 'dead') AND id NOT IN (SELECT job_id FROM outbox))`,
       )

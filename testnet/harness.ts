@@ -6,8 +6,9 @@
  * are keyed by the node's name), its own D1 database (`node<i>-DB`, the
  * migrations of wrangler.toml's `migrations_dir` applied before use), its own
  * Queues (`doin-jobs--node<i>`, `doin-flood--node<i>`: Miniflare's queue
- * names are global to one workerd and a queue has one consumer) and its own
- * identity: NODE_SECRET is derived from the node's index and a seed kept in
+ * names are global to one workerd and a queue has one consumer), its own
+ * rate-limit counters (each binding's namespace suffixed with the node) and
+ * its own identity: NODE_SECRET is derived from the node's index and a seed kept in
  * `<dir>/testnet.json`. All nodes share NETWORK_ID and GENESIS_VALIDATORS
  * (every node's key), and bootstrap to all the others. Crons never fire by
  * themselves locally: the harness calls every node's `scheduled` handler
@@ -78,10 +79,8 @@ export interface TestnetOptions {
   readonly networkId?: string;
   /** a new network's genesis timestamp (default: now); a test that builds a long chain offline starts it in the past */
   readonly genesisTime?: number;
-  /** more Worker vars for every node (they override the testnet's own) */
-  readonly extraVars?: Record<string, string>;
-  /** Worker vars of one node (after extraVars), e.g. the checkpoints its operator gave it */
-  readonly nodeVars?: (index: number) => Record<string, string>;
+  /** more Worker vars for every node (they override the testnet's own); a function gives node i its own */
+  readonly extraVars?: Record<string, string> | ((index: number) => Record<string, string>);
   /** print the Workers' log lines (console.*, warnings) */
   readonly logs?: boolean;
   /** start one GPU runner process per node (quadratic domain) */
@@ -304,6 +303,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     const producers = (base.queueProducers ?? {}) as Record<string, { queueName: string }>;
     const consumers = (base.queueConsumers ?? {}) as Record<string, { deadLetterQueue?: string }>;
     const d1 = (base.d1Databases ?? {}) as Record<string, unknown>;
+    const ratelimits = (base.ratelimits ?? {}) as Record<string, { namespace_id: string; simple: { limit: number; period?: 10 | 60 } }>;
     return {
       ...base,
       name: n.name,
@@ -324,12 +324,14 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
         GENESIS_TIME: String(genesisTime),
         // a local network's newcomers get their first coin (commit bonds, fees) from POST /faucet
         FAUCET_DOIN: "100",
-        ...opts.extraVars,
-        ...opts.nodeVars?.(n.index),
+        // the nodes reach each other over loopback: peers learned from the network may be private here
+        ALLOW_PRIVATE_PEERS: "true",
+        ...(typeof opts.extraVars === "function" ? opts.extraVars(i) : opts.extraVars),
         NODE_SECRET: n.secretHex,
         RUNNER_TOKEN: meta.token,
       },
       d1Databases: Object.fromEntries(Object.keys(d1).map((b) => [b, { id: `${n.name}-${b}` }])),
+      ratelimits: Object.fromEntries(Object.entries(ratelimits).map(([b, r]) => [b, { ...r, namespace_id: `${r.namespace_id}-${n.name}` }])),
       queueProducers: Object.fromEntries(Object.entries(producers).map(([b, p]) => [b, { ...p, queueName: rename(p.queueName) }])),
       queueConsumers: Object.fromEntries(
         Object.entries(consumers).map(([q, c]) => [rename(q), c.deadLetterQueue === undefined ? c : { ...c, deadLetterQueue: rename(c.deadLetterQueue) }]),

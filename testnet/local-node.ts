@@ -40,7 +40,8 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
   const port = opts.port ?? (await freeBasePort(1));
   const inspector = await freeBasePort(1);
   const token = opts.token ?? "bench-runner-token";
-  const vars = { NODE_SECRET: opts.secret, RUNNER_TOKEN: token, NODE_URL: `http://127.0.0.1:${port}`, ...opts.vars };
+  // loopback peers: the node may take private addresses from the network
+  const vars = { NODE_SECRET: opts.secret, RUNNER_TOKEN: token, NODE_URL: `http://127.0.0.1:${port}`, ALLOW_PRIVATE_PEERS: "true", ...opts.vars };
   const args = ["dev", "--persist-to", dir, "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspector), "--show-interactive-dev-session=false", "--test-scheduled"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child: ChildProcess = spawn("wrangler", args, { env, stdio: ["ignore", "pipe", "pipe"] });

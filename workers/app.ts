@@ -2,6 +2,7 @@
  * The node's HTTP API: every route module registers itself on one app, and
  * /openapi.json is generated from the same zod schemas that validate requests.
  */
+import { createRoute, z } from "@hono/zod-openapi";
 import { PROTOCOL_VERSION } from "../core/params.ts";
 import { createNodeApp, type NodeApp } from "./http.ts";
 import { registerChainRoutes } from "./routes/chain.ts";
@@ -14,7 +15,20 @@ import { registerTxRoutes } from "./routes/tx.ts";
 
 export function buildApp(): NodeApp {
   const app = createNodeApp();
-  app.get("/health", (c) => c.json({ ok: true, network: c.env.NETWORK_ID, protocol: PROTOCOL_VERSION, node: c.get("config").nodeKey }));
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      summary: "Liveness: the node's network, protocol version and public key",
+      responses: {
+        200: {
+          description: "Alive",
+          content: { "application/json": { schema: z.object({ ok: z.literal(true), network: z.string(), protocol: z.number().int(), node: z.string() }).openapi("Health") } },
+        },
+      },
+    }),
+    (c) => c.json({ ok: true as const, network: c.env.NETWORK_ID, protocol: PROTOCOL_VERSION, node: c.get("config").nodeKey }, 200),
+  );
   registerNodeRoutes(app);
   registerChainRoutes(app);
   registerTxRoutes(app);

@@ -23,7 +23,14 @@ export interface NodeConfig {
   readonly checkpoints: ReadonlyMap<number, string>;
   /** what POST /faucet pays an address from this node's account (base units); null: no faucet (never on mainnet) */
   readonly faucetAmount: bigint | null;
+  /** peers learned from the network may have private, loopback or link-local addresses (a local testnet); off by default */
+  readonly allowPrivatePeers: boolean;
+  /** an inference request nobody claimed within this long expires */
+  readonly inferenceTtlMs: number;
 }
+
+/** Default time to live of an inference request (INFERENCE_TTL_MS). */
+export const DEFAULT_INFERENCE_TTL_MS = 5 * 60_000;
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -98,7 +105,7 @@ function list(value: string | undefined): string[] {
 }
 
 export function nodeConfig(env: Env): NodeConfig {
-  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS, env.FAUCET_DOIN, env.GENESIS_TIME].join("|");
+  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS, env.FAUCET_DOIN, env.GENESIS_TIME, env.ALLOW_PRIVATE_PEERS, env.INFERENCE_TTL_MS].join("|");
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   if (!isHex(env.NODE_SECRET, 32)) throw new ConfigError("NODE_SECRET must be 64 lower-case hex characters (an Ed25519 seed)");
@@ -112,6 +119,10 @@ export function nodeConfig(env: Env): NodeConfig {
   for (const d of optimizeDomains) {
     if (!params.domains.some((x) => x.id === d)) throw new ConfigError(`OPTIMIZE_DOMAINS: ${d} is not a domain of this network (${params.domains.map((x) => x.id).join(", ")}; add it to DOMAINS)`);
   }
+  const allowPrivate = (env.ALLOW_PRIVATE_PEERS ?? "").trim().toLowerCase();
+  if (!["", "true", "false", "1", "0"].includes(allowPrivate)) throw new ConfigError("ALLOW_PRIVATE_PEERS must be true or false");
+  const ttl = (env.INFERENCE_TTL_MS ?? "").trim();
+  if (ttl !== "" && !(/^\d+$/.test(ttl) && Number(ttl) >= 1_000 && Number(ttl) <= 24 * 3600_000)) throw new ConfigError("INFERENCE_TTL_MS must be milliseconds from 1000 to 86400000");
   const config: NodeConfig = Object.freeze({
     params,
     nodeSecret,
@@ -123,6 +134,8 @@ export function nodeConfig(env: Env): NodeConfig {
     optimizeDomains,
     checkpoints: checkpointsSetting(env.CHECKPOINTS),
     faucetAmount: faucetSetting(env.FAUCET_DOIN, env.NETWORK_ID),
+    allowPrivatePeers: allowPrivate === "true" || allowPrivate === "1",
+    inferenceTtlMs: ttl === "" ? DEFAULT_INFERENCE_TTL_MS : Number(ttl),
   });
   cache.set(key, config);
   return config;

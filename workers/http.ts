@@ -3,13 +3,15 @@
  * - every error is JSON `{code, message}` with a 4xx status (5xx only for bugs);
  * - request bodies and queries are validated by zod schemas (the same schemas
  *   generate /openapi.json); unknown fields are refused;
- * - every body has a size limit;
+ * - every body is read within bounds before any route sees it: a size
+ *   limit (the route's, declared with `declareBodyLimit`, else 16 KiB) and
+ *   at most MAX_JSON_DEPTH levels of nesting (workers/bounded-json.ts);
  * - runner endpoints need the bearer token; state changes need signatures.
  */
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { NodeErrorCode, Outcome } from "../durable-objects/rpc.ts";
+import { BoundError, checkDepth, readBoundedText } from "./bounded-json.ts";
 import { nodeConfig, type NodeConfig } from "./config.ts";
 
 export type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig } };
@@ -63,12 +65,42 @@ export function answer<T>(c: Context, outcome: Outcome<T>, okStatus: 200 | 201 |
   return jsonError(c, statusFor(outcome.code), outcome.code, outcome.message);
 }
 
-/** Body size limit (bytes) with the JSON error shape. */
-export function limitBody(maxSize: number): MiddlewareHandler {
-  return bodyLimit({
-    maxSize,
-    onError: (c) => jsonError(c, 413, "TOO_LARGE", `request body is larger than ${maxSize} bytes`),
-  });
+/** Bytes a route's body may have: a number, or one that follows the node's settings. */
+export type BodyLimit = number | ((config: NodeConfig) => number);
+/** The limit of every body whose route declares none. */
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+
+const bodyLimits = new WeakMap<NodeApp, Map<string, BodyLimit>>();
+
+/** Declares the body limit of the route at `path` (exact path). */
+export function declareBodyLimit(app: NodeApp, path: string, limit: BodyLimit): void {
+  bodyLimits.get(app)?.set(path, limit);
+}
+
+/**
+ * Reads every request body before routing goes on: refused with 413
+ * TOO_LARGE past the route's limit (streamed: a body without a length costs
+ * no more than the limit), with 400 TOO_DEEP past MAX_JSON_DEPTH levels of
+ * nesting; what passes is handed on as the request's body.
+ */
+function guardBodies(limits: ReadonlyMap<string, BodyLimit>): MiddlewareHandler<NodeEnv> {
+  return async (c, next) => {
+    const raw = c.req.raw;
+    if (raw.body === null) return next();
+    const declared = limits.get(c.req.path) ?? DEFAULT_BODY_LIMIT;
+    const max = typeof declared === "number" ? declared : declared(c.get("config"));
+    let text: string;
+    try {
+      text = await readBoundedText(raw.body, max, raw.headers.has("transfer-encoding") ? null : raw.headers.get("content-length"), "request body");
+      checkDepth(text, undefined, "request body");
+    } catch (e) {
+      if (e instanceof BoundError) return jsonError(c, e.code === "TOO_LARGE" ? 413 : 400, e.code, e.message);
+      throw e;
+    }
+    c.req.raw = new Request(raw, { body: text });
+    await next();
+    return undefined;
+  };
 }
 
 /** Runner endpoints: `Authorization: Bearer <RUNNER_TOKEN>`. */
@@ -101,14 +133,19 @@ export function createNodeApp(): NodeApp {
       return undefined;
     },
   });
+  const limits = new Map<string, BodyLimit>();
+  bodyLimits.set(app, limits);
   app.use("*", async (c, next) => {
     c.set("config", nodeConfig(c.env));
     await next();
   });
+  app.use("*", guardBodies(limits));
   app.notFound((c) => jsonError(c, 404, "NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((e, c) => {
     // Malformed JSON in a body reaches here from the validator.
     if (e instanceof SyntaxError) return jsonError(c, 400, "MALFORMED", `body is not valid JSON: ${e.message}`);
+    // The backstop behind the nesting bound: a value too deep for a recursive reader is the request's fault.
+    if (e instanceof Error && /maximum call stack size exceeded/i.test(e.message)) return jsonError(c, 400, "TOO_DEEP", "the request nests too deeply to be read");
     // Framework errors (hono's HTTPException: 400 bad body, 415 wrong content type…) keep their 4xx status.
     const status = (e as { status?: number }).status;
     if (status === 400) return jsonError(c, 400, "MALFORMED", e.message);

@@ -2,6 +2,8 @@
  * The node Worker: HTTP API, queue consumers and cron, plus the Durable
  * Object classes it hosts.
  */
+// First: it gives zod its .openapi() before any module builds a schema that a route describes.
+import "@hono/zod-openapi";
 import { quorumFor } from "../durable-objects/quorum.ts";
 import { nodeConfig } from "./config.ts";
 import { buildApp } from "./app.ts";

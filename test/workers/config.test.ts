@@ -39,4 +39,14 @@ describe("nodeConfig", () => {
     expect(config({ RUNNER_TOKEN: "first-token" }).runnerToken).toBe("first-token");
     expect(config({ RUNNER_TOKEN: "second-token" }).runnerToken).toBe("second-token");
   });
+
+  it("reads ALLOW_PRIVATE_PEERS (off unless true) and INFERENCE_TTL_MS (5 min by default), refusing anything else", () => {
+    expect(config({}).allowPrivatePeers).toBe(false);
+    expect(config({ ALLOW_PRIVATE_PEERS: "true" } as never).allowPrivatePeers).toBe(true);
+    expect(config({ ALLOW_PRIVATE_PEERS: "false" } as never).allowPrivatePeers).toBe(false);
+    expect(() => config({ ALLOW_PRIVATE_PEERS: "yes please" } as never)).toThrow(/ALLOW_PRIVATE_PEERS must be true or false/);
+    expect(config({}).inferenceTtlMs).toBe(300_000);
+    expect(config({ INFERENCE_TTL_MS: "5000" } as never).inferenceTtlMs).toBe(5_000);
+    for (const bad of ["0", "999", "1e4", "-5", "86400001"]) expect(() => config({ INFERENCE_TTL_MS: bad } as never)).toThrow(/INFERENCE_TTL_MS/);
+  });
 });

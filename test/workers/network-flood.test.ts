@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { blockToWire, sealBlock } from "../../core/block.ts";
 import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type EnvelopeKind, type Message } from "../../core/envelope.ts";
 import { genesisBlock } from "../../core/genesis.ts";
+import { signHandshake } from "../../core/handshake.ts";
 import { hexToBytes } from "../../core/hex.ts";
 import { publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
 import { buildBlock } from "../../core/state-transition.ts";
@@ -59,6 +60,10 @@ async function fakeFetch(input: RequestInfo | URL, init?: RequestInit): Promise<
   const peer = fakes.get(url.origin);
   if (peer === undefined || peer.down) throw new TypeError(`connection refused: ${url.origin}`);
   if (url.pathname === "/health") return Response.json({ ok: true, network: params.network, node: peer.key });
+  if (url.pathname === "/p2p/handshake") {
+    const challenge = url.searchParams.get("challenge") ?? "";
+    return Response.json(signHandshake(peer.secret, { network: params.network, genesis: genesisBlock(params).block.hash, url: peer.url, challenge, nowMs: Date.now() }));
+  }
   if (url.pathname === "/chain/status") return exports.default.fetch("http://node/chain/status"); // the same chain: never ahead
   if (url.pathname === "/p2p" && req.method === "POST") {
     const text = await req.text();
@@ -77,7 +82,7 @@ async function fakeFetch(input: RequestInfo | URL, init?: RequestInit): Promise<
 const A = fakePeer("peer-a");
 const B = fakePeer("peer-b", { viaSelf: true });
 const C = fakePeer("peer-c");
-const D = fakePeer("peer-d", { down: true });
+const D = fakePeer("peer-d");
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -122,13 +127,21 @@ function blockOnGenesis(stateRoot?: string) {
 
 // ---------------------------------------------------------------------------
 
+/** Proposes URLs and runs their handshakes (a few per call) until none waits. */
+async function learn(urls: readonly string[]): Promise<number> {
+  const { queued } = await network.proposePeers(urls);
+  while ((await network.candidates()).some((c) => c.state === "pending")) await network.verifyCandidates();
+  return queued;
+}
+
 beforeAll(async () => {
   vi.spyOn(globalThis, "fetch").mockImplementation(fakeFetch);
   await stopAlarm();
-  expect(await network.addPeers([A.url, B.url, C.url, D.url])).toBe(4);
-  // liveness: each reachable peer answers /health (its key) and /chain/status
-  const { ahead } = await network.syncNow();
-  expect(ahead).toEqual([]);
+  expect(await learn([A.url, B.url, C.url, D.url])).toBe(4);
+  // liveness: each peer answers /chain/status; then D goes down
+  expect((await network.syncNow()).ahead).toEqual([]);
+  D.down = true;
+  await network.syncNow();
 });
 afterAll(async () => {
   // nothing left for the queue or the alarm to send once the fake peers are gone
@@ -139,11 +152,11 @@ afterAll(async () => {
 });
 
 describe("liveness", () => {
-  it("learns each reachable peer's key, marks it seen and scores it up; an unreachable one is scored down with its error", async () => {
+  it("takes each peer's key from its signed handshake, marks it seen and scores it up; one that went down is scored down with its error", async () => {
     const peers = await network.peers();
-    for (const p of [A, B, C]) expect(peers.find((x) => x.url === p.url)).toMatchObject({ publicKey: p.key, score: 1, lastError: null, bannedUntil: null, source: "exchange" });
+    for (const p of [A, B, C]) expect(peers.find((x) => x.url === p.url)).toMatchObject({ publicKey: p.key, score: 2, lastError: null, bannedUntil: null, source: "exchange" });
     expect(peers.find((x) => x.url === A.url)?.lastSeen).toBeGreaterThan(0);
-    expect(peers.find((x) => x.url === D.url)).toMatchObject({ publicKey: null, score: -1, lastSeen: null, lastError: expect.stringContaining("connection refused") });
+    expect(peers.find((x) => x.url === D.url)).toMatchObject({ publicKey: D.key, score: 0, lastError: expect.stringContaining("connection refused") });
     const res = await exports.default.fetch("http://node/peers");
     expect(((await res.json()) as { peers: unknown[] }).peers).toHaveLength(4);
   });
@@ -289,8 +302,7 @@ describe("the flood outbox and its queue consumer", () => {
 describe("bans", () => {
   it("a peer that sends invalid blocks is banned in the peer table too: it gets no floods, and its messages are dropped before the signature check", async () => {
     const E = fakePeer("peer-e");
-    expect(await network.addPeers([E.url])).toBe(1);
-    await network.syncNow();
+    expect(await learn([E.url])).toBe(1);
     expect((await network.peers()).find((p) => p.url === E.url)?.publicKey).toBe(E.key);
     for (let i = 0; i < 3; i++) {
       const r = await p2p(msg("block", blockToWire(blockOnGenesis(String(i).padStart(64, "e"))), E.secret));
@@ -311,29 +323,87 @@ describe("bans", () => {
 });
 
 describe("peer exchange", () => {
-  it("merges only bounded http(s) origins; a full table makes room only by evicting failing learned peers", async () => {
-    const before = (await network.peers()).length;
-    const junk = ["ftp://x.test", "http://a.test/path", "javascript:alert(1)", 5, null, `http://${"x".repeat(300)}.test`, "http://127.0.0.1:8787", "http:// space.test", "https://fine.test:8443", "http://good.test"];
-    const r = await p2p(msg("peers", junk, secretFromSeedPhrase("flood-test-stranger"), 6));
+  it("a peer list is only a list of candidates: public http(s) origins are handshaken, and only a node that answers becomes a peer", async () => {
+    const before = (await network.peers()).map((p) => p.url);
+    const F = fakePeer("peer-f");
+    const junk = ["ftp://x.test", "http://a.test/path", "javascript:alert(1)", 5, null, `http://${"x".repeat(300)}.test`, "http://127.0.0.1:8787", "http://169.254.169.254", "http://[::1]:8787", "http://localhost:9", "http:// space.test", "https://fine.test:8443", F.url];
+    const stranger = secretFromSeedPhrase("flood-test-stranger");
+    const r = await p2p(msg("peers", junk, stranger, 6));
     expect(await r.json()).toMatchObject({ accepted: true });
-    const urls = (await network.peers()).map((p) => p.url);
-    expect(urls).toContain("https://fine.test:8443");
-    expect(urls).toContain("http://good.test");
-    expect(urls).toHaveLength(before + 2);
+    // queued, not peers: nothing is polled before its handshake
+    expect((await network.candidates()).filter((c) => c.state === "pending").map((c) => c.url).sort()).toEqual([F.url, "https://fine.test:8443"]);
+    expect((await network.peers()).map((p) => p.url)).toEqual(before);
+    await learn([]);
+    const after = await network.peers();
+    expect(after.find((p) => p.url === F.url)).toMatchObject({ publicKey: F.key, source: "exchange" });
+    expect(after.map((p) => p.url).sort()).toEqual([...before, F.url].sort());
+    expect((await network.candidates()).find((c) => c.url === "https://fine.test:8443")).toMatchObject({ state: "refused", lastError: expect.stringContaining("connection refused") });
+    // a list of nothing but refused URLs is answered as such, and not held against its sender
+    const bad = await p2p(msg("peers", ["http://10.0.0.1", "http://192.168.1.1:8787", "http://[fe80::1]"], stranger, 6));
+    expect(await bad.json()).toEqual({ duplicate: false, accepted: false, code: "PEER_URL_REFUSED" });
+    expect((await network.senders()).find((x) => x.publicKey === publicKeyFromSecret(stranger))).toBeUndefined();
+    // a refused candidate is not queued again while its refusal lasts
+    expect((await network.proposePeers(["https://fine.test:8443"])).queued).toBe(0);
+  });
 
-    // fill the table to its bound of 64
-    const many = Array.from({ length: 80 }, (_, i) => `http://filler-${i}.test`);
-    await network.addPeers(many);
+  it("refuses a handshake that names another URL, network or genesis, or a key already at another URL", async () => {
+    const liar = fakePeer("peer-liar");
+    const copy = { ...fakePeer("peer-copy"), secret: A.secret, key: A.key };
+    fakes.set(copy.url, copy);
+    const realFetch = fakeFetch;
+    vi.mocked(globalThis.fetch).mockImplementation(async (input, init) => {
+      const u = new URL(new Request(input, init).url);
+      if (u.origin === liar.url && u.pathname === "/p2p/handshake") {
+        return Response.json(signHandshake(liar.secret, { network: params.network, genesis: "00".repeat(32), url: liar.url, challenge: u.searchParams.get("challenge") ?? "", nowMs: Date.now() }));
+      }
+      return realFetch(input, init);
+    });
+    try {
+      await learn([liar.url, copy.url]);
+    } finally {
+      vi.mocked(globalThis.fetch).mockImplementation(fakeFetch);
+    }
+    const urls = (await network.peers()).map((p) => p.url);
+    expect(urls).not.toContain(liar.url);
+    expect(urls).not.toContain(copy.url);
+    const c = await network.candidates();
+    expect(c.find((x) => x.url === liar.url)?.lastError).toContain("WRONG_NETWORK");
+    expect(c.find((x) => x.url === copy.url)?.lastError).toContain(`already a peer at ${A.url}`);
+  });
+
+  it("keeps at most 64 peers: a full table makes room only by evicting failing learned peers", async () => {
+    const many = Array.from({ length: 80 }, (_, i) => fakePeer(`filler-${i}`).url);
+    await learn(many);
     expect((await network.peers()).length).toBe(64);
     // nobody failing: nothing is evicted
-    expect(await network.addPeers(["http://newcomer.test"])).toBe(0);
+    const n1 = fakePeer("newcomer");
+    await learn([n1.url]);
+    expect((await network.peers()).map((p) => p.url)).not.toContain(n1.url);
     // two learned peers fail: two newcomers take their places; healthy peers stay
     await sql(`UPDATE peers SET score = -3 WHERE url IN ('http://filler-0.test', 'http://filler-1.test')`);
-    expect(await network.addPeers(["http://newcomer.test", "http://newcomer-2.test", "http://newcomer-3.test"])).toBe(2);
+    const n2 = fakePeer("newcomer-2");
+    const n3 = fakePeer("newcomer-3");
+    const n4 = fakePeer("newcomer-4");
+    await learn([n2.url, n3.url, n4.url]);
     const after = (await network.peers()).map((p) => p.url);
     expect(after).toHaveLength(64);
     expect(after).not.toContain("http://filler-0.test");
-    expect(after).toContain("http://newcomer-2.test");
+    expect(after.filter((u) => [n2.url, n3.url, n4.url].includes(u))).toHaveLength(2);
     for (const p of [A, B, C]) expect(after).toContain(p.url);
+  });
+
+  it("drops a learned peer that keeps failing, and a faulty sync peer at once (its key banned)", async () => {
+    const gone = (await network.peers()).find((p) => p.url.startsWith("http://filler-"))!;
+    fakes.get(gone.url)!.down = true;
+    await sql(`UPDATE peers SET score = -19 WHERE url = ?`, gone.url);
+    await network.syncNow();
+    expect((await network.peers()).map((p) => p.url)).not.toContain(gone.url);
+
+    const faulty = (await network.peers()).find((p) => p.url.startsWith("http://filler-"))!;
+    await network.dropFaulty(faulty.url, "served a branch below finality");
+    expect((await network.peers()).map((p) => p.url)).not.toContain(faulty.url);
+    expect((await network.senders()).find((s) => s.publicKey === faulty.publicKey)?.bannedUntil).toBeGreaterThan(Date.now());
+    expect((await network.candidates()).find((c) => c.url === faulty.url)).toMatchObject({ state: "refused", lastError: expect.stringContaining("below finality") });
+    expect((await network.proposePeers([faulty.url])).queued).toBe(0);
   });
 });

@@ -36,7 +36,7 @@ let n = 0;
 async function seed(over: Partial<JobSpec> = {}): Promise<{ id: string; domain: string }> {
   const domain = `dom-${++n}`;
   const id = `job-${n}`;
-  const o = await tasks.enqueue({ id, kind: "evaluate", domain, payload: { n }, ...over });
+  const o = await tasks.enqueue({ id, kind: "inference", domain, payload: { n }, ...over });
   expect(o.ok).toBe(true);
   return { id, domain: over.domain ?? domain };
 }
@@ -71,7 +71,7 @@ describe("/tasks auth", () => {
 describe("/tasks flow", () => {
   it("pending → claim → heartbeat → complete → get", async () => {
     const { id, domain } = await seed();
-    const pend = await call("GET", `/tasks/pending?limit=5&kind=evaluate&domain=${domain}`);
+    const pend = await call("GET", `/tasks/pending?limit=5&kind=inference&domain=${domain}`);
     expect(pend.status).toBe(200);
     expect(pend.json.total).toBe(1);
     expect(pend.json.jobs[0]).toMatchObject({ id, status: "pending", payload: { n } });
@@ -228,7 +228,7 @@ describe("/inference", () => {
     const claimed = await call("POST", "/tasks/claim", { runner: "infer-1", kinds: ["inference"], domains: ["quadratic"], max: 16 });
     const job = (claimed.json.jobs as Job[]).find((j) => j.id === a.json.jobId)!;
     expect(job.payload).toEqual({ input: { x: [0.5, -1] } });
-    expect(job.priority).toBe(5);
+    expect(job.priority).toBe(20);
     await call("POST", "/tasks/complete", { jobId: job.id, leaseId: job.leaseId, result: { y: 0.25 } });
     const done = await call("GET", `/inference/${a.json.jobId}`, undefined, { token: null });
     expect(done.json).toMatchObject({ status: "done", result: { y: 0.25 }, error: null });
@@ -243,7 +243,7 @@ describe("/inference", () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.json.code).toBe("MALFORMED");
     }
-    const { id } = await seed();
+    const { id } = await seed({ kind: "evaluate" });
     const hidden = await call("GET", `/inference/${id}`, undefined, { token: null });
     expect(hidden.status).toBe(404);
     expect(hidden.json.code).toBe("UNKNOWN_JOB");

@@ -20,8 +20,9 @@ function value<T>(o: Outcome<T>): T {
   return o.value;
 }
 
+/** Lease mechanics do not depend on the kind: inference jobs, whose result may be any JSON (results by kind: below). */
 function spec(id: string, over: Partial<JobSpec> = {}): JobSpec {
-  return { id, kind: "evaluate", domain: "quadratic", payload: { x: [1, 2, 3] }, ...over };
+  return { id, kind: "inference", domain: "quadratic", payload: { x: [1, 2, 3] }, ...over };
 }
 
 /** Raw row status, read without sweeping (what the alarm has or has not done yet). */
@@ -41,7 +42,7 @@ const until = (what: () => Promise<boolean>, ms = 10_000) => untilTrue("the task
 describe("TaskDO: enqueue", () => {
   it("is idempotent by id, with defaults by kind", async () => {
     const { rpc } = fresh();
-    const a = value(await rpc.enqueue(spec("e1")));
+    const a = value(await rpc.enqueue(spec("e1", { kind: "evaluate" })));
     expect(a.created).toBe(true);
     expect(a.job).toMatchObject({ id: "e1", status: "pending", attempts: 0, priority: 0, maxAttempts: 5, notify: "none", leaseId: null, result: null });
     const b = value(await rpc.enqueue(spec("e1", { payload: "something else" })));
@@ -50,7 +51,7 @@ describe("TaskDO: enqueue", () => {
     value(await rpc.enqueue(spec("o1", { kind: "optimize" })));
     value(await rpc.enqueue(spec("i1", { kind: "inference" })));
     expect(value(await rpc.get("o1")).priority).toBe(10);
-    expect(value(await rpc.get("i1")).priority).toBe(5);
+    expect(value(await rpc.get("i1")).priority).toBe(20);
     const stats = value(await rpc.stats());
     expect(stats.total).toBe(3);
     expect(stats.byStatus).toEqual({ pending: 3, leased: 0, done: 0, dead: 0 });
@@ -93,9 +94,9 @@ describe("TaskDO: claim", () => {
   it("leases by priority then age, with filters, max and fresh lease ids", async () => {
     const { rpc } = fresh();
     value(await rpc.enqueue(spec("opt-a", { kind: "optimize" })));
-    value(await rpc.enqueue(spec("eval-a")));
-    value(await rpc.enqueue(spec("eval-b")));
-    value(await rpc.enqueue(spec("eval-other", { domain: "other" })));
+    value(await rpc.enqueue(spec("eval-a", { kind: "evaluate" })));
+    value(await rpc.enqueue(spec("eval-b", { kind: "evaluate" })));
+    value(await rpc.enqueue(spec("eval-other", { kind: "evaluate", domain: "other" })));
     value(await rpc.enqueue(spec("urgent", { kind: "optimize", priority: -1 })));
 
     const pend = value(await rpc.pending(10));
@@ -241,7 +242,7 @@ describe("TaskDO: leases", () => {
     expect(value(await rpc.get("f1")).completedAt).toBeGreaterThan(0);
     const stats = value(await rpc.stats());
     expect(stats.byStatus.dead).toBe(1);
-    expect(stats.byKind.evaluate.dead).toBe(1);
+    expect(stats.byKind.inference.dead).toBe(1);
   });
 
   it("lapsed leases count attempts too: dead after maxAttempts", async () => {
@@ -394,5 +395,91 @@ describe("TaskDO: results for the quorum", () => {
     // a result the QuorumDO ignores (not an object): delivery succeeds without side effects
     value(await rpc.complete("real-q", job!.leaseId!, { result: "not-an-evaluation" }));
     await until(async () => value(await rpc.stats()).undelivered === 0);
+  });
+});
+
+describe("TaskDO: what runners may report, expiry, dead letters", () => {
+  const HASH = "ab".repeat(32);
+
+  it("takes a result only if it fits its kind's schema: the job stays leased and nothing is stored otherwise", async () => {
+    const { rpc } = fresh();
+    value(await rpc.enqueue(spec("ev", { kind: "evaluate" })));
+    value(await rpc.enqueue(spec("op", { kind: "optimize" })));
+    const jobs = value(await rpc.claim({ runner: "r", max: 2 }));
+    const lease = (id: string) => jobs.find((j) => j.id === id)!.leaseId!;
+    const refused: [string, unknown][] = [
+      ["ev", { performance: "NaN", dataHash: HASH }],
+      ["ev", { performance: "1" + "0".repeat(308), dataHash: HASH }],
+      ["ev", { performance: 5, dataHash: HASH }],
+      ["ev", { performance: "5", dataHash: "xy" }],
+      ["ev", { performance: "5", dataHash: HASH, extra: 1 }],
+      ["op", { params: { x: [1] }, reported: "NaN" }],
+      ["op", { params: { x: [1.5] }, reported: "1" }],
+      ["op", { params: { x: Array.from({ length: 2000 }, (_, i) => i) }, reported: "1" }], // over the domain's 4096 bytes
+      ["op", { reported: "1" }],
+    ];
+    for (const [id, result] of refused) {
+      const o = await rpc.complete(id, lease(id), { result: result as never });
+      expect(o.ok ? "taken" : o.code, JSON.stringify(result).slice(0, 80)).toBe("MALFORMED");
+    }
+    for (const id of ["ev", "op"]) expect(value(await rpc.get(id))).toMatchObject({ status: "leased", result: null });
+    // the same jobs with results that fit
+    expect(value(await rpc.complete("ev", lease("ev"), { result: { performance: "-1250000", dataHash: HASH } })).applied).toBe(true);
+    expect(value(await rpc.complete("op", lease("op"), { result: { params: { x: [1, -2] }, reported: "-5", experimentId: "e.1", roundNumber: 1 } })).applied).toBe(true);
+  });
+
+  it("claims verification first, then optimization, inference last", async () => {
+    const { rpc } = fresh();
+    value(await rpc.enqueue(spec("inf", { kind: "inference" })));
+    value(await rpc.enqueue(spec("opt", { kind: "optimize" })));
+    value(await rpc.enqueue(spec("ev", { kind: "evaluate" })));
+    expect(value(await rpc.claim({ runner: "r", max: 3 })).map((j) => j.id)).toEqual(["ev", "opt", "inf"]);
+  });
+
+  it("a pending job past its ttl expires (dead, 'expired'); a claimed one is not expired", async () => {
+    const { stub, rpc } = fresh();
+    value(await rpc.enqueue(spec("t1", { ttlMs: 60_000 })));
+    value(await rpc.enqueue(spec("t2", { ttlMs: 60_000 })));
+    const [claimed] = value(await rpc.claim({ runner: "r" }));
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec(`UPDATE jobs SET expires_at = ?`, Date.now() - 1);
+    });
+    await runDurableObjectAlarm(stub);
+    const other = claimed!.id === "t1" ? "t2" : "t1";
+    expect(value(await rpc.get(other))).toMatchObject({ status: "dead", error: expect.stringContaining("expired") });
+    expect(value(await rpc.get(claimed!.id)).status).toBe("leased");
+    expect(value(await rpc.claim({ runner: "r" }))).toEqual([]);
+  });
+
+  it("a result its sink keeps refusing is moved to the dead letters after 5 tries, counted and listed in stats", async () => {
+    const { stub, rpc } = fresh();
+    let tries = 0;
+    await runInDurableObject(stub, (instance) => {
+      const sink: JobResultSink = {
+        async onJobResult() {
+          tries++;
+          throw new Error("cannot act on this result");
+        },
+      };
+      (instance as unknown as { resultSink: (domain: string) => JobResultSink }).resultSink = () => sink;
+    });
+    value(await rpc.enqueue(spec("dl", { notify: "quorum" })));
+    const [job] = value(await rpc.claim({ runner: "r" }));
+    value(await rpc.complete("dl", job!.leaseId!, { result: { any: "thing" } }));
+    for (let i = 0; i < 10 && value(await rpc.stats()).undelivered > 0; i++) {
+      await until(async () => tries > i);
+      await runInDurableObject(stub, (_i, state) => {
+        state.storage.sql.exec(`UPDATE outbox SET next_at = ?`, Date.now() - 1);
+      });
+      await runDurableObjectAlarm(stub);
+    }
+    const stats = value(await rpc.stats());
+    expect(tries).toBe(5);
+    expect(stats.undelivered).toBe(0);
+    expect(stats.deadLetters.count).toBe(1);
+    expect(stats.deadLetters.latest[0]).toMatchObject({ jobId: "dl", kind: "inference", tries: 5, error: "cannot act on this result" });
+    // nothing is retried any more
+    await runDurableObjectAlarm(stub);
+    expect(tries).toBe(5);
   });
 });

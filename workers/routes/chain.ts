@@ -4,7 +4,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { toWire, type Encodable } from "../../core/encoding.ts";
-import { answer, ErrorSchema, Hex32, jsonError, limitBody, requireRunner, type NodeApp } from "../http.ts";
+import { peerUrlProblem } from "../peer-url.ts";
+import { Address, answer, declareBodyLimit, ErrorSchema, Hex32, jsonError, requireRunner, type NodeApp } from "../http.ts";
 
 const chainStub = (env: Env) => env.CHAIN.get(env.CHAIN.idFromName("chain"));
 
@@ -111,11 +112,7 @@ export function registerChainRoutes(app: NodeApp): void {
     },
   );
 
-  app.use("/chain/blocks", async (c, next) => {
-    if (c.req.method === "POST") return limitBody(4 * 1024 * 1024)(c, next);
-    await next();
-    return undefined;
-  });
+  declareBodyLimit(app, "/chain/blocks", 4 * 1024 * 1024);
   app.openapi(
     createRoute({
       method: "post",
@@ -133,7 +130,7 @@ export function registerChainRoutes(app: NodeApp): void {
     async (c) => answer(c, await chainStub(c.env).submitBlock(c.req.valid("json")), 202) as never,
   );
 
-  app.use("/chain/blocks/batch", limitBody(16 * 1024 * 1024));
+  declareBodyLimit(app, "/chain/blocks/batch", 16 * 1024 * 1024);
   app.openapi(
     createRoute({
       method: "post",
@@ -163,18 +160,53 @@ export function registerChainRoutes(app: NodeApp): void {
       },
     }),
     async (c) => {
-      const peers = c.req.valid("json").peers ?? c.get("config").bootstrapPeers;
-      return c.json(await chainStub(c.env).syncFrom(peers), 200) as never;
+      const config = c.get("config");
+      const peers = c.req.valid("json").peers ?? config.bootstrapPeers;
+      // the operator's list, held to the rule of any peer URL (the bootstrap list is the operator's own)
+      for (const url of c.req.valid("json").peers ?? []) {
+        const problem = peerUrlProblem(url, { allowPrivate: config.allowPrivatePeers });
+        if (problem !== null) return jsonError(c, 400, "MALFORMED", `peers: ${url.slice(0, 100)}: ${problem}`) as never;
+      }
+      return c.json(await c.env.NETWORK.get(c.env.NETWORK.idFromName("network")).syncFrom(peers), 200) as never;
     },
   );
 
   // The network's rules (what the genesis commits to): clients read bonds, windows and domains here.
-  app.get("/chain/params", (c) => c.json(toWire(c.get("config").params as unknown as Encodable) as Record<string, unknown>));
-  app.get("/chain/champions", async (c) => c.json(await chainStub(c.env).champions()));
-  app.get("/chain/rounds", async (c) => c.json(await chainStub(c.env).rounds()));
-  app.get("/chain/account/:address", async (c) => {
-    const address = c.req.param("address");
-    if (!/^[0-9a-f]{40}$/.test(address)) return jsonError(c, 400, "MALFORMED", "address: expected 40 lower-case hex characters") as never;
-    return c.json(await chainStub(c.env).account(address));
-  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/params",
+      summary: "The network's rules in wire form (what the genesis commits to): windows, bonds, domains",
+      responses: { 200: { description: "Chain parameters", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("ChainParams") } } } },
+    }),
+    (c) => c.json(toWire(c.get("config").params as unknown as Encodable) as Record<string, unknown>, 200),
+  );
+  const lists = [
+    { path: "/chain/champions", summary: "The best verified result of every domain", name: "Champions", read: (env: Env) => chainStub(env).champions() },
+    { path: "/chain/rounds", summary: "Rounds (revealed optimae) with their quorum, votes and status", name: "Rounds", read: (env: Env) => chainStub(env).rounds() },
+  ];
+  for (const { path, summary, name, read } of lists) {
+    app.openapi(
+      createRoute({
+        method: "get",
+        path,
+        summary,
+        responses: { 200: { description: name, content: { "application/json": { schema: z.array(z.record(z.string(), z.unknown())).openapi(name) } } } },
+      }),
+      async (c) => c.json((await read(c.env)) as Record<string, unknown>[], 200),
+    );
+  }
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/account/{address}",
+      summary: "An account at the head: balance, nonce, reputation (decayed to the tip)",
+      request: { params: z.object({ address: Address }) },
+      responses: {
+        200: { description: "Account", content: { "application/json": { schema: z.object({ address: z.string(), balance: z.string(), nonce: z.number().int(), reputation: z.string() }).openapi("Account") } } },
+        ...errors,
+      },
+    }),
+    async (c) => c.json(await chainStub(c.env).account(c.req.valid("param").address), 200),
+  );
 }

@@ -2,16 +2,18 @@
  * POST /faucet: a test network's way in for newcomers. A commit locks a bond
  * and every transaction may pay a fee, so an account needs its first coin
  * from someone; on a network whose node sets FAUCET_DOIN, the node pays it
- * from its own account (once per address per 10 minutes). Mainnet nodes
- * have no faucet: coin comes from a transfer, or is earned.
+ * from its own account (once per address per 10 minutes, and each client
+ * at most as often as the INFERENCE_LIMITER binding allows: one key per
+ * request is free, so the per-address rule alone would not bound a drain).
+ * Mainnet nodes have no faucet: coin comes from a transfer, or is earned.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { answer, ErrorSchema, jsonError, limitBody, type NodeApp } from "../http.ts";
+import { answer, declareBodyLimit, ErrorSchema, jsonError, type NodeApp } from "../http.ts";
 
 const FaucetBody = z.object({ address: z.string().regex(/^[0-9a-f]{40}$/, "40 lower-case hex characters") }).strict();
 
 export function registerFaucetRoutes(app: NodeApp): void {
-  app.use("/faucet", limitBody(1024));
+  declareBodyLimit(app, "/faucet", 1024);
   app.openapi(
     createRoute({
       method: "post",
@@ -28,6 +30,10 @@ export function registerFaucetRoutes(app: NodeApp): void {
     async (c) => {
       const amount = c.get("config").faucetAmount;
       if (amount === null) return jsonError(c, 404, "NOT_FOUND", "this node has no faucet (FAUCET_DOIN is not set)") as never;
+      const client = c.req.header("cf-connecting-ip") ?? "unknown";
+      if (!(await c.env.INFERENCE_LIMITER.limit({ key: `faucet:${client}` })).success) {
+        return jsonError(c, 429, "RATE_LIMITED", "too many faucet requests from this client: try again in a minute") as never;
+      }
       const mempool = c.env.MEMPOOL.get(c.env.MEMPOOL.idFromName("mempool"));
       const sent = await mempool.faucet(c.req.valid("json").address, amount.toString());
       if (!sent.ok) return answer(c, sent) as never;

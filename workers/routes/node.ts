@@ -3,10 +3,18 @@
  * dashboard shows it).
  */
 import { PROTOCOL_VERSION } from "../../core/params.ts";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { NodeApp } from "../http.ts";
 
 export function registerNodeRoutes(app: NodeApp): void {
-  app.get("/status", async (c) => {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/status",
+      summary: "Everything at a glance: node, chain, difficulty, coin, security, tasks (dead letters included), mempool, peers",
+      responses: { 200: { description: "Node status", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("NodeStatus") } } } },
+    }),
+    async (c) => {
     const env = c.env;
     const config = c.get("config");
     const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
@@ -33,6 +41,7 @@ export function registerNodeRoutes(app: NodeApp): void {
       tasks: taskStats.ok ? taskStats.value : null,
       mempool: { size: mempoolSize },
       peers: await env.NETWORK.get(env.NETWORK.idFromName("network")).peers(),
-    });
-  });
+    }, 200);
+    },
+  );
 }

@@ -1,15 +1,16 @@
 /**
  * Node-to-node ingress: signed envelopes (see core/envelope.ts), checked by
- * the NetworkDO before anything is stored.
+ * the NetworkDO before anything is stored; the handshake that proves a URL
+ * is a node of this network (core/handshake.ts); the peer table.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_MESSAGE_BYTES } from "../../durable-objects/network.ts";
-import { answer, ErrorSchema, limitBody, type NodeApp } from "../http.ts";
+import { answer, declareBodyLimit, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
 
 const networkStub = (env: Env) => env.NETWORK.get(env.NETWORK.idFromName("network"));
 
 export function registerP2pRoutes(app: NodeApp): void {
-  app.use("/p2p", limitBody(MAX_MESSAGE_BYTES));
+  declareBodyLimit(app, "/p2p", MAX_MESSAGE_BYTES);
   app.openapi(
     createRoute({
       method: "post",
@@ -27,5 +28,51 @@ export function registerP2pRoutes(app: NodeApp): void {
     async (c) => answer(c, await networkStub(c.env).receive(c.req.valid("json")), 202) as never,
   );
 
-  app.get("/peers", async (c) => c.json({ peers: await networkStub(c.env).peers(), bootstrap: c.get("config").bootstrapPeers }));
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/p2p/handshake",
+      summary: "This node signs a challenge with its URL, network and genesis: how a peer proves it is a node before it is taken as one",
+      request: { query: z.object({ challenge: Hex32.openapi({ description: "32 random bytes chosen by the asker" }) }).strict() },
+      responses: {
+        200: {
+          description: "The signed handshake",
+          content: {
+            "application/json": {
+              schema: z
+                .object({ network: z.string(), genesis: z.string(), node: z.string(), url: z.string(), challenge: z.string(), timestamp: z.number().int(), sig: z.string() })
+                .openapi("Handshake"),
+            },
+          },
+        },
+        400: { description: "Malformed challenge", content: { "application/json": { schema: ErrorSchema } } },
+      },
+    }),
+    async (c) => c.json({ ...(await networkStub(c.env).handshake(c.req.valid("query").challenge)) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/peers",
+      summary: "Peers (score, last seen, ban), the bootstrap list, and candidates: URLs learned from the network waiting for, or refused after, their handshake",
+      responses: {
+        200: {
+          description: "Peer table",
+          content: {
+            "application/json": {
+              schema: z
+                .object({ peers: z.array(z.record(z.string(), z.unknown())), bootstrap: z.array(z.string()), candidates: z.array(z.record(z.string(), z.unknown())) })
+                .openapi("Peers"),
+            },
+          },
+        },
+      },
+    }),
+    async (c) => {
+      const network = networkStub(c.env);
+      const [peers, candidates] = await Promise.all([network.peers(), network.candidates()]);
+      return c.json({ peers: [...peers], bootstrap: [...c.get("config").bootstrapPeers], candidates: [...candidates] }, 200);
+    },
+  );
 }

@@ -10,18 +10,22 @@
  * answers 202 with its id; GET /inference/{jobId} reads its status and
  * result. The job waits (status "pending") until a runner that serves that
  * domain claims it (kinds ["inference"], domains [domain]); at most 1000
- * inference jobs wait at once (then 503).
+ * inference jobs wait at once (then 503). Each client (CF-Connecting-IP)
+ * may ask so often (the INFERENCE_LIMITER binding, then 429); a request
+ * nobody claimed within INFERENCE_TTL_MS expires; runners take inference
+ * jobs after verification and optimization (jobs.ts DEFAULT_PRIORITY).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import canonicalize from "canonicalize";
+import type { MiddlewareHandler } from "hono";
 import type { JsonValue } from "../../core/types.ts";
 import { DomainSchema, JOB_LIMITS, JobIdSchema, JobKindSchema, LeaseMsSchema, RunnerSchema, type Job, type JobResult } from "../../durable-objects/jobs.ts";
 import { taskStub } from "../../durable-objects/task.ts";
-import { answer, ErrorSchema, jsonError, limitBody, requireRunner, statusFor, type NodeApp } from "../http.ts";
+import { answer, declareBodyLimit, ErrorSchema, jsonError, requireRunner, statusFor, type NodeApp, type NodeEnv } from "../http.ts";
 
 const KiB = 1024;
 /** Body limits. */
-export const TASK_BODY_LIMITS = { complete: 1024 * KiB, inference: 64 * KiB, other: 16 * KiB } as const;
+export const TASK_BODY_LIMITS = { complete: 1024 * KiB, inference: 64 * KiB } as const;
 /** Inference jobs allowed to wait at once (POST /inference answers 503 beyond). */
 export const MAX_PENDING_INFERENCE = 1000;
 
@@ -115,13 +119,32 @@ function inferenceView(job: Job) {
   return { jobId: job.id, domain: job.domain, status: job.status, result: job.result, error: job.error, createdAt: job.createdAt, completedAt: job.completedAt };
 }
 
+/**
+ * Per-client rate limit of POST /inference (before the body is validated:
+ * refused requests count too). The client is CF-Connecting-IP, which
+ * Cloudflare sets on every request; without it (a node not behind
+ * Cloudflare) all clients share one bucket.
+ */
+const limitInference: MiddlewareHandler<NodeEnv> = async (c, next) => {
+  const client = c.req.header("cf-connecting-ip") ?? "unknown";
+  const { success } = await c.env.INFERENCE_LIMITER.limit({ key: `inference:${client}` });
+  if (!success) {
+    c.header("retry-after", "60");
+    return jsonError(c, 429, "RATE_LIMITED", "too many inference requests from this client; try again in a minute");
+  }
+  await next();
+  return undefined;
+};
+
 async function sha256Hex(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function registerTaskRoutes(app: NodeApp): void {
-  const small = [requireRunner, limitBody(TASK_BODY_LIMITS.other)] as const;
+  const small = [requireRunner] as const;
+  declareBodyLimit(app, "/tasks/complete", TASK_BODY_LIMITS.complete);
+  declareBodyLimit(app, "/inference", TASK_BODY_LIMITS.inference);
 
   app.openapi(
     createRoute({
@@ -193,7 +216,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       method: "post",
       path: "/tasks/complete",
       summary: "Report a job's result or error (runners); a result is applied exactly once",
-      middleware: [requireRunner, limitBody(TASK_BODY_LIMITS.complete)],
+      middleware: [requireRunner],
       security: [{ runnerToken: [] }],
       request: body(CompleteBody),
       responses: {
@@ -251,14 +274,15 @@ export function registerTaskRoutes(app: NodeApp): void {
     createRoute({
       method: "post",
       path: "/inference",
-      summary: "Request an inference (public): queued as a job until a runner serving the domain claims it",
-      middleware: [limitBody(TASK_BODY_LIMITS.inference)],
+      summary: "Request an inference (public): queued as a job until a runner serving the domain claims it; rate-limited per client",
+      middleware: [limitInference] as const,
       request: body(InferenceBody),
       responses: {
         202: json(z.object({ jobId: z.string(), status: z.enum(["pending", "leased", "done", "dead"]) }), "Queued (or already known, with a nonce)"),
         400: err("Malformed request"),
         413: err("Body too large"),
         422: err("UNKNOWN_DOMAIN"),
+        429: err("RATE_LIMITED: too many requests from this client"),
         503: err("Too many inference requests waiting"),
       },
     }),
@@ -271,7 +295,7 @@ export function registerTaskRoutes(app: NodeApp): void {
         nonce === undefined
           ? `inference:${crypto.randomUUID()}`
           : `inference:${await sha256Hex(canonicalize({ domain, input: input as JsonValue, nonce }) ?? "")}`;
-      const outcome = await tasksStub(c.env).enqueue({ id, kind: "inference", domain, payload: { input: input as JsonValue } }, { maxPending: MAX_PENDING_INFERENCE });
+      const outcome = await tasksStub(c.env).enqueue({ id, kind: "inference", domain, payload: { input: input as JsonValue }, ttlMs: c.get("config").inferenceTtlMs }, { maxPending: MAX_PENDING_INFERENCE });
       if (!outcome.ok) return answer(c, outcome) as never;
       return c.json({ jobId: outcome.value.job.id, status: outcome.value.job.status }, 202) as never;
     },

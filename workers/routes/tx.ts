@@ -9,9 +9,11 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { TX_KINDS } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
 import { MEMPOOL_NAME, type PendingTxView } from "../../durable-objects/mempool.ts";
-import { Address, answer, BigIntString, ErrorSchema, Hex32, jsonError, limitBody, type NodeApp, type NodeEnv } from "../http.ts";
+import type { NodeConfig } from "../config.ts";
+import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
 
 /** Extra room above params.maxTxBytes for a body that is not canonical (whitespace, key order). */
 export const TX_BODY_SLACK_BYTES = 4_096;
@@ -165,18 +167,19 @@ const requireJson: MiddlewareHandler<NodeEnv> = async (c, next) => {
 };
 
 /** The body limit follows the chain parameters: a bit above the largest transaction. */
-const limitTxBody: MiddlewareHandler<NodeEnv> = async (c, next) => limitBody(c.get("config").params.maxTxBytes + TX_BODY_SLACK_BYTES)(c, next);
+const txBodyLimit = (config: NodeConfig) => config.params.maxTxBytes + TX_BODY_SLACK_BYTES;
 
 // ---------------------------------------------------------------------------
 // routes
 
 export function registerTxRoutes(app: NodeApp): void {
+  for (const path of ["/tx", ...TX_KINDS.map((k) => `/tx/${k}`)]) declareBodyLimit(app, path, txBodyLimit);
   app.openapi(
     createRoute({
       method: "post",
       path: "/tx",
       summary: "Submit a signed transaction of any kind to the mempool",
-      middleware: [limitTxBody, requireJson] as const,
+      middleware: [requireJson] as const,
       request: { body: { content: { "application/json": { schema: TxSchema } }, required: true } },
       responses: submitResponses,
     }),
@@ -189,7 +192,7 @@ export function registerTxRoutes(app: NodeApp): void {
         method: "post",
         path: `/tx/${kind}`,
         summary: `Submit a signed ${kind} transaction (400 if the body's kind is not "${kind}")`,
-        middleware: [limitTxBody, requireJson] as const,
+        middleware: [requireJson] as const,
         request: { body: { content: { "application/json": { schema: TX_SCHEMAS[kind] } }, required: true } },
         responses: submitResponses,
       }),
