@@ -28,7 +28,8 @@ export default defineConfig(async () => ({
       },
       {
         test: {
-          // attacks on the protocol and the node: in-process against core/, and on live testnets over loopback
+          // attacks on the protocol and the node: in-process against core/, and on live testnets over
+          // loopback (test/security/support/ has the shared helpers)
           name: "security",
           environment: "node" as const,
           include: ["test/security/**/*.test.ts"],
@@ -44,17 +45,6 @@ export default defineConfig(async () => ({
           include: ["test/runner/**/*.test.ts"],
           testTimeout: 90_000,
           hookTimeout: 90_000,
-          fileParallelism: false,
-        },
-      },
-      {
-        // Attacks on a live testnet over loopback (test/security/support/ has the shared helpers).
-        test: {
-          name: "security",
-          environment: "node" as const,
-          include: ["test/security/**/*.test.ts"],
-          testTimeout: 300_000,
-          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

@@ -1,7 +1,7 @@
 // Runs every vitest project (each in its own runtime) and prints one total line.
 // Core runs with coverage (printed and written to coverage/coverage-summary.json).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
 
 const runs = [
   { name: "core", args: ["--project", "core", "--coverage"] },
@@ -19,6 +19,8 @@ let exitCode = 0;
 for (const run of runs) {
   if (only.length > 0 && !only.includes(run.name)) continue;
   const out = `.test-results/${run.name}.json`;
+  // a run that fails to start writes no report: never count an earlier run's
+  rmSync(out, { force: true });
   const res = spawnSync(
     "vitest",
     ["run", ...run.args, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`],
