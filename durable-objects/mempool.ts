@@ -229,6 +229,8 @@ CREATE TABLE IF NOT EXISTS faucet_grants (
 
 /** A test network's faucet gives one address coin at most this often. */
 export const FAUCET_PERIOD_MS = 10 * 60_000;
+/** What the faucet never gives away: the node's own bonds and fees (100 DOIN). */
+export const FAUCET_RESERVE = 100n * COIN_UNIT;
 
 /** How long, and how many, txs that left the pool without a block are remembered (GET /tx/{id} says why). */
 export const DROPPED_KEEP_MS = 60 * 60_000;
@@ -467,6 +469,13 @@ export class MempoolDO extends DurableObject<Env> {
     const last = this.sql.exec<{ at: number }>("SELECT at FROM faucet_grants WHERE address = ?", address).toArray()[0];
     if (last !== undefined && nowMs - last.at < FAUCET_PERIOD_MS) {
       return failure("RATE_LIMITED", `this address was given coin ${Math.round((nowMs - last.at) / 1000)} s ago: once per ${FAUCET_PERIOD_MS / 60_000} minutes`);
+    }
+    const me = nodeConfig(this.env).nodeAddress;
+    const account = await this.chain().account(me);
+    let pending = 0n;
+    for (const r of this.sql.exec<{ wire: string }>("SELECT wire FROM pending WHERE sender = ?", me)) pending += spendOfWire(r.wire, this.params());
+    if (BigInt(account.balance) - pending - BigInt(amount) < FAUCET_RESERVE) {
+      return failure("FAUCET_EMPTY", `the faucet is empty: this node keeps ${FAUCET_RESERVE / COIN_UNIT} DOIN for its own bonds and fees`);
     }
     const sent = await this.submitOwn("transfer", { to: address, amount });
     if (sent.ok) this.sql.exec("INSERT OR REPLACE INTO faucet_grants (address, at) VALUES (?, ?)", address, nowMs);

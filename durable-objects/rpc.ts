@@ -17,7 +17,8 @@ export type NodeErrorCode =
   | "UNAUTHORIZED"
   | "LEASE_EXPIRED"
   | "UNKNOWN_JOB"
-  | "RATE_LIMITED";
+  | "RATE_LIMITED"
+  | "FAUCET_EMPTY";
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: NodeErrorCode; readonly message: string };
 

@@ -323,7 +323,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
         OPTIMIZE_DOMAINS: optimizeVar,
         GENESIS_TIME: String(genesisTime),
         // a local network's newcomers get their first coin (commit bonds, fees) from POST /faucet
-        FAUCET_DOIN: "100",
+        FAUCET_DOIN: "10",
         // the nodes reach each other over loopback: peers learned from the network may be private here
         ALLOW_PRIVATE_PEERS: "true",
         ...(typeof opts.extraVars === "function" ? opts.extraVars(i) : opts.extraVars),

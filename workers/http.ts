@@ -53,6 +53,7 @@ export function statusFor(code: NodeErrorCode): Status {
     case "RATE_LIMITED":
       return 429;
     case "MEMPOOL_FULL":
+    case "FAUCET_EMPTY":
       return 503;
     default:
       return 422;

@@ -118,7 +118,7 @@ describe("consensus attacks on a live testnet", () => {
     await payer.fund(url(0));
     const alice = addressFromPublicKey(publicKeyFromSecret(secretFromSeedPhrase("security-alice")));
     const mallory = addressFromPublicKey(publicKeyFromSecret(secretFromSeedPhrase("security-mallory")));
-    const paid = await payer.transfer(url(0), alice, 10n * 100_000_000n);
+    const paid = await payer.transfer(url(0), alice, 5n * 100_000_000n);
     expect(paid.status).toBe(202);
     const h = await includedEverywhere(paid.id);
     // the honest chain goes on two blocks past the payment
@@ -127,7 +127,7 @@ describe("consensus attacks on a live testnet", () => {
     const parent = await stateAt(h - 1);
 
     // the attack: blocks from the payment's parent, the first spending the same nonce elsewhere
-    const spendTx = createTx("transfer", { to: mallory, amount: 10n * 100_000_000n }, { secret: payer.secret, nonce: (parent.accounts.get(payer.address)?.nonce ?? 0) + 1, network: params.network });
+    const spendTx = createTx("transfer", { to: mallory, amount: 5n * 100_000_000n }, { secret: payer.secret, nonce: (parent.accounts.get(payer.address)?.nonce ?? 0) + 1, network: params.network });
     const outsider = secretFromSeedPhrase("security-outsider");
     const outOfTurn = producerSchedule(parent, params)[1] as string;
     const t = parent.tipTimestamp + slotDelayMs(1, true, params);
@@ -144,14 +144,14 @@ describe("consensus attacks on a live testnet", () => {
     for (const i of [0, 1, 2]) expect((await post(i, "/chain/blocks", blockToWire(control))).status).toBe(202);
     for (const i of [0, 1, 2]) expect(await stored(i, control.hash)).toBe(true);
     for (const i of [0, 1, 2]) {
-      expect(await balance(i, alice)).toBe(10n * 100_000_000n);
+      expect(await balance(i, alice)).toBe(5n * 100_000_000n);
       expect(await balance(i, mallory)).toBe(0n);
       const s = await status(i);
       expect(s.height).toBeGreaterThanOrEqual((before[i] as Status).height);
       expect(s.supply).toBe((before[i] as Status).supply);
     }
     await stillOneChain(h + 2);
-    for (const i of [0, 1, 2]) expect(await balance(i, alice)).toBe(10n * 100_000_000n);
+    for (const i of [0, 1, 2]) expect(await balance(i, alice)).toBe(5n * 100_000_000n);
   }, 240_000);
 
   it("finding 1: a block whose VRF proof or beacon is not its producer's own is refused everywhere; the honest block is accepted; the quorum seed is the beacon", async () => {

@@ -141,8 +141,8 @@ describe("faulty sync peers", () => {
     // a chain with a finalized block to protect
     while (Math.min(...(await Promise.all(live.urls.map(async (u) => (await getJson<{ finalizedHeight: number }>(u, "/chain/status")).finalizedHeight)))) < 2) await expectLive(live);
     const tip = await agreedTip(live);
-    const ours = await getJson<{ height: number; cumulativeWork: string }>(live.urls[0]!, "/chain/status");
-    const claim = { height: ours.height + 5, tip: "ee".repeat(32), cumulativeWork: (BigInt(ours.cumulativeWork) * 2n + 1_000_000n).toString(), genesis };
+    const ours = await getJson<{ height: number; cumulativeWork: string; weight: number }>(live.urls[0]!, "/chain/status");
+    const claim = { height: ours.height + 5, tip: "ee".repeat(32), cumulativeWork: (BigInt(ours.cumulativeWork) * 2n + 1_000_000n).toString(), weight: ours.weight * 2 + 10, beacon: "00".repeat(32), genesis };
     const status = (res: Parameters<typeof json>[0]) => json(res, { ...claim, network: live.params.network, finalizedHeight: 0, finalizedHash: genesis });
 
     // a branch of its own: the real headers with another timestamp (they parse, link to nothing we have)

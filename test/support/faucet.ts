@@ -2,7 +2,7 @@
 import { until } from "./until.ts";
 
 /** The faucet's grant on the local testnet (FAUCET_DOIN in testnet/harness.ts), in base units. */
-export const FAUCET_GRANT = 100n * 100_000_000n;
+export const FAUCET_GRANT = 10n * 100_000_000n;
 
 export async function fromFaucet(nodeUrl: string, address: string, timeoutMs = 60_000): Promise<bigint> {
   const r = await fetch(`${nodeUrl}/faucet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ address }) });

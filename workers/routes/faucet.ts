@@ -8,12 +8,11 @@
  * Mainnet nodes have no faucet: coin comes from a transfer, or is earned.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { answer, declareBodyLimit, ErrorSchema, jsonError, type NodeApp } from "../http.ts";
+import { answer, ErrorSchema, jsonError, type NodeApp } from "../http.ts";
 
 const FaucetBody = z.object({ address: z.string().regex(/^[0-9a-f]{40}$/, "40 lower-case hex characters") }).strict();
 
 export function registerFaucetRoutes(app: NodeApp): void {
-  declareBodyLimit(app, "/faucet", 1024);
   app.openapi(
     createRoute({
       method: "post",
@@ -25,6 +24,7 @@ export function registerFaucetRoutes(app: NodeApp): void {
         400: { description: "Malformed request", content: { "application/json": { schema: ErrorSchema } } },
         404: { description: "This node has no faucet", content: { "application/json": { schema: ErrorSchema } } },
         429: { description: "This address was given coin recently", content: { "application/json": { schema: ErrorSchema } } },
+        503: { description: "The faucet is empty: the node keeps a reserve for its own work", content: { "application/json": { schema: ErrorSchema } } },
       },
     }),
     async (c) => {

@@ -29,7 +29,7 @@ export interface LiveNet {
 export async function startLiveNet(opts: Omit<TestnetOptions, "dir" | "basePort">): Promise<LiveNet> {
   const dir = mkdtempSync(join(tmpdir(), "doin-security-"));
   const net = await startTestnet({ ...opts, dir, basePort: await freeBasePort(opts.nodes) });
-  const params = paramsFor(opts.networkId ?? "doin-devnet", net.nodes.map((n) => n.publicKey), domainsSetting(""));
+  const params = paramsFor(opts.networkId ?? "doin-devnet", net.nodes.map((n) => n.publicKey), domainsSetting(""), net.genesisTime);
   return {
     net,
     params,
