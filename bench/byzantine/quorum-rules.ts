@@ -4,7 +4,8 @@
  * at a given number of eligible evaluators.
  */
 import { quorumSize, type QuorumSizeInput } from "../../core/quorum.ts";
-import type { QuorumParams } from "../../core/types.ts";
+import type { DomainConfig, QuorumParams } from "../../core/types.ts";
+import { captureProbability, type Decision } from "./capture.ts";
 
 export type QuorumRule = (input: QuorumSizeInput) => number;
 
@@ -45,4 +46,26 @@ export function sizeRange(rule: QuorumRule, eligible: number): SizeRange {
     lowest: Math.min(...ks),
     highest: Math.max(...ks),
   };
+}
+
+export interface WorstCase {
+  readonly probability: number;
+  readonly eligible: number;
+  readonly k: number;
+}
+
+/**
+ * The highest probability of `decision` over every eligible count from 2 to
+ * `maxEligible` (⌊f·n⌋ colluding) and every size the rule can choose there.
+ */
+export function worstOverEligible(rule: QuorumRule, f: number, maxEligible: number, domain: DomainConfig, decision: Decision = "accept"): WorstCase {
+  let worst: WorstCase = { probability: 0, eligible: 0, k: 0 };
+  for (let n = 2; n <= maxEligible; n++) {
+    const { lowest, highest } = sizeRange(rule, n);
+    for (let k = lowest; k <= highest; k++) {
+      const p = captureProbability(n, Math.floor(f * n), k, domain)[decision];
+      if (p > worst.probability) worst = { probability: p, eligible: n, k };
+    }
+  }
+  return worst;
 }

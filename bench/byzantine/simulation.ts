@@ -37,8 +37,6 @@ import { currentRule, type QuorumRule } from "./quorum-rules.ts";
  */
 export type ClaimKind = "honest" | "inflateInside" | "inflateOutside" | "deflateInside" | "deflateOutside" | "ally";
 export const CLAIM_KINDS: readonly ClaimKind[] = ["honest", "inflateInside", "inflateOutside", "deflateInside", "deflateOutside", "ally"];
-/** Claims further from the truth than the tolerance: a sound verdict rejects them. */
-export const FALSE_CLAIMS: ReadonlySet<ClaimKind> = new Set(["inflateOutside", "deflateOutside", "ally"]);
 
 export type EvaluatorGroup = "honest" | "colluder";
 

@@ -120,7 +120,7 @@ describe("exact probabilities", () => {
       { numRuns: 100 },
     );
   });
-  it("today's rule at 100 eligible and 20 % colluding: the figures of the report", () => {
+  it("today's rule at 100 eligible and 20 % colluding: the figures of docs/security-byzantine.md", () => {
     expect(captureProbability(100, 20, 12, D).accept).toBeCloseTo(2.03e-4, 6);
     expect(captureProbability(100, 20, 7, D).accept).toBeCloseTo(3.26e-3, 5);
   });
