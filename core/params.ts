@@ -67,11 +67,14 @@ export function mainnetParams(network = "doin-mainnet"): ChainParams {
       rejectPenalty: 3n * FIXED_ONE,
       evaluationAgreeReward: 400_000n,
       evaluationDivergePenalty: 2n * FIXED_ONE,
+      // as much as a divergent vote: otherwise blocking a claim by silence is free
+      missedVotePenalty: 2n * FIXED_ONE,
       // one week of block time, the reference's half-life: independent of how many carrier blocks come
       halfLifeMs: 7 * 24 * 3_600_000,
       minForEvaluator: 2n * FIXED_ONE,
     },
-    quorum: { minSize: 3, maxSize: 15 },
+    // a quorum of at least 10 where that many can evaluate (docs/SECURITY.md: capture at 20 % ≤ 6.5e-4)
+    quorum: { minSize: 10, maxSize: 15 },
     finalityDepth: 6,
     anchorInterval: 100,
     // 200 as the reference's max_block_size; with 8 KiB transactions a block stays under

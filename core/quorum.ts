@@ -48,8 +48,6 @@ export interface QuorumSizeInput {
   readonly eligible: number;
   /** share of the eligible that were recently active, parts per million */
   readonly activeFractionPpm: number;
-  /** optimizer reputation normalised to the highest reputation, parts per million */
-  readonly optimizerReputationPpm: number;
 }
 
 /** ⌊log2 n⌋ for an integer n ≥ 1. */
@@ -60,19 +58,21 @@ function log2Floor(n: number): number {
 }
 
 /**
- * The reference's dynamic quorum size:
- * clamp(3 + ⌊log2 n⌋ + activity bonus − reputation discount, minSize, max(minSize, min(maxSize, ⌊n/2⌋))),
- * activity ≥ 0.75 → +3, ≥ 0.5 → +2, ≥ 0.25 → +1; optimizer reputation ≥ 0.9 → −2, ≥ 0.7 → −1;
- * and never more than the eligible count (0 when nobody is eligible).
+ * The reference's dynamic quorum size without its reputation discount:
+ * clamp(3 + ⌊log2 n⌋ + activity bonus, minSize, max(minSize, min(maxSize, ⌊n/2⌋))),
+ * activity ≥ 0.75 → +3, ≥ 0.5 → +2, ≥ 0.25 → +1; and never more than the
+ * eligible count (0 when nobody is eligible). The reference shrank the quorum
+ * of reputable optimizers by up to 2: a smaller quorum is easier to capture
+ * (docs/SECURITY.md), and a reputable optimizer is exactly whom a coalition
+ * would back, so the discount is gone; with the minimum of 10 (PROTOCOL §11)
+ * colluders carry a false claim in at most 6.5e-4 of quorums at 20 %.
  */
 export function quorumSize(input: QuorumSizeInput, params: QuorumParams): number {
   const n = input.eligible;
   if (!(n >= 1)) return 0;
   const a = input.activeFractionPpm;
   const bonus = a >= (PPM * 3) / 4 ? 3 : a >= PPM / 2 ? 2 : a >= PPM / 4 ? 1 : 0;
-  const r = input.optimizerReputationPpm;
-  const discount = r >= (PPM * 9) / 10 ? 2 : r >= (PPM * 7) / 10 ? 1 : 0;
-  const raw = 3 + log2Floor(n) + bonus - discount;
+  const raw = 3 + log2Floor(n) + bonus;
   const hi = Math.max(params.minSize, Math.min(params.maxSize, Math.floor(n / 2)));
   const k = Math.min(Math.max(raw, params.minSize), hi);
   return Math.max(0, Math.min(k, n));

@@ -17,8 +17,11 @@
 import { exp2NegFixed, logRatioFixed, mulFixed, ONE } from "./fixed.ts";
 import type { Account, ChainParams, Fixed } from "./types.ts";
 
-/** The events that move reputation (the reference's double-sign penalty was never applied and is left out). */
-export type ReputationEvent = "optimaeAccepted" | "optimaeRejected" | "evaluationAgreed" | "evaluationDiverged";
+/**
+ * The events that move reputation (the reference's double-sign penalty was
+ * never applied and is left out; a missed vote is DOIN's: docs/SECURITY.md).
+ */
+export type ReputationEvent = "optimaeAccepted" | "optimaeRejected" | "evaluationAgreed" | "evaluationDiverged" | "evaluationMissed";
 
 /** r = 10 is where the factor reaches 1.0: ln(11)/ln(11). */
 const FACTOR_SATURATION: Fixed = 10n * ONE;
@@ -68,6 +71,8 @@ export function reputationDelta(event: ReputationEvent, params: ChainParams): Fi
       return abs(r.evaluationAgreeReward);
     case "evaluationDiverged":
       return -abs(r.evaluationDivergePenalty);
+    case "evaluationMissed":
+      return -abs(r.missedVotePenalty);
   }
 }
 

@@ -19,7 +19,7 @@ import { rewardFraction } from "./incentive.ts";
 import { blockReward, splitReward } from "./issuance.ts";
 import { addressFromPublicKey, publicKeyFromSecret, verifyAll } from "./keys.ts";
 import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.ts";
-import { adjustReputation, decayedReputation, reputationDelta, reputationFactor } from "./reputation.ts";
+import { adjustReputation, reputationDelta, reputationFactor } from "./reputation.ts";
 import { producerRank, slotDelayMs, validatorSet } from "./schedule.ts";
 import { computeStateRoot } from "./state-root.ts";
 import { paramsHash } from "./tx.ts";
@@ -150,19 +150,29 @@ function payBond(w: Working, bond: Amount, recipients: readonly Address[]): void
 /**
  * Decides a round from its votes: verdict, reputation of optimizer and
  * evaluators, evaluator rewards, and the bond: back to the optimizer when
- * accepted, to the agreeing evaluators when rejected, to whoever voted when
- * the round expires (burned when nobody did).
+ * accepted, to the agreeing evaluators when rejected. A selected evaluator
+ * that did not vote loses missedVotePenalty: not voting is how a third of a
+ * quorum would block every claim, and it must cost what voting against the
+ * others costs. A round that expires for want of votes is not its
+ * optimizer's fault: each voter is paid a quorum seat's share of the bond
+ * (bond / K) and the rest goes back to the optimizer.
  */
 function decideRound(w: Working, r: Round): void {
   const domain = domainOf(w.params, r.domain) as DomainConfig;
   const required = requiredVotes(r.quorum.length, domain);
+  const { params } = w;
+  const voted = new Set(r.votes.map((v) => v.evaluator));
+  for (const e of r.quorum) {
+    if (!voted.has(e)) w.accounts.set(e, adjustReputation(account(w, e), w.timestamp, reputationDelta("evaluationMissed", params), params));
+  }
   if (r.votes.length === 0 || r.votes.length < required) {
     w.rounds.set(r.optimae, { ...r, status: "expired" });
-    payBond(w, r.bond, r.votes.map((v) => v.evaluator));
+    const seat = r.quorum.length === 0 ? 0n : r.bond / BigInt(r.quorum.length);
+    for (const v of r.votes) payBond(w, seat, [v.evaluator]);
+    payBond(w, r.bond - seat * BigInt(r.votes.length), [r.optimizer]);
     return;
   }
   const verdict = aggregateVotes(r.votes, r.reported, domain, required);
-  const { params } = w;
   for (const e of verdict.agreeing) {
     w.accounts.set(e, adjustReputation(account(w, e), w.timestamp, reputationDelta("evaluationAgreed", params), params));
     w.pendingEvaluators.set(e, (w.pendingEvaluators.get(e) ?? 0) + 1);
@@ -317,22 +327,8 @@ function selectEvaluators(w: Working, optimizer: Address, beacon: Hash): Address
   const { params, timestamp } = w;
   const eligible = validatorSet(w.accounts, params, timestamp).filter((a) => a !== optimizer);
   let active = 0;
-  const optimizerRep = decayedReputation(account(w, optimizer), timestamp, params);
-  let maxRep = optimizerRep;
-  for (const address of eligible) {
-    const a = account(w, address);
-    if (a.lastActiveTime >= timestamp - params.reputation.halfLifeMs) active++;
-    const r = decayedReputation(a, timestamp, params);
-    if (r > maxRep) maxRep = r;
-  }
-  const k = quorumSize(
-    {
-      eligible: eligible.length,
-      activeFractionPpm: eligible.length === 0 ? 0 : Math.floor((active * 1_000_000) / eligible.length),
-      optimizerReputationPpm: maxRep === 0n ? 0 : Number((optimizerRep * 1_000_000n) / maxRep),
-    },
-    params.quorum,
-  );
+  for (const address of eligible) if (account(w, address).lastActiveTime >= timestamp - params.reputation.halfLifeMs) active++;
+  const k = quorumSize({ eligible: eligible.length, activeFractionPpm: eligible.length === 0 ? 0 : Math.floor((active * 1_000_000) / eligible.length) }, params.quorum);
   return selectQuorum(quorumSeed(beacon), eligible, k);
 }
 

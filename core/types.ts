@@ -242,6 +242,8 @@ export interface ReputationParams {
   readonly rejectPenalty: Fixed;
   readonly evaluationAgreeReward: Fixed;
   readonly evaluationDivergePenalty: Fixed;
+  /** a selected evaluator that did not vote before its round was decided */
+  readonly missedVotePenalty: Fixed;
   /** exponential decay half-life in milliseconds of block time (the reference's one week) */
   readonly halfLifeMs: number;
   /** decayed reputation needed to be selected as an evaluator */

@@ -224,7 +224,7 @@ describe("consensus attacks on a live testnet", () => {
     const before = await stateAt(revealedAt - 1);
     const revealBlock = (await (await fetch(`${url(0)}/chain/block/${revealedAt}`)).json()) as { header: { timestamp: number } };
     const eligible = validatorSet(before.accounts, params, revealBlock.header.timestamp).filter((a) => a !== opt.address);
-    const k = quorumSize({ eligible: eligible.length, activeFractionPpm: 1_000_000, optimizerReputationPpm: 0 }, params.quorum);
+    const k = quorumSize({ eligible: eligible.length, activeFractionPpm: 1_000_000 }, params.quorum);
     for (const i of [0, 1, 2]) {
       const rounds = (await (await fetch(`${url(i)}/chain/rounds`)).json()) as { optimae: string; beacon: string; quorum: string[] }[];
       const round = rounds.find((x) => x.optimae === r.id);

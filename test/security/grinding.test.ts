@@ -48,7 +48,7 @@ function params(): ChainParams {
 function quorumFor(beacon: Hash, optimizer: Address, p: ChainParams): Address[] {
   const eligible = KEYS.map((k) => k.address).filter((a) => a !== optimizer);
   // every account is active and as reputable as the optimizer: the size the rules choose here
-  const k = quorumSize({ eligible: eligible.length, activeFractionPpm: 1_000_000, optimizerReputationPpm: 1_000_000 }, p.quorum);
+  const k = quorumSize({ eligible: eligible.length, activeFractionPpm: 1_000_000 }, p.quorum);
   return selectQuorum(quorumSeed(beacon), eligible, k);
 }
 
