@@ -100,14 +100,14 @@ describe("who produces", () => {
     const reputable = [...g.accounts.values()].filter((a) => a.reputation >= params.reputation.minForEvaluator);
     expect(reputable).toHaveLength(5);
     expect(validatorSet(g.accounts, params, later).sort()).toEqual(VALIDATORS.map((k) => k.address).sort());
-    // three reputable newcomers make a quorum of their own: the decayed genesis validators leave the set
+    // as many reputable newcomers as a minimal quorum: the decayed genesis validators leave the set
     const accounts = new Map(g.accounts);
-    const fresh = ["aa", "bb", "cc"].map((x) => x.repeat(20));
+    const fresh = Array.from({ length: params.quorum.minSize }, (_, i) => (i + 10).toString(16).repeat(20).slice(0, 40));
     for (const a of fresh) accounts.set(a, { balance: 0n, nonce: 0, reputation: 3n * FIXED_ONE, reputationTime: later, lastActiveTime: later });
     expect(validatorSet(accounts, params, later).sort()).toEqual([...fresh].sort());
-    // with two, the genesis validators make up the numbers
-    accounts.delete(fresh[2] as string);
-    expect(validatorSet(accounts, params, later)).toHaveLength(2 + VALIDATORS.length);
+    // one fewer, and the genesis validators make up the numbers
+    accounts.delete(fresh[0] as string);
+    expect(validatorSet(accounts, params, later)).toHaveLength(params.quorum.minSize - 1 + VALIDATORS.length);
   });
 });
 
@@ -141,7 +141,7 @@ describe("rounds cost their opener", () => {
     expect(d.state.accounts.get(opt.address)?.balance).toBe(before);
   });
 
-  it("rejected, the bond goes to the agreeing evaluators; expired, to whoever voted, or is burned", async () => {
+  it("rejected, the bond goes to the agreeing evaluators; expired for want of votes, each voter gets a seat's share and the optimizer the rest; silent evaluators lose 2.0", async () => {
     const d = new ChainDriver();
     const opt = VALIDATORS[0] as TestKey;
     const bond = d.params.domains[0]!.bond;
@@ -154,12 +154,26 @@ describe("rounds cost their opener", () => {
     expect(gained.reduce((a, b) => a + b, 0n)).toBe(bond);
     expect(d.state.accounts.get(opt.address)!.balance).toBe((b0.get(opt.address) as bigint) - bond);
 
-    // nobody votes: the round expires and its bond is burned
-    const silent = await d.optimae({ optimizer: opt, params: X(3), reported: -40n * FIXED_ONE, vote: () => null });
-    const burnedBefore = d.state.burned;
+    // one vote of four: the round expires; the voter is paid a quarter of the bond, the optimizer gets the rest back
+    let voter = "";
+    const b1 = balances();
+    const few = await d.optimae({ optimizer: opt, params: X(3), reported: -40n * FIXED_ONE, vote: (e) => (voter === "" ? ((voter = e), -40n * FIXED_ONE) : null) });
+    const quorum = d.state.rounds.get(few)!.quorum;
+    const repBefore = new Map(quorum.map((e) => [e, d.state.accounts.get(e)!]));
     for (let i = 0; i <= d.params.voteWindowBlocks; i++) await d.produce([]);
-    expect(d.state.rounds.get(silent)?.status).toBe("expired");
-    expect(d.state.burned - burnedBefore).toBe(bond);
+    expect(d.state.rounds.get(few)?.status).toBe("expired");
+    const seat = bond / BigInt(quorum.length);
+    expect(d.state.accounts.get(voter)!.balance - (b1.get(voter) as bigint)).toBe(seat);
+    expect(d.state.accounts.get(opt.address)!.balance).toBe((b1.get(opt.address) as bigint) - seat);
+    const { decayedReputation } = await import("../../core/reputation.ts");
+    for (const e of quorum) {
+      if (e === voter) continue;
+      // 2.0 less than decay alone would leave (decay before and after the penalty floors apart by a few micro-units)
+      const lost = decayedReputation(repBefore.get(e)!, d.state.tipTimestamp, d.params) - decayedReputation(d.state.accounts.get(e)!, d.state.tipTimestamp, d.params);
+      expect(Number(lost - d.params.reputation.missedVotePenalty)).toBeGreaterThan(-100);
+      expect(Number(lost - d.params.reputation.missedVotePenalty)).toBeLessThan(100);
+    }
+    expect(d.state.burned).toBe(0n);
   });
 
   it("a commit never revealed burns its bond when it expires", async () => {

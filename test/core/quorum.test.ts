@@ -57,11 +57,10 @@ const runners: Record<string, (v: JsonObject, where: string) => void> = {
     });
   },
   size(v, where) {
-    expectKeys(v, ["kind", "eligible", "activeFractionPpm", "optimizerReputationPpm", "minSize", "maxSize", "expected"], [], where);
+    expectKeys(v, ["kind", "eligible", "activeFractionPpm", "minSize", "maxSize", "expected"], [], where);
     const input = {
       eligible: int(v["eligible"], where),
       activeFractionPpm: int(v["activeFractionPpm"], where),
-      optimizerReputationPpm: int(v["optimizerReputationPpm"], where),
     };
     const params = { minSize: int(v["minSize"], where), maxSize: int(v["maxSize"], where) };
     sizeCases.push({ input, params, expected: int(v["expected"], where) });
@@ -142,16 +141,15 @@ describe("seeds", () => {
 
 describe("quorumSize", () => {
   it("is 0 without eligible evaluators and never exceeds them", () => {
-    expect(quorumSize({ eligible: 0, activeFractionPpm: 1_000_000, optimizerReputationPpm: 0 }, { minSize: 3, maxSize: 15 })).toBe(0);
+    expect(quorumSize({ eligible: 0, activeFractionPpm: 1_000_000 }, { minSize: 3, maxSize: 15 })).toBe(0);
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 1_000_000 }),
         fc.integer({ min: 0, max: 1_000_000 }),
-        fc.integer({ min: 0, max: 1_000_000 }),
         fc.integer({ min: 1, max: 10 }),
         fc.integer({ min: 0, max: 30 }),
-        (n, act, rep, lo, extra) => {
-          const k = quorumSize({ eligible: n, activeFractionPpm: act, optimizerReputationPpm: rep }, { minSize: lo, maxSize: lo + extra });
+        (n, act, lo, extra) => {
+          const k = quorumSize({ eligible: n, activeFractionPpm: act }, { minSize: lo, maxSize: lo + extra });
           expect(Number.isInteger(k)).toBe(true);
           expect(k).toBeLessThanOrEqual(n);
           expect(k).toBeLessThanOrEqual(Math.max(lo, lo + extra));

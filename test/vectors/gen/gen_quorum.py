@@ -6,9 +6,10 @@ selection, dynamic quorum size and vote aggregation (core/quorum.ts).
 
 Standard library only. Every expected value is recomputed here from the written
 rules (doin-reference-notes §2.8-2.9 plus the DOIN changes: seeds fixed by the
-beacon after the commit, absolute tolerance floor, fraction quorum), never from the
-TypeScript. The quorum size is also checked against a float transcription of
-the reference's dynamic_quorum.py for the reference's bounds (3, 15).
+beacon after the commit, absolute tolerance floor, fraction quorum, no reputation
+discount in the quorum size), never from the TypeScript. The quorum size is also
+checked against a float transcription of the reference's dynamic_quorum.py for
+the reference's bounds (3, 15) and an optimizer of no reputation.
 """
 import hashlib
 import math
@@ -43,7 +44,7 @@ def select(seed, candidates, k):
     return uniq[: max(0, min(k, len(uniq)))]
 
 
-def quorum_size(eligible, active_ppm, rep_ppm, min_size, max_size):
+def quorum_size(eligible, active_ppm, min_size, max_size):
     n = eligible
     if n < 1:
         return 0
@@ -56,13 +57,7 @@ def quorum_size(eligible, active_ppm, rep_ppm, min_size, max_size):
         bonus = 1
     else:
         bonus = 0
-    if rep_ppm * 10 >= 9 * PPM:
-        discount = 2
-    elif rep_ppm * 10 >= 7 * PPM:
-        discount = 1
-    else:
-        discount = 0
-    raw = 3 + log2 + bonus - discount
+    raw = 3 + log2 + bonus
     hi = max(min_size, min(max_size, n // 2))
     k = min(max(raw, min_size), hi)
     return max(0, min(k, n))
@@ -159,23 +154,24 @@ def size_vectors():
     out = []
     cases = []
     ref_bounds = (3, 15)
-    for n in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 31, 32, 33, 63, 64, 100, 1000, 65536, 10**6]:
+    doin_bounds = (10, 15)
+    for n in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 16, 19, 20, 21, 31, 32, 33, 63, 64, 100, 1000, 65536, 10**6]:
         for act in [0, 249_999, 250_000, 500_000, 749_999, 750_000, 1_000_000]:
-            for rep in [0, 699_999, 700_000, 900_000, 1_000_000]:
-                cases.append((n, act, rep) + ref_bounds)
-    cases += [(40, 1_000_000, 0, 5, 9), (40, 0, 1_000_000, 5, 9), (10, 500_000, 0, 7, 20), (2, 0, 0, 1, 1),
-              (1, 1_000_000, 0, 1, 15), (100, 0, 0, 4, 4), (3, 0, 0, 5, 15), (1000, 1_000_000, 0, 3, 100)]
+            cases.append((n, act) + ref_bounds)
+            cases.append((n, act) + doin_bounds)
+    cases += [(40, 1_000_000, 5, 9), (40, 0, 5, 9), (10, 500_000, 7, 20), (2, 0, 1, 1),
+              (1, 1_000_000, 1, 15), (100, 0, 4, 4), (3, 0, 5, 15), (1000, 1_000_000, 3, 100)]
     full = []
-    for n, act, rep, lo, hi in cases:
-        k = quorum_size(n, act, rep, lo, hi)
+    for n, act, lo, hi in cases:
+        k = quorum_size(n, act, lo, hi)
         if (lo, hi) == ref_bounds and n >= 1:
-            assert k == min(reference_dynamic_quorum(n, act / PPM, rep / PPM), n), (n, act, rep)
-        full.append({"kind": "size", "eligible": n, "activeFractionPpm": act, "optimizerReputationPpm": rep,
-                     "minSize": lo, "maxSize": hi, "expected": k})
-    # keep the file small: every case with the reference bounds for a subset of n, all custom ones
-    keep_n = {0, 1, 2, 3, 5, 8, 16, 31, 64, 1000, 10**6}
+            # the reference's rule with an optimizer of no reputation (DOIN dropped the discount)
+            assert k == min(reference_dynamic_quorum(n, act / PPM, 0.0), n), (n, act)
+        full.append({"kind": "size", "eligible": n, "activeFractionPpm": act, "minSize": lo, "maxSize": hi, "expected": k})
+    # keep the file small: a subset of n for the two standard bounds, all custom ones
+    keep_n = {0, 1, 2, 3, 5, 8, 10, 16, 20, 21, 31, 64, 100, 1000, 10**6}
     for v in full:
-        if (v["minSize"], v["maxSize"]) != ref_bounds or v["eligible"] in keep_n:
+        if (v["minSize"], v["maxSize"]) not in (ref_bounds, doin_bounds) or v["eligible"] in keep_n:
             out.append(v)
     return out
 
@@ -263,9 +259,10 @@ def main():
         "json.dumps(v, sort_keys=True, separators=(',', ':'))), RFC 8785 for these objects. seed: "
         "hashOf('quorum', {beacon}). evaluator-seed: hashOf('evaluator-seed', {commit, evaluator, beacon}), "
         "seed32 = first 4 bytes big-endian. select: distinct candidates sorted by (hashOf('quorum', {seed, candidate}), "
-        "candidate), first k. size: clamp(3 + floor(log2 n) + activity bonus - reputation discount, minSize, "
-        "max(minSize, min(maxSize, n // 2))), then min(., n), 0 for n = 0; for bounds (3, 15) also asserted equal to a "
-        "float transcription of the reference's dynamic_quorum.py. aggregate: median (even count: floor of the mean of "
+        "candidate), first k. size: clamp(3 + floor(log2 n) + activity bonus, minSize, "
+        "max(minSize, min(maxSize, n // 2))), then min(., n), 0 for n = 0 (DOIN dropped the reference's reputation "
+        "discount); for bounds (3, 15) also asserted equal to a float transcription of the reference's "
+        "dynamic_quorum.py with an optimizer of no reputation; DOIN's bounds are (10, 15). aggregate: median (even count: floor of the mean of "
         "the middle two), tol = max(toleranceAbs, toleranceRelPpm*|median| // 10^6), agree iff |v - median| <= tol, "
         "verified = median of agreeing (median when none), accepted iff #votes >= required and "
         "#agree*10^6 >= quorumFractionPpm*#votes and |reported - verified| <= tol; agreeing/outliers sorted by address. "
