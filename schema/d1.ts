@@ -171,6 +171,7 @@ export const rounds = sqliteTable(
     index("rounds_updated_block").on(t.updatedBlock),
     index("rounds_optimizer").on(t.optimizer),
     index("rounds_reveal_height").on(t.revealHeight),
+    index("rounds_commit").on(t.commit),
   ],
 );
 

@@ -5,6 +5,7 @@
 import { PROTOCOL_VERSION } from "../core/params.ts";
 import { createNodeApp, type NodeApp } from "./http.ts";
 import { registerChainRoutes } from "./routes/chain.ts";
+import { registerHistoryRoutes } from "./routes/history.ts";
 import { registerNodeRoutes } from "./routes/node.ts";
 import { registerP2pRoutes } from "./routes/p2p.ts";
 import { registerStatsRoutes } from "./routes/stats.ts";
@@ -19,6 +20,7 @@ export function buildApp(): NodeApp {
   registerTxRoutes(app);
   registerTaskRoutes(app);
   registerStatsRoutes(app);
+  registerHistoryRoutes(app);
   registerP2pRoutes(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

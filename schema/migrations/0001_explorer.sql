@@ -19,5 +19,6 @@ ALTER TABLE `rounds` ADD `required` integer;--> statement-breakpoint
 ALTER TABLE `rounds` ADD `verdict` text;--> statement-breakpoint
 CREATE INDEX `rounds_optimizer` ON `rounds` (`optimizer`);--> statement-breakpoint
 CREATE INDEX `rounds_reveal_height` ON `rounds` (`reveal_height`);--> statement-breakpoint
+CREATE INDEX `rounds_commit` ON `rounds` (`commit`);--> statement-breakpoint
 ALTER TABLE `transactions` ADD `recipient` text;--> statement-breakpoint
 CREATE INDEX `transactions_recipient` ON `transactions` (`recipient`);
