@@ -3,6 +3,7 @@
  * /openapi.json is generated from the same zod schemas that validate requests.
  */
 import { PROTOCOL_VERSION } from "../core/params.ts";
+import { registerExplorerRoutes } from "./explorer/routes.tsx";
 import { createNodeApp, type NodeApp } from "./http.ts";
 import { registerChainRoutes } from "./routes/chain.ts";
 import { registerHistoryRoutes } from "./routes/history.ts";
@@ -22,6 +23,7 @@ export function buildApp(): NodeApp {
   registerStatsRoutes(app);
   registerHistoryRoutes(app);
   registerP2pRoutes(app);
+  registerExplorerRoutes(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "DOIN node API", version: String(PROTOCOL_VERSION), description: "One DOIN node: chain, mempool, quorum, tasks for runners, experiment statistics." },

@@ -518,6 +518,12 @@ export async function txDetail(db: D1Database, id: string): Promise<TxDetail | n
   };
 }
 
+/** The round (optimae id) a commit was revealed into, if it was. */
+export async function roundOfCommit(db: D1Database, commit: string): Promise<string | null> {
+  const r = await db.prepare(`SELECT optimae FROM rounds WHERE "commit" = ?`).bind(commit).first<{ optimae: string }>();
+  return r?.optimae ?? null;
+}
+
 /**
  * What a search term names: a height, a block hash, a transaction id (a
  * reveal's id names its round), or an address. The D1 projection first,
