@@ -8,6 +8,8 @@ const runs = [
   { name: "workers", args: ["--project", "workers"] },
   { name: "runner", args: ["--project", "runner"] },
   { name: "testnet", args: ["--project", "testnet"] },
+  // the explorer in headless Chromium (Debian's chromium, see .ci/run) on a live testnet
+  { name: "browser", args: ["--project", "browser"] },
 ];
 const only = process.argv.slice(2);
 mkdirSync(".test-results", { recursive: true });

@@ -95,4 +95,4 @@ export const Scroll = ({ label, children }: { label: string; children: Child }) 
 );
 
 /** A JSON value for display. */
-export const Json = ({ value }: { value: unknown }) => <pre>{JSON.stringify(value, null, 2)}</pre>;
+export const Json = ({ value }: { value: unknown }) => <pre tabindex={0}>{JSON.stringify(value, null, 2)}</pre>;

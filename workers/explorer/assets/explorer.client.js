@@ -36,6 +36,9 @@
     return String(Number(v.toPrecision(4)));
   };
 
+  /** Tick steps 1, 2, 5, 10, 20, 50, … */
+  const WHOLE_STEPS = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? 1 : i % 3 === 1 ? 2 : 5) * 10 ** Math.floor(i / 3));
+
   /** @param {ChartSpec} spec @returns {uPlot.AlignedData} */
   const dataOf = (spec) => [spec.x, ...spec.series.map((s) => s.values)];
 
@@ -46,7 +49,8 @@
     const right = spec.series.some((s) => s.right === true);
     /** @type {uPlot.Axis[]} */
     const axes = [
-      { label: spec.xLabel, stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } },
+      // x is a height or a round number: whole ticks only
+      { label: spec.xLabel, stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, incrs: WHOLE_STEPS, values: (_u, vals) => vals.map(String) },
       { label: spec.yLabel, stroke: text, size: 64, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, values: (_u, vals) => vals.map(short) },
     ];
     if (right) axes.push({ scale: "right", side: 1, label: spec.y2Label ?? "", stroke: text, size: 64, grid: { show: false }, values: (_u, vals) => vals.map(short) });
