@@ -94,5 +94,54 @@ export const Scroll = ({ label, children }: { label: string; children: Child }) 
   </div>
 );
 
+/** A right-aligned (numeric) column of a Head. */
+export const num = (label: string): { readonly num: string } => ({ num: label });
+
+/** A table's column headings. */
+export const Head = ({ columns }: { columns: readonly (string | { readonly num: string })[] }) => (
+  <thead>
+    <tr>
+      {columns.map((c) =>
+        typeof c === "string" ? (
+          <th scope="col">{c}</th>
+        ) : (
+          <th scope="col" class="num">
+            {c.num}
+          </th>
+        ),
+      )}
+    </tr>
+  </thead>
+);
+
+/** A table of rows under column headings, in its scroll box. */
+export const Table = (p: { label: string; id?: string; caption?: Child; columns: readonly (string | { readonly num: string })[]; foot?: Child; children: Child }) => (
+  <Scroll label={p.label}>
+    <table id={p.id}>
+      {p.caption === undefined ? null : <caption>{p.caption}</caption>}
+      <Head columns={p.columns} />
+      <tbody>{p.children}</tbody>
+      {p.foot === undefined ? null : <tfoot>{p.foot}</tfoot>}
+    </table>
+  </Scroll>
+);
+
+/** Every field of a wire object, one row each: fields the protocol adds later show up too. */
+export const Fields = ({ label, caption, value }: { label: string; caption: string; value: Readonly<Record<string, unknown>> }) => (
+  <Scroll label={label}>
+    <table>
+      <caption>{caption}</caption>
+      <tbody>
+        {Object.entries(value).map(([k, v]) => (
+          <tr>
+            <th scope="row">{k}</th>
+            <td class="wrap mono">{typeof v === "string" || typeof v === "number" ? String(v) : JSON.stringify(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </Scroll>
+);
+
 /** A JSON value for display. */
 export const Json = ({ value }: { value: unknown }) => <pre tabindex={0}>{JSON.stringify(value, null, 2)}</pre>;

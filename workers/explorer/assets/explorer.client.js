@@ -119,7 +119,7 @@
 
   /** Fetches the page again and swaps what changed. */
   async function refresh() {
-    const res = await fetch(location.href, { headers: { "x-explorer-live": "1" }, cache: "no-store" });
+    const res = await fetch(location.href, { cache: "no-store" });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const doc = new DOMParser().parseFromString(await res.text(), "text/html");
     // another kind of page (what was still being indexed now is): load it whole

@@ -4,7 +4,7 @@ import type { NodeEnv } from "../../http.ts";
 import { accountStates, accountTransactions, accountVotes, listRounds } from "../../routes/history.ts";
 import { Chart } from "../chart.tsx";
 import type { ExplorerContext, View } from "../context.ts";
-import { Account, Badge, coin, fixed, fixedNumber, Full, Hash, href, Scroll } from "../format.tsx";
+import { Account, Badge, coin, fixed, fixedNumber, Full, Hash, href, num, Table } from "../format.tsx";
 import { RoundsTable } from "../tables.tsx";
 import { messageView } from "./message.tsx";
 
@@ -77,57 +77,37 @@ export async function accountView(x: ExplorerContext, c: Context<NodeEnv>): Prom
           {txs.length === 0 ? (
             <p class="muted">No transactions.</p>
           ) : (
-            <Scroll label="Transactions">
-              <table>
-                <caption>Sent or received, newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Height</th>
-                    <th scope="col">Id</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col">From / to</th>
-                    <th scope="col" class="num">
-                      Amount
-                    </th>
-                    <th scope="col" class="num">
-                      Fee
-                    </th>
-                    <th scope="col">Round</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {txs.map((t) => (
-                    <tr>
-                      <td>
-                        <a href={href.block(t.height)}>{t.height}</a>
-                      </td>
-                      <td>
-                        <Hash value={t.id} to={href.tx(t.id)} />
-                      </td>
-                      <td>{t.kind}</td>
-                      <td>
-                        {t.sender === address ? (
-                          t.recipient === null ? (
-                            "–"
-                          ) : (
-                            <>
-                              to <Account address={t.recipient} self={self} />
-                            </>
-                          )
-                        ) : (
-                          <>
-                            from <Account address={t.sender} self={self} />
-                          </>
-                        )}
-                      </td>
-                      <td class="num">{t.amount === null ? "–" : `${t.sender === address ? "−" : "+"}${coin(t.amount)}`}</td>
-                      <td class="num">{t.sender === address ? coin(t.fee) : "–"}</td>
-                      <td>{t.optimae === null ? "–" : <Hash value={t.optimae} to={href.round(t.optimae)} />}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <Table label="Transactions" caption="Sent or received, newest first" columns={["Height", "Id", "Kind", "From / to", num("Amount"), num("Fee"), "Round"]}>
+              {txs.map((t) => (
+                <tr>
+                  <td>
+                    <a href={href.block(t.height)}>{t.height}</a>
+                  </td>
+                  <td>
+                    <Hash value={t.id} to={href.tx(t.id)} />
+                  </td>
+                  <td>{t.kind}</td>
+                  <td>
+                    {t.sender === address ? (
+                      t.recipient === null ? (
+                        "–"
+                      ) : (
+                        <>
+                          to <Account address={t.recipient} self={self} />
+                        </>
+                      )
+                    ) : (
+                      <>
+                        from <Account address={t.sender} self={self} />
+                      </>
+                    )}
+                  </td>
+                  <td class="num">{t.amount === null ? "–" : `${t.sender === address ? "−" : "+"}${coin(t.amount)}`}</td>
+                  <td class="num">{t.sender === address ? coin(t.fee) : "–"}</td>
+                  <td>{t.optimae === null ? "–" : <Hash value={t.optimae} to={href.round(t.optimae)} />}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </section>
         <section class="panel" id="account-rounds" data-live="">
@@ -139,39 +119,22 @@ export async function accountView(x: ExplorerContext, c: Context<NodeEnv>): Prom
           {votes.length === 0 ? (
             <p class="muted">None.</p>
           ) : (
-            <Scroll label="Votes">
-              <table>
-                <caption>Newest first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Height</th>
-                    <th scope="col">Round</th>
-                    <th scope="col">Domain</th>
-                    <th scope="col" class="num">
-                      Measured
-                    </th>
-                    <th scope="col">Round status</th>
-                    <th scope="col">Verdict</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {votes.map((v) => (
-                    <tr>
-                      <td>
-                        <a href={href.tx(v.tx.id)}>{v.tx.height}</a>
-                      </td>
-                      <td>
-                        <Hash value={v.optimae} to={href.round(v.optimae)} />
-                      </td>
-                      <td>{v.domain ?? "–"}</td>
-                      <td class="num">{fixed(v.performance)}</td>
-                      <td>{v.roundStatus === null ? "–" : <Badge kind={v.roundStatus} />}</td>
-                      <td>{v.verdict === null ? "–" : <Badge kind={v.verdict} />}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <Table label="Votes" caption="Newest first" columns={["Height", "Round", "Domain", num("Measured"), "Round status", "Verdict"]}>
+              {votes.map((v) => (
+                <tr>
+                  <td>
+                    <a href={href.tx(v.tx.id)}>{v.tx.height}</a>
+                  </td>
+                  <td>
+                    <Hash value={v.optimae} to={href.round(v.optimae)} />
+                  </td>
+                  <td>{v.domain ?? "–"}</td>
+                  <td class="num">{fixed(v.performance)}</td>
+                  <td>{v.roundStatus === null ? "–" : <Badge kind={v.roundStatus} />}</td>
+                  <td>{v.verdict === null ? "–" : <Badge kind={v.verdict} />}</td>
+                </tr>
+              ))}
+            </Table>
           )}
         </section>
       </>

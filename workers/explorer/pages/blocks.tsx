@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import type { NodeEnv } from "../../http.ts";
 import { blockDetail, listBlocks, roundOfCommit, txDetail, type BlockDetail, type TxDetail } from "../../routes/history.ts";
 import type { ExplorerContext, View } from "../context.ts";
-import { Account, Badge, coin, fixed, Full, Hash, href, Json, plural, Scroll, Time } from "../format.tsx";
+import { Account, Badge, coin, Fields, fixed, Full, Hash, href, Json, num, plural, Table, Time } from "../format.tsx";
 import { BlocksTable } from "../tables.tsx";
 import { indexingView, messageView } from "./message.tsx";
 
@@ -40,107 +40,57 @@ export async function blocksView(x: ExplorerContext, c: Context<NodeEnv>): Promi
   };
 }
 
-/** Every header field, as it is on the wire: fields the protocol adds later show up here too. */
-const HeaderTable = ({ header }: { header: Record<string, unknown> }) => (
-  <Scroll label="Header fields">
-    <table>
-      <caption>Header, every field as signed</caption>
-      <tbody>
-        {Object.entries(header).map(([k, v]) => (
-          <tr>
-            <th scope="row">{k}</th>
-            <td class="wrap mono">{typeof v === "string" || typeof v === "number" ? String(v) : JSON.stringify(v)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </Scroll>
-);
-
 const TxsTable = ({ block, self }: { block: BlockDetail; self: string }) => (
-  <Scroll label="Transactions">
-    <table>
-      <caption>{block.txs.length === 0 ? "No transactions" : `${plural(block.txs.length, "transaction")}, in block order`}</caption>
-      <thead>
-        <tr>
-          <th scope="col" class="num">
-            #
-          </th>
-          <th scope="col">Id</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Sender</th>
-          <th scope="col">Recipient</th>
-          <th scope="col" class="num">
-            Fee
-          </th>
-          <th scope="col" class="num">
-            Nonce
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {block.txs.map((t) => (
-          <tr>
-            <td class="num">{t.idx}</td>
-            <td>
-              <Hash value={t.id} to={href.tx(t.id)} />
-            </td>
-            <td>{t.kind}</td>
-            <td>
-              <Account address={t.sender} self={self} />
-            </td>
-            <td>{t.recipient === null ? "–" : <Account address={t.recipient} self={self} />}</td>
-            <td class="num" data-amount={t.fee}>
-              {coin(t.fee)}
-            </td>
-            <td class="num">{t.nonce}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </Scroll>
+  <Table
+    label="Transactions"
+    caption={block.txs.length === 0 ? "No transactions" : `${plural(block.txs.length, "transaction")}, in block order`}
+    columns={[num("#"), "Id", "Kind", "Sender", "Recipient", num("Fee"), num("Nonce")]}
+  >
+    {block.txs.map((t) => (
+      <tr>
+        <td class="num">{t.idx}</td>
+        <td>
+          <Hash value={t.id} to={href.tx(t.id)} />
+        </td>
+        <td>{t.kind}</td>
+        <td>
+          <Account address={t.sender} self={self} />
+        </td>
+        <td>{t.recipient === null ? "–" : <Account address={t.recipient} self={self} />}</td>
+        <td class="num" data-amount={t.fee}>
+          {coin(t.fee)}
+        </td>
+        <td class="num">{t.nonce}</td>
+      </tr>
+    ))}
+  </Table>
 );
 
 const CoinbaseTable = ({ block, self }: { block: BlockDetail; self: string }) => {
   const total = block.coinbase.reduce((a, o) => a + BigInt(o.amount), 0n).toString();
+  const caption = block.coinbase.length === 0 ? "No coinbase outputs" : `${plural(block.coinbase.length, "output")}: reward ${coin(block.minted)} plus fees ${coin(block.fees)}`;
+  const foot = (
+    <tr>
+      <td colspan={2}>Total</td>
+      <td class="num" id="coinbase-total" data-amount={total}>
+        {coin(total)}
+      </td>
+    </tr>
+  );
   return (
-    <Scroll label="Coinbase outputs">
-      <table id="coinbase">
-        <caption>
-          {block.coinbase.length === 0 ? "No coinbase outputs" : `${plural(block.coinbase.length, "output")}: reward ${coin(block.minted)} plus fees ${coin(block.fees)}`}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">To</th>
-            <th scope="col">Role</th>
-            <th scope="col" class="num">
-              Amount
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {block.coinbase.map((o) => (
-            <tr class="coinbase-output">
-              <td>
-                <Account address={o.to} self={self} />
-              </td>
-              <td>{o.role}</td>
-              <td class="num" data-amount={o.amount}>
-                {coin(o.amount)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          <tr>
-            <td colspan={2}>Total</td>
-            <td class="num" id="coinbase-total" data-amount={total}>
-              {coin(total)}
-            </td>
-          </tr>
-        </tfoot>
-      </table>
-    </Scroll>
+    <Table label="Coinbase outputs" id="coinbase" caption={caption} columns={["To", "Role", num("Amount")]} foot={foot}>
+      {block.coinbase.map((o) => (
+        <tr class="coinbase-output">
+          <td>
+            <Account address={o.to} self={self} />
+          </td>
+          <td>{o.role}</td>
+          <td class="num" data-amount={o.amount}>
+            {coin(o.amount)}
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 };
 
@@ -221,7 +171,7 @@ export async function blockView(x: ExplorerContext, c: Context<NodeEnv>): Promis
         </section>
         <section class="panel">
           <h2 id="header-h">Header</h2>
-          <HeaderTable header={block.header} />
+          <Fields label="Header fields" caption="Header, every field as signed" value={block.header} />
           <p class="muted">
             Producer signature: <code class="wrap">{block.sig}</code>
           </p>

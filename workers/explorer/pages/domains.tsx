@@ -2,37 +2,16 @@
 import type { Context } from "hono";
 import type { z } from "@hono/zod-openapi";
 import { toWire, type Encodable } from "../../../core/encoding.ts";
-import type { DomainConfig } from "../../../core/types.ts";
 import type { NodeEnv } from "../../http.ts";
 import { championHistory } from "../../routes/history.ts";
 import type { ChainMetricSchema, StatsSchema } from "../../routes/stats.ts";
 import { Chart } from "../chart.tsx";
 import type { ExplorerContext, View } from "../context.ts";
-import { Account, fixed, fixedNumber, Hash, href, Scroll } from "../format.tsx";
+import { Account, Fields, fixed, fixedNumber, Hash, href, num, Table } from "../format.tsx";
 import { messageView } from "./message.tsx";
 
 type Stats = z.infer<typeof StatsSchema>;
 type Metric = z.infer<typeof ChainMetricSchema>;
-
-/** A domain's rules as the chain parameters carry them (every field, including ones added later). */
-const RulesTable = ({ domain }: { domain: DomainConfig }) => {
-  const wire = toWire(domain as unknown as Encodable) as Record<string, unknown>;
-  return (
-    <Scroll label={`Rules of ${domain.id}`}>
-      <table>
-        <caption>Rules (chain parameters; Fixed values in micro-units, coin in base units, ppm in parts per million)</caption>
-        <tbody>
-          {Object.entries(wire).map(([k, v]) => (
-            <tr>
-              <th scope="row">{k}</th>
-              <td class="wrap mono">{typeof v === "object" ? JSON.stringify(v) : String(v)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </Scroll>
-  );
-};
 
 export async function domainsView(x: ExplorerContext): Promise<View> {
   const stats = await x.api<Stats>("/stats");
@@ -44,46 +23,27 @@ export async function domainsView(x: ExplorerContext): Promise<View> {
       <>
         <h1>Domains</h1>
         <section class="panel" id="domains-list" data-live="">
-          <Scroll label="Domains">
-            <table>
-              <caption>Each domain is an optimization problem the network works on</caption>
-              <thead>
+          <Table
+            label="Domains"
+            caption="Each domain is an optimization problem the network works on"
+            columns={["Domain", "Direction", num("Champion"), num("Accepted optimae"), num("Experiments"), num("ε")]}
+          >
+            {x.config.params.domains.map((d) => {
+              const s = stats.domains.find((e) => e.domain === d.id);
+              return (
                 <tr>
-                  <th scope="col">Domain</th>
-                  <th scope="col">Direction</th>
-                  <th scope="col" class="num">
-                    Champion
-                  </th>
-                  <th scope="col" class="num">
-                    Accepted optimae
-                  </th>
-                  <th scope="col" class="num">
-                    Experiments
-                  </th>
-                  <th scope="col" class="num">
-                    ε
-                  </th>
+                  <td>
+                    <a href={href.domain(d.id)}>{d.id}</a>
+                  </td>
+                  <td>{d.higherIsBetter ? "higher is better" : "lower is better"}</td>
+                  <td class="num">{fixed(s?.best?.verified ?? d.initialChampion.toString())}</td>
+                  <td class="num">{s?.acceptedOptimae ?? 0}</td>
+                  <td class="num">{s?.experiments ?? 0}</td>
+                  <td class="num">{fixed(d.epsilon.toString())}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {x.config.params.domains.map((d) => {
-                  const s = stats.domains.find((e) => e.domain === d.id);
-                  return (
-                    <tr>
-                      <td>
-                        <a href={href.domain(d.id)}>{d.id}</a>
-                      </td>
-                      <td>{d.higherIsBetter ? "higher is better" : "lower is better"}</td>
-                      <td class="num">{fixed(s?.best?.verified ?? d.initialChampion.toString())}</td>
-                      <td class="num">{s?.acceptedOptimae ?? 0}</td>
-                      <td class="num">{s?.experiments ?? 0}</td>
-                      <td class="num">{fixed(d.epsilon.toString())}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </Scroll>
+              );
+            })}
+          </Table>
         </section>
       </>
     ),
@@ -165,57 +125,43 @@ export async function domainView(x: ExplorerContext, c: Context<NodeEnv>): Promi
           {champions.length === 0 ? (
             <p class="muted">None yet: the champion is the domain's initial one.</p>
           ) : (
-            <Scroll label="Accepted optimae">
-              <table>
-                <caption>Newest first; each one beat the champion before it by at least ε</caption>
-                <thead>
+            <Table
+              label="Accepted optimae"
+              caption="Newest first; each one beat the champion before it by at least ε"
+              columns={["Height", "Optimae", "Optimizer", num("Verified"), num("Previous"), num("Work added"), "Experiment"]}
+            >
+              {[...champions]
+                .reverse()
+                .slice(0, 100)
+                .map((ch) => (
                   <tr>
-                    <th scope="col">Height</th>
-                    <th scope="col">Optimae</th>
-                    <th scope="col">Optimizer</th>
-                    <th scope="col" class="num">
-                      Verified
-                    </th>
-                    <th scope="col" class="num">
-                      Previous
-                    </th>
-                    <th scope="col" class="num">
-                      Work added
-                    </th>
-                    <th scope="col">Experiment</th>
+                    <td>
+                      <a href={href.block(ch.height)}>{ch.height}</a>
+                    </td>
+                    <td>
+                      <Hash value={ch.optimae} to={href.round(ch.optimae)} />
+                    </td>
+                    <td>
+                      <Account address={ch.optimizer} self={self} />
+                    </td>
+                    <td class="num">{fixed(ch.verified)}</td>
+                    <td class="num">{fixed(ch.previousBest)}</td>
+                    <td class="num">{fixed(ch.increment)}</td>
+                    <td>
+                      <a href={href.experiment(ch.experimentId, ch.optimizer)}>{ch.experimentId}</a> #{ch.roundNumber}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {[...champions]
-                    .reverse()
-                    .slice(0, 100)
-                    .map((ch) => (
-                      <tr>
-                        <td>
-                          <a href={href.block(ch.height)}>{ch.height}</a>
-                        </td>
-                        <td>
-                          <Hash value={ch.optimae} to={href.round(ch.optimae)} />
-                        </td>
-                        <td>
-                          <Account address={ch.optimizer} self={self} />
-                        </td>
-                        <td class="num">{fixed(ch.verified)}</td>
-                        <td class="num">{fixed(ch.previousBest)}</td>
-                        <td class="num">{fixed(ch.increment)}</td>
-                        <td>
-                          <a href={href.experiment(ch.experimentId, ch.optimizer)}>{ch.experimentId}</a> #{ch.roundNumber}
-                        </td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </Scroll>
+                ))}
+            </Table>
           )}
         </section>
         <section class="panel">
           <h2 id="rules-h">Rules</h2>
-          <RulesTable domain={domain} />
+          <Fields
+            label={`Rules of ${domain.id}`}
+            caption="As the chain parameters carry them (Fixed values in micro-units, coin in base units, ppm in parts per million)"
+            value={toWire(domain as unknown as Encodable) as Record<string, unknown>}
+          />
         </section>
       </>
     ),

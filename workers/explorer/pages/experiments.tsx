@@ -5,7 +5,7 @@ import type { NodeEnv } from "../../http.ts";
 import type { AcceptedOptimaeSchema, ExperimentSummarySchema } from "../../routes/stats.ts";
 import { Chart } from "../chart.tsx";
 import type { ExplorerContext, View } from "../context.ts";
-import { Account, fixed, fixedNumber, Hash, href, Scroll } from "../format.tsx";
+import { Account, fixed, fixedNumber, Hash, href, num, Table } from "../format.tsx";
 import { messageView } from "./message.tsx";
 
 type ExperimentSummary = z.infer<typeof ExperimentSummarySchema>;
@@ -42,53 +42,32 @@ export async function experimentsView(x: ExplorerContext, c: Context<NodeEnv>): 
           {experiments.length === 0 ? (
             <p class="muted">No accepted optimae yet.</p>
           ) : (
-            <Scroll label="Experiments">
-              <table>
-                <caption>Most recently active first</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Experiment</th>
-                    <th scope="col">Domain</th>
-                    <th scope="col">Optimizer</th>
-                    <th scope="col" class="num">
-                      Accepted
-                    </th>
-                    <th scope="col" class="num">
-                      Last round
-                    </th>
-                    <th scope="col" class="num">
-                      Best verified
-                    </th>
-                    <th scope="col" class="num">
-                      Work added
-                    </th>
-                    <th scope="col">Heights</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {experiments.map((e) => (
-                    <tr>
-                      <td>
-                        <a href={href.experiment(e.experimentId, e.optimizer)}>{e.experimentId}</a>
-                      </td>
-                      <td>
-                        <a href={href.domain(e.domain)}>{e.domain}</a>
-                      </td>
-                      <td>
-                        <Account address={e.optimizer} self={self} />
-                      </td>
-                      <td class="num">{e.rounds}</td>
-                      <td class="num">{e.lastRoundNumber}</td>
-                      <td class="num">{fixed(e.bestVerified)}</td>
-                      <td class="num">{fixed(e.totalIncrement)}</td>
-                      <td>
-                        {e.firstHeight}–{e.lastHeight}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <Table
+              label="Experiments"
+              caption="Most recently active first"
+              columns={["Experiment", "Domain", "Optimizer", num("Accepted"), num("Last round"), num("Best verified"), num("Work added"), "Heights"]}
+            >
+              {experiments.map((e) => (
+                <tr>
+                  <td>
+                    <a href={href.experiment(e.experimentId, e.optimizer)}>{e.experimentId}</a>
+                  </td>
+                  <td>
+                    <a href={href.domain(e.domain)}>{e.domain}</a>
+                  </td>
+                  <td>
+                    <Account address={e.optimizer} self={self} />
+                  </td>
+                  <td class="num">{e.rounds}</td>
+                  <td class="num">{e.lastRoundNumber}</td>
+                  <td class="num">{fixed(e.bestVerified)}</td>
+                  <td class="num">{fixed(e.totalIncrement)}</td>
+                  <td>
+                    {e.firstHeight}–{e.lastHeight}
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )}
         </section>
       </>
@@ -155,53 +134,28 @@ export async function experimentView(x: ExplorerContext, c: Context<NodeEnv>): P
           }}
         />
         <section class="panel" id="experiment-rounds" data-live="">
-          <Scroll label="Rounds of the experiment">
-            <table>
-              <caption>Accepted optimae in round order</caption>
-              <thead>
-                <tr>
-                  <th scope="col" class="num">
-                    Round
-                  </th>
-                  <th scope="col">Optimae</th>
-                  <th scope="col" class="num">
-                    Claimed
-                  </th>
-                  <th scope="col" class="num">
-                    Verified
-                  </th>
-                  <th scope="col" class="num">
-                    Previous best
-                  </th>
-                  <th scope="col" class="num">
-                    Work added
-                  </th>
-                  <th scope="col" class="num">
-                    Time to result
-                  </th>
-                  <th scope="col">Height</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rounds.map((r) => (
-                  <tr>
-                    <td class="num">{r.roundNumber}</td>
-                    <td>
-                      <Hash value={r.optimae} to={href.round(r.optimae)} />
-                    </td>
-                    <td class="num">{fixed(r.reported)}</td>
-                    <td class="num">{fixed(r.verified)}</td>
-                    <td class="num">{fixed(r.previousBest)}</td>
-                    <td class="num">{fixed(r.increment)}</td>
-                    <td class="num">{r.timeToResultSeconds} s</td>
-                    <td>
-                      <a href={href.block(r.height)}>{r.height}</a>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
+          <Table
+            label="Rounds of the experiment"
+            caption="Accepted optimae in round order"
+            columns={[num("Round"), "Optimae", num("Claimed"), num("Verified"), num("Previous best"), num("Work added"), num("Time to result"), "Height"]}
+          >
+            {rounds.map((r) => (
+              <tr>
+                <td class="num">{r.roundNumber}</td>
+                <td>
+                  <Hash value={r.optimae} to={href.round(r.optimae)} />
+                </td>
+                <td class="num">{fixed(r.reported)}</td>
+                <td class="num">{fixed(r.verified)}</td>
+                <td class="num">{fixed(r.previousBest)}</td>
+                <td class="num">{fixed(r.increment)}</td>
+                <td class="num">{r.timeToResultSeconds} s</td>
+                <td>
+                  <a href={href.block(r.height)}>{r.height}</a>
+                </td>
+              </tr>
+            ))}
+          </Table>
         </section>
       </>
     ),

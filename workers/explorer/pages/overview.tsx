@@ -2,7 +2,7 @@
 import type { Child } from "hono/jsx";
 import { championHistory, listBlocks, listRounds } from "../../routes/history.ts";
 import type { ExplorerContext, View } from "../context.ts";
-import { Account, Age, coin, fixed, Hash, href, Scroll, utc } from "../format.tsx";
+import { Account, Age, coin, fixed, Hash, href, num, Table, utc } from "../format.tsx";
 import { BlocksTable, RoundsTable } from "../tables.tsx";
 
 export const OVERVIEW_LIVE_MS = 2_000;
@@ -99,35 +99,21 @@ export async function overviewView(x: ExplorerContext): Promise<View> {
         <div class="columns">
           <section class="panel" id="overview-champions" data-live="">
             <h2 id="champions-h">Champions</h2>
-            <Scroll label="Champions">
-              <table>
-                <thead>
+            <Table label="Champions" columns={["Domain", num("Champion"), "Optimizer", "Since"]}>
+              {params.domains.map((d, i) => {
+                const c = champions[i];
+                return (
                   <tr>
-                    <th scope="col">Domain</th>
-                    <th scope="col" class="num">
-                      Champion
-                    </th>
-                    <th scope="col">Optimizer</th>
-                    <th scope="col">Since</th>
+                    <td>
+                      <a href={href.domain(d.id)}>{d.id}</a>
+                    </td>
+                    <td class="num">{c === undefined ? fixed(d.initialChampion.toString()) : <a href={href.round(c.optimae)}>{fixed(c.verified)}</a>}</td>
+                    <td>{c === undefined ? <span class="muted">initial</span> : <Account address={c.optimizer} self={self} />}</td>
+                    <td>{c === undefined ? "genesis" : <a href={href.block(c.height)}>{c.height}</a>}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {params.domains.map((d, i) => {
-                    const c = champions[i];
-                    return (
-                      <tr>
-                        <td>
-                          <a href={href.domain(d.id)}>{d.id}</a>
-                        </td>
-                        <td class="num">{c === undefined ? fixed(d.initialChampion.toString()) : <a href={href.round(c.optimae)}>{fixed(c.verified)}</a>}</td>
-                        <td>{c === undefined ? <span class="muted">initial</span> : <Account address={c.optimizer} self={self} />}</td>
-                        <td>{c === undefined ? "genesis" : <a href={href.block(c.height)}>{c.height}</a>}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </Scroll>
+                );
+              })}
+            </Table>
           </section>
 
           <section class="panel" id="overview-rounds" data-live="">

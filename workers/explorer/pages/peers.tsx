@@ -1,6 +1,6 @@
 /** Peers: what this node knows of the others (score, last seen, bans, last error). */
 import type { ExplorerContext, View } from "../context.ts";
-import { Age, Badge, Hash, Scroll, utc } from "../format.tsx";
+import { Age, Badge, Hash, num, Table, utc } from "../format.tsx";
 
 export async function peersView(x: ExplorerContext): Promise<View> {
   const peers = await x.network.peers();
@@ -20,42 +20,28 @@ export async function peersView(x: ExplorerContext): Promise<View> {
           {peers.length === 0 ? (
             <p class="muted">No peer known yet.</p>
           ) : (
-            <Scroll label="Peers">
-              <table>
-                <caption>{peers.length} peers, best score first</caption>
-                <thead>
+            <Table
+              label="Peers"
+              caption={<>{peers.length} peers, best score first</>}
+              columns={["Peer", "Public key", num("Score"), "Last seen", "State", "Last error", "Learned from"]}
+            >
+              {peers.map((p) => {
+                const banned = p.bannedUntil !== null && p.bannedUntil > now;
+                return (
                   <tr>
-                    <th scope="col">Peer</th>
-                    <th scope="col">Public key</th>
-                    <th scope="col" class="num">
-                      Score
-                    </th>
-                    <th scope="col">Last seen</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Last error</th>
-                    <th scope="col">Learned from</th>
+                    <td>
+                      <a href={`${p.url}/`}>{p.url}</a>
+                    </td>
+                    <td>{p.publicKey === null ? "–" : <Hash value={p.publicKey} />}</td>
+                    <td class="num">{p.score.toFixed(2)}</td>
+                    <td>{p.lastSeen === null ? "never" : <Age ms={p.lastSeen} />}</td>
+                    <td>{banned ? <Badge kind="banned">banned until {utc(p.bannedUntil as number)}</Badge> : <Badge kind="ok">ok</Badge>}</td>
+                    <td class="wrap">{p.lastError ?? "–"}</td>
+                    <td>{p.source}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {peers.map((p) => {
-                    const banned = p.bannedUntil !== null && p.bannedUntil > now;
-                    return (
-                      <tr>
-                        <td>
-                          <a href={`${p.url}/`}>{p.url}</a>
-                        </td>
-                        <td>{p.publicKey === null ? "–" : <Hash value={p.publicKey} />}</td>
-                        <td class="num">{p.score.toFixed(2)}</td>
-                        <td>{p.lastSeen === null ? "never" : <Age ms={p.lastSeen} />}</td>
-                        <td>{banned ? <Badge kind="banned">banned until {utc(p.bannedUntil as number)}</Badge> : <Badge kind="ok">ok</Badge>}</td>
-                        <td class="wrap">{p.lastError ?? "–"}</td>
-                        <td>{p.source}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </Scroll>
+                );
+              })}
+            </Table>
           )}
         </section>
       </>

@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import type { NodeEnv } from "../../http.ts";
 import { championHistory, listRounds, roundDetail, type RoundDetail, type RoundSummary } from "../../routes/history.ts";
 import type { ExplorerContext, View } from "../context.ts";
-import { Account, Badge, fixed, Hash, href, Json, Scroll } from "../format.tsx";
+import { Account, Badge, fixed, Hash, href, Json, num, Table } from "../format.tsx";
 import { RoundsTable, votesText } from "../tables.tsx";
 import { indexingView, messageView } from "./message.tsx";
 
@@ -86,45 +86,28 @@ const TxLine = ({ tx }: { tx: RoundDetail["commit"] }) =>
   );
 
 const QuorumTable = ({ r, self }: { r: RoundDetail; self: string }) => (
-  <Scroll label="Quorum and votes">
-    <table id="quorum">
-      <caption>
-        {r.quorumSize} evaluators selected, in selection order; {r.required ?? "?"} votes needed; {r.votes} counted
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col" class="num">
-            Rank
-          </th>
-          <th scope="col">Evaluator</th>
-          <th scope="col">Data seed</th>
-          <th scope="col" class="num">
-            Vote
-          </th>
-          <th scope="col">Data hash</th>
-          <th scope="col">Vote transaction</th>
-          <th scope="col">Verdict</th>
-        </tr>
-      </thead>
-      <tbody>
-        {r.quorum.map((q) => (
-          <tr class="quorum-member" data-evaluator={q.evaluator}>
-            <td class="num">{q.rank + 1}</td>
-            <td>
-              <Account address={q.evaluator} self={self} />
-            </td>
-            <td>{q.seed === null ? "–" : <Hash value={q.seed} chars={16} />}</td>
-            <td class="num" data-performance={q.vote?.performance ?? ""}>
-              {q.vote === null ? <span class="muted">no vote</span> : fixed(q.vote.performance)}
-            </td>
-            <td>{q.vote === null ? "–" : <Hash value={q.vote.dataHash} />}</td>
-            <td>{q.vote === null || q.vote.tx === null ? "–" : <TxLine tx={q.vote.tx} />}</td>
-            <td>{q.verdict === null ? "–" : <Badge kind={q.verdict} />}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </Scroll>
+  <Table
+    label="Quorum and votes"
+    id="quorum"
+    caption={<>{r.quorumSize} evaluators selected, in selection order; {r.required ?? "?"} votes needed; {r.votes} counted</>}
+    columns={[num("Rank"), "Evaluator", "Data seed", num("Vote"), "Data hash", "Vote transaction", "Verdict"]}
+  >
+    {r.quorum.map((q) => (
+      <tr class="quorum-member" data-evaluator={q.evaluator}>
+        <td class="num">{q.rank + 1}</td>
+        <td>
+          <Account address={q.evaluator} self={self} />
+        </td>
+        <td>{q.seed === null ? "–" : <Hash value={q.seed} chars={16} />}</td>
+        <td class="num" data-performance={q.vote?.performance ?? ""}>
+          {q.vote === null ? <span class="muted">no vote</span> : fixed(q.vote.performance)}
+        </td>
+        <td>{q.vote === null ? "–" : <Hash value={q.vote.dataHash} />}</td>
+        <td>{q.vote === null || q.vote.tx === null ? "–" : <TxLine tx={q.vote.tx} />}</td>
+        <td>{q.verdict === null ? "–" : <Badge kind={q.verdict} />}</td>
+      </tr>
+    ))}
+  </Table>
 );
 
 const VerdictFacts = ({ r }: { r: RoundDetail }) => {
