@@ -11,6 +11,8 @@ export interface SeriesSpec {
   readonly step?: boolean;
   /** a dot at every point */
   readonly points?: boolean;
+  /** dots only, no line between them (null values are left out) */
+  readonly dotsOnly?: boolean;
   readonly dash?: boolean;
   /** drawn against a second y axis on the right (a quantity of another size) */
   readonly right?: boolean;

@@ -14,7 +14,7 @@
  */
 (() => {
   /**
-   * @typedef {{ label: string, values: (number | null)[], step?: boolean, points?: boolean, dash?: boolean, right?: boolean }} SeriesSpec
+   * @typedef {{ label: string, values: (number | null)[], step?: boolean, points?: boolean, dotsOnly?: boolean, dash?: boolean, right?: boolean }} SeriesSpec
    * @typedef {{ id: string, title: string, xLabel: string, yLabel: string, y2Label?: string, x: number[], series: SeriesSpec[] }} ChartSpec
    */
 
@@ -67,8 +67,9 @@
         ...spec.series.map((s, i) => {
           const color = css(`--chart-${i + 1}`, "#1f6feb");
           /** @type {uPlot.Series} */
-          const series = { label: s.label, stroke: color, width: 2, spanGaps: true, points: { show: s.points ?? false, size: 7, fill: color } };
+          const series = { label: s.label, stroke: color, width: 2, spanGaps: true, points: { show: s.points === true || s.dotsOnly === true, size: 7, fill: color } };
           if (s.step === true && uPlot.paths.stepped !== undefined) series.paths = uPlot.paths.stepped({ align: 1 });
+          if (s.dotsOnly === true) series.paths = () => null;
           if (s.dash === true) series.dash = [6, 4];
           if (s.right === true) series.scale = "right";
           return series;

@@ -114,8 +114,9 @@ export async function domainView(x: ExplorerContext, c: Context<NodeEnv>): Promi
             y2Label: "threshold",
             x: ms.map((m) => m.height),
             series: [
-              { label: "block work (all domains)", values: ms.map((m) => fixedNumber(m.work)), points: true },
-              { label: `${domain.id} work`, values: ms.map((m) => fixedNumber(m.domainWork)), dash: true },
+              // blocks without work are left out rather than drawn as zeros
+              { label: "block work (all domains)", values: ms.map((m) => (m.work === "0" ? null : fixedNumber(m.work))), dotsOnly: true },
+              { label: `${domain.id} work`, values: ms.map((m) => (m.domainWork === "0" ? null : fixedNumber(m.domainWork))), dotsOnly: true },
               { label: "threshold (right axis)", values: ms.map((m) => fixedNumber(m.threshold)), step: true, right: true },
             ],
           }}
