@@ -21,7 +21,7 @@ import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.
 import { axeSource, launchChromium } from "../support/chromium.ts";
 import { until } from "../support/until.ts";
 
-export const SCREENSHOTS = ".test-results/screenshots";
+const SCREENSHOTS = ".test-results/screenshots";
 const dir = mkdtempSync(join(tmpdir(), "doin-explorer-"));
 let net: Testnet;
 let browser: Browser;
