@@ -27,6 +27,17 @@ export default defineConfig(async () => ({
         },
       },
       {
+        // The explorer in headless Chromium against a live testnet (test/browser).
+        test: {
+          name: "browser",
+          environment: "node" as const,
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 150_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           // attacks on the protocol and the node: in-process against core/, and on live testnets over
           // loopback (test/security/support/ has the shared helpers)

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { coreBenchmarks } from "./core.ts";
+import { explorerBenchmarks } from "./explorer.ts";
 import { networkBenchmarks } from "./network.ts";
 import { nodeBenchmarks } from "./node.ts";
 import { optimizationBenchmarks } from "./optimization.ts";
@@ -30,6 +31,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   testnet: testnetBenchmarks,
   optimization: optimizationBenchmarks,
   security: securityBenchmarks,
+  explorer: explorerBenchmarks,
 };
 
 const results: BenchResult[] = [];

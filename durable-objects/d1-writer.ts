@@ -14,8 +14,8 @@
  * keeps its id: the upsert moves its row to the block of the latest event
  * (the head chain's), and a revert flags the rows of the reverted block
  * non-canonical. Round rows last written by a reverted block are deleted
- * (they described a state the head chain no longer has); chain_metrics rows
- * of a reverted block too.
+ * (they described a state the head chain no longer has); chain_metrics and
+ * account_history rows of a reverted block too.
  *
  * D1 limits respected: at most 100 bound parameters per statement (rows per
  * multi-row INSERT are sized from the column count), rows under 2 MB (a
@@ -26,7 +26,7 @@ import { eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { blocks, chainMetrics, experiments, rounds, transactions } from "../schema/d1.ts";
+import { accountHistory, blocks, chainMetrics, experiments, rounds, transactions } from "../schema/d1.ts";
 import type { BlockEvent, ProjectionEvent, RevertEvent } from "./projection.ts";
 
 /** D1: bound parameters per statement. */
@@ -123,6 +123,7 @@ function blockStatements(d: Db, e: BlockEvent): BatchItem<"sqlite">[] {
     idx: t.idx,
     kind: t.kind,
     sender: t.sender,
+    recipient: t.recipient,
     nonce: t.nonce,
     fee: t.fee,
     canonical: 1,
@@ -163,6 +164,12 @@ function blockStatements(d: Db, e: BlockEvent): BatchItem<"sqlite">[] {
     deadline: r.deadline,
     updatedHeight: b.height,
     updatedBlock: b.hash,
+    commit: r.commit,
+    beacon: r.beacon,
+    seeds: JSON.stringify(r.seeds),
+    voteList: JSON.stringify(r.voteList),
+    required: r.required,
+    verdict: r.verdict === null ? null : JSON.stringify(r.verdict),
   }));
   for (const rows of chunk(roundRows, columnCount(rounds))) {
     out.push(d.insert(rounds).values(rows).onConflictDoUpdate({ target: rounds.optimae, set: excludedAll(rounds, ["optimae"]) }));
@@ -184,6 +191,16 @@ function blockStatements(d: Db, e: BlockEvent): BatchItem<"sqlite">[] {
         .onConflictDoUpdate({ target: [chainMetrics.domain, chainMetrics.height], set: excludedAll(chainMetrics, ["domain", "height"]) }),
     );
   }
+
+  const accountRows = e.accounts.map((a) => ({ ...a, height: b.height, blockHash: b.hash, timestamp: b.timestamp, reputationReal: toReal(a.reputation) }));
+  for (const rows of chunk(accountRows, columnCount(accountHistory))) {
+    out.push(
+      d
+        .insert(accountHistory)
+        .values(rows)
+        .onConflictDoUpdate({ target: [accountHistory.address, accountHistory.height], set: excludedAll(accountHistory, ["address", "height"]) }),
+    );
+  }
   return out;
 }
 
@@ -194,5 +211,6 @@ function revertStatements(d: Db, e: RevertEvent): BatchItem<"sqlite">[] {
     d.update(experiments).set({ canonical: 0 }).where(eq(experiments.blockHash, e.hash)),
     d.delete(rounds).where(eq(rounds.updatedBlock, e.hash)),
     d.delete(chainMetrics).where(eq(chainMetrics.blockHash, e.hash)),
+    d.delete(accountHistory).where(eq(accountHistory.blockHash, e.hash)),
   ];
 }

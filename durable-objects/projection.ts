@@ -31,9 +31,11 @@
 import { blockToWire } from "../core/block.ts";
 import { rewardFraction } from "../core/incentive.ts";
 import { addressFromPublicKey } from "../core/keys.ts";
-import { domainOf, effectiveIncrement, improvement, workOfTxs } from "../core/state-transition.ts";
+import { aggregateVotes, evaluatorSeed, toleranceFor } from "../core/quorum.ts";
+import { decayedReputation } from "../core/reputation.ts";
+import { domainOf, effectiveIncrement, improvement, requiredVotes, workOfTxs } from "../core/state-transition.ts";
 import { txSender } from "../core/tx.ts";
-import type { Block, ChainParams, ChainState, Round, Tx, TxKind, TxOf } from "../core/types.ts";
+import type { Account, Block, ChainParams, ChainState, Round, Tx, TxKind, TxOf } from "../core/types.ts";
 
 /** The `blocks` row of a block (D1 adds the *_real columns and canonical = 1). */
 export interface BlockRowData {
@@ -59,6 +61,8 @@ export interface TxRowData {
   readonly kind: TxKind;
   /** sender address */
   readonly sender: string;
+  /** a transfer's recipient address */
+  readonly recipient: string | null;
   readonly nonce: number;
   readonly fee: string;
 }
@@ -95,6 +99,46 @@ export interface RoundRowData {
   readonly agreeing: number;
   readonly revealHeight: number;
   readonly deadline: number;
+  readonly commit: string;
+  readonly beacon: string;
+  /** each selected evaluator's data seed, in selection order */
+  readonly seeds: readonly EvaluatorSeedData[];
+  /** the votes counted, in chain order */
+  readonly voteList: readonly { readonly evaluator: string; readonly performance: string; readonly dataHash: string }[];
+  /** votes the round needs to be decided */
+  readonly required: number;
+  /** core's verdict, once the votes decided the round (null while voting, or expired) */
+  readonly verdict: VerdictData | null;
+}
+
+export interface EvaluatorSeedData {
+  readonly evaluator: string;
+  readonly seed: string;
+  readonly seed32: number;
+}
+
+/** core's aggregateVotes on a decided round, Fixed values as decimal strings. */
+export interface VerdictData {
+  readonly accepted: boolean;
+  /** median of all votes */
+  readonly median: string;
+  /** agreement tolerance around the median */
+  readonly tolerance: string;
+  /** median of the agreeing votes */
+  readonly verified: string;
+  /** evaluators within tolerance, sorted by address */
+  readonly agreeing: readonly string[];
+  /** evaluators outside tolerance (clipped), sorted by address */
+  readonly outliers: readonly string[];
+}
+
+/** An `account_history` row: an account after a block that changed it. */
+export interface AccountRowData {
+  readonly address: string;
+  readonly balance: string;
+  readonly nonce: number;
+  /** decayed to the block's height */
+  readonly reputation: string;
 }
 
 /** A `chain_metrics` row: one domain after the block. */
@@ -122,6 +166,8 @@ export interface BlockEvent {
   readonly rounds: readonly RoundRowData[];
   /** one per domain of the chain parameters */
   readonly metrics: readonly MetricsRowData[];
+  /** accounts whose balance, nonce or reputation the block changed (every account at genesis) */
+  readonly accounts: readonly AccountRowData[];
 }
 
 /** A block that a reorg took off the head chain. */
@@ -151,6 +197,7 @@ export function deriveProjection(prev: ChainState, next: ChainState, block: Bloc
     idx,
     kind: tx.kind,
     sender: txSender(tx),
+    recipient: tx.kind === "transfer" ? tx.body.to : null,
     nonce: tx.nonce,
     fee: tx.fee.toString(),
   }));
@@ -188,19 +235,7 @@ export function deriveProjection(prev: ChainState, next: ChainState, block: Bloc
   for (const r of next.rounds.values()) {
     const before = prev.rounds.get(r.optimae);
     if (before !== undefined && before.status === r.status && before.votes.length === r.votes.length) continue;
-    rounds.push({
-      optimae: r.optimae,
-      domain: r.domain,
-      optimizer: r.optimizer,
-      status: r.status,
-      reported: r.reported.toString(),
-      verified: r.verified === null ? null : r.verified.toString(),
-      quorum: [...r.quorum],
-      votes: r.votes.length,
-      agreeing: r.agreeing.length,
-      revealHeight: r.revealHeight,
-      deadline: r.deadline,
-    });
+    rounds.push(roundRow(r, params));
   }
 
   const metrics: MetricsRowData[] = params.domains.map((d) => {
@@ -245,7 +280,64 @@ export function deriveProjection(prev: ChainState, next: ChainState, block: Bloc
     experiments,
     rounds,
     metrics,
+    accounts: changedAccounts(prev, next, h.timestamp, params),
   };
+}
+
+/**
+ * A round as it stands, with its story: each evaluator's data seed and, once
+ * decided by votes, the verdict. Both come from core (evaluatorSeed,
+ * aggregateVotes, toleranceFor): this is the one place outside the quorum
+ * duties that derives them, so explorers read them and never recompute.
+ */
+function roundRow(r: Round, params: ChainParams): RoundRowData {
+  const domain = domainOf(params, r.domain);
+  const required = domain === undefined ? r.quorum.length : requiredVotes(r.quorum.length, domain);
+  const decided = r.status !== "voting" && r.status !== "expired" && r.verified !== null;
+  let verdict: VerdictData | null = null;
+  if (decided && domain !== undefined) {
+    const v = aggregateVotes(r.votes, r.reported, domain, required);
+    verdict = {
+      accepted: v.accepted,
+      median: v.median.toString(),
+      tolerance: toleranceFor(v.median, domain).toString(),
+      verified: v.verified.toString(),
+      agreeing: v.agreeing,
+      outliers: v.outliers,
+    };
+  }
+  return {
+    optimae: r.optimae,
+    domain: r.domain,
+    optimizer: r.optimizer,
+    status: r.status,
+    reported: r.reported.toString(),
+    verified: r.verified === null ? null : r.verified.toString(),
+    quorum: [...r.quorum],
+    votes: r.votes.length,
+    agreeing: r.agreeing.length,
+    revealHeight: r.revealHeight,
+    deadline: r.deadline,
+    commit: r.commit,
+    beacon: r.beacon,
+    seeds: r.quorum.map((evaluator) => ({ evaluator, ...evaluatorSeed(r.commit, evaluator, r.beacon) })),
+    voteList: r.votes.map((v) => ({ evaluator: v.evaluator, performance: v.performance.toString(), dataHash: v.dataHash })),
+    required,
+    verdict,
+  };
+}
+
+/** Accounts the block changed (all of them at genesis, where prev is next), reputation decayed to the block. */
+function changedAccounts(prev: ChainState, next: ChainState, timeMs: number, params: ChainParams): AccountRowData[] {
+  const out: AccountRowData[] = [];
+  const same = (a: Account, b: Account): boolean =>
+    a.balance === b.balance && a.nonce === b.nonce && a.reputation === b.reputation && a.reputationTime === b.reputationTime;
+  for (const [address, a] of next.accounts) {
+    const before = prev === next ? undefined : prev.accounts.get(address);
+    if (before !== undefined && (before === a || same(before, a))) continue;
+    out.push({ address, balance: a.balance.toString(), nonce: a.nonce, reputation: decayedReputation(a, timeMs, params).toString() });
+  }
+  return out;
 }
 
 /** The champion each accept beat: the domain's champion before the block, moved by earlier accepts of the same block. */

@@ -62,6 +62,8 @@ export const transactions = sqliteTable(
     kind: text("kind").notNull(),
     /** the sender's address */
     sender: text("sender").notNull(),
+    /** a transfer's recipient (null for other kinds) */
+    recipient: text("recipient"),
     nonce: integer("nonce").notNull(),
     /** Amount */
     fee: text("fee").notNull(),
@@ -73,6 +75,7 @@ export const transactions = sqliteTable(
     index("transactions_block").on(t.blockHash),
     index("transactions_kind").on(t.kind),
     index("transactions_sender").on(t.sender),
+    index("transactions_recipient").on(t.recipient),
     index("transactions_height").on(t.height),
   ],
 );
@@ -148,8 +151,50 @@ export const rounds = sqliteTable(
     deadline: integer("deadline").notNull(),
     updatedHeight: integer("updated_height").notNull(),
     updatedBlock: text("updated_block").notNull(),
+    // The round's whole story for explorers (null in rows written before these columns existed):
+    /** the commit transaction */
+    commit: text("commit"),
+    /** the block that included the commit (it seeds the quorum) */
+    beacon: text("beacon"),
+    /** JSON array, in selection order: {evaluator, seed, seed32}, each evaluator's data seed from core */
+    seeds: text("seeds"),
+    /** JSON array of the votes counted, in chain order: {evaluator, performance, dataHash} */
+    voteList: text("vote_list"),
+    /** votes the round needs to be decided */
+    required: integer("required"),
+    /** JSON, once decided by votes: core's verdict {accepted, median, tolerance, verified, agreeing, outliers} */
+    verdict: text("verdict"),
   },
-  (t) => [index("rounds_status").on(t.status), index("rounds_domain").on(t.domain), index("rounds_updated_block").on(t.updatedBlock)],
+  (t) => [
+    index("rounds_status").on(t.status),
+    index("rounds_domain").on(t.domain),
+    index("rounds_updated_block").on(t.updatedBlock),
+    index("rounds_optimizer").on(t.optimizer),
+    index("rounds_reveal_height").on(t.revealHeight),
+    index("rounds_commit").on(t.commit),
+  ],
+);
+
+/**
+ * An account after each block that changed it (balance, nonce or
+ * reputation): its history for explorers. Reputation is decayed to the
+ * block, as the chain reads it there.
+ */
+export const accountHistory = sqliteTable(
+  "account_history",
+  {
+    address: text("address").notNull(),
+    height: integer("height").notNull(),
+    blockHash: text("block_hash").notNull(),
+    timestamp: integer("timestamp").notNull(),
+    /** Amount */
+    balance: text("balance").notNull(),
+    nonce: integer("nonce").notNull(),
+    /** Fixed: reputation decayed to this block */
+    reputation: text("reputation").notNull(),
+    reputationReal: real("reputation_real").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.address, t.height] }), index("account_history_block").on(t.blockHash)],
 );
 
 /** Per domain and block: the champion, and the chain's threshold, work and supply after the block. */

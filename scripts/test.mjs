@@ -9,6 +9,8 @@ const runs = [
   { name: "runner", args: ["--project", "runner"] },
   { name: "testnet", args: ["--project", "testnet"] },
   { name: "security", args: ["--project", "security"] },
+  // the explorer in headless Chromium (Debian's chromium, see .ci/run) on a live testnet
+  { name: "browser", args: ["--project", "browser"] },
 ];
 const only = process.argv.slice(2);
 mkdirSync(".test-results", { recursive: true });

@@ -102,7 +102,7 @@ for (const d of config.d1_databases ?? []) {
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sql")).sort() : [];
   migrations.push({ binding: d.binding, dir, files: files.map((name) => ({ name, queries: w.unstable_splitSqlQuery(readFileSync(join(dir, name), "utf8")) })) });
 }
-writeFileSync(out, JSON.stringify({ workerOptions, vars: config.vars ?? {}, migrations }));
+writeFileSync(out, JSON.stringify({ workerOptions, vars: config.vars ?? {}, migrations, rules: config.rules ?? [] }));
 `;
 
 /** Bundles the Worker with `wrangler deploy --dry-run` (offline), or reuses the cached bundle. */
@@ -132,13 +132,15 @@ export async function buildWorker(): Promise<Build & { contents: (string | Uint8
       workerOptions: Record<string, unknown>;
       vars: Record<string, unknown>;
       migrations: (MigrationSet & { dir: string })[];
+      rules: ModuleRule[];
     };
     rmSync(describePath);
     const meta = JSON.parse(readFileSync(join(tmp, "meta.json"), "utf8")) as {
-      inputs: Record<string, unknown>;
+      inputs: Record<string, { imports?: { path: string; external?: boolean }[] }>;
       outputs: Record<string, { entryPoint?: string }>;
     };
     const inputs = [
+      ...collectedSources(meta.inputs),
       "wrangler.toml",
       "package-lock.json",
       ...Object.keys(meta.inputs).filter((p) => !p.includes("node_modules") && !p.startsWith("..") && existsSync(join(ROOT, p))),
@@ -148,10 +150,8 @@ export async function buildWorker(): Promise<Build & { contents: (string | Uint8
     const main = entry === undefined ? "index.js" : relative(tmp, resolve(ROOT, entry));
     const modules: Build["modules"] = [];
     for (const name of readdirSync(tmp)) {
-      if (/\.m?js$/.test(name)) modules.push({ name, type: "ESModule" });
-      else if (name.endsWith(".wasm")) modules.push({ name, type: "CompiledWasm" });
-      else if (name.endsWith(".txt") || name.endsWith(".html") || name.endsWith(".sql")) modules.push({ name, type: "Text" });
-      else if (name.endsWith(".bin")) modules.push({ name, type: "Data" });
+      const type = moduleType(name, described.rules);
+      if (type !== null) modules.push({ name, type });
     }
     modules.sort((a, b) => (a.name === main ? -1 : b.name === main ? 1 : a.name.localeCompare(b.name)));
     // Secrets from .dev.vars must not reach the testnet (every node gets its own): keep wrangler.toml's vars only.
@@ -179,6 +179,73 @@ export async function buildWorker(): Promise<Build & { contents: (string | Uint8
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
+}
+
+interface ModuleRule {
+  readonly type: string;
+  readonly globs: readonly string[];
+}
+
+/** wrangler's default module rules (after the user's `[[rules]]`). */
+const DEFAULT_RULES: readonly ModuleRule[] = [
+  { type: "Text", globs: ["**/*.txt", "**/*.html", "**/*.sql"] },
+  { type: "Data", globs: ["**/*.bin"] },
+  { type: "CompiledWasm", globs: ["**/*.wasm", "**/*.wasm?module"] },
+];
+
+const globRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.replace(/\*\*\/|\*|[.+^${}()|[\]\\?]/g, (m) => (m === "**/" ? "(?:.*/)?" : m === "*" ? "[^/]*" : `\\${m}`))}$`);
+
+type ModuleTypeName = Build["modules"][number]["type"];
+const ruleType = (name: string, rules: readonly ModuleRule[]): ModuleTypeName | null => {
+  const rule = rules.find((r) => r.globs.some((g) => globRegExp(g).test(`./${name}`)));
+  return rule !== undefined && ["ESModule", "Text", "Data", "CompiledWasm"].includes(rule.type) ? (rule.type as ModuleTypeName) : null;
+};
+
+/**
+ * The type of a file in wrangler's output. Modules it collected by a rule
+ * (wrangler.toml's `[[rules]]`, then its defaults) are named
+ * `<sha1>-<file name>` and take that rule's type (so a collected `.js` file
+ * can be Text); the other `.js` files are the bundle's own chunks. Null: not
+ * a module (source maps, README).
+ */
+export function moduleType(name: string, rules: readonly ModuleRule[]): ModuleTypeName | null {
+  const collected = /^[0-9a-f]{40}-(.+)$/.exec(name)?.[1];
+  if (collected !== undefined) {
+    const type = ruleType(collected, [...rules, ...DEFAULT_RULES]);
+    if (type !== null) return type;
+  }
+  if (/\.m?js$/.test(name)) return "ESModule";
+  return ruleType(name, DEFAULT_RULES);
+}
+
+/**
+ * The repository files behind the modules wrangler collected by a rule (the
+ * metafile names only their output, `./<sha1>-<file name>`): files of that
+ * name under the importer's folder. They decide whether a cached build is
+ * current like the bundled sources do (those from node_modules change with
+ * package-lock.json).
+ */
+function collectedSources(metaInputs: Record<string, { imports?: { path: string; external?: boolean }[] }>): string[] {
+  const out: string[] = [];
+  for (const [importer, input] of Object.entries(metaInputs)) {
+    if (importer.includes("node_modules") || importer.startsWith("..")) continue;
+    const names = (input.imports ?? []).flatMap((i) => {
+      const name = i.external === true ? /^\.\/[0-9a-f]{40}-(.+)$/.exec(i.path)?.[1] : undefined;
+      return name === undefined ? [] : [name];
+    });
+    if (names.length === 0) continue;
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
+        if (entry.name === "node_modules") continue;
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (names.includes(entry.name)) out.push(path);
+      }
+    };
+    walk(dirname(importer));
+  }
+  return out;
 }
 
 /** Reads the modules once: every restart reuses them, even after a later build prunes this folder. */

@@ -1,8 +1,8 @@
 /**
  * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs] [--no-runners] [--isolate] [--plugin-package DIR]…`
  * Starts N nodes on loopback (one workerd for all, see harness.ts), one GPU
- * runner per node (quadratic domain), prints each node's URL and key and what
- * the URLs serve, then one status line per node every few seconds; Ctrl-C
+ * runner per node (quadratic domain), prints each node's explorer URL, then
+ * each node's key and what the URLs serve, then one status line per node every few seconds; Ctrl-C
  * (SIGINT/SIGTERM) stops everything and exits 0.
  */
 import { startTestnet, type Testnet } from "./harness.ts";
@@ -111,6 +111,10 @@ const testnet: Testnet = net;
 
 const pad = (s: string, n: number): string => s.padEnd(n);
 console.log(`\nready in ${(testnet.startupMs / 1000).toFixed(1)} s, ${testnet.rssMb().toFixed(0)} MiB resident\n`);
+// the explorer first: what a person opens
+console.log("Explorer (open in a browser):");
+for (const n of testnet.nodes) console.log(`  ${pad(n.name, 7)}${n.url}/`);
+console.log("");
 console.log(`  ${pad("node", 7)}${pad("URL", 24)}public key`);
 for (const n of testnet.nodes) console.log(`  ${pad(n.name, 7)}${pad(n.url, 24)}${n.publicKey}`);
 
@@ -131,6 +135,7 @@ try {
 }
 console.log(`
 Each URL serves:
+  GET       /                                 the explorer (blocks, rounds, domains, experiments, accounts, peers)
   GET       /health                           liveness and the node's key
   GET       /status                           everything at a glance (chain, difficulty, coin, tasks, mempool, peers)
   GET       /peers                            peers with score and last-seen

@@ -4,9 +4,11 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { PROTOCOL_VERSION } from "../core/params.ts";
+import { registerExplorerRoutes } from "./explorer/routes.tsx";
 import { createNodeApp, type NodeApp } from "./http.ts";
 import { registerChainRoutes } from "./routes/chain.ts";
 import { registerFaucetRoutes } from "./routes/faucet.ts";
+import { registerHistoryRoutes } from "./routes/history.ts";
 import { registerNodeRoutes } from "./routes/node.ts";
 import { registerP2pRoutes } from "./routes/p2p.ts";
 import { registerStatsRoutes } from "./routes/stats.ts";
@@ -35,7 +37,9 @@ export function buildApp(): NodeApp {
   registerFaucetRoutes(app);
   registerTaskRoutes(app);
   registerStatsRoutes(app);
+  registerHistoryRoutes(app);
   registerP2pRoutes(app);
+  registerExplorerRoutes(app);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "DOIN node API", version: String(PROTOCOL_VERSION), description: "One DOIN node: chain, mempool, quorum, tasks for runners, experiment statistics." },

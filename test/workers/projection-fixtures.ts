@@ -49,7 +49,7 @@ export function blockOn(state: ChainState, d: ChainDriver, txs: Parameters<typeo
   return { block: built.value.block, state: built.value.state };
 }
 
-export const PROJECTION_TABLES = ["blocks", "transactions", "experiments", "rounds", "chain_metrics", "peers"] as const;
+export const PROJECTION_TABLES = ["blocks", "transactions", "experiments", "rounds", "chain_metrics", "account_history", "peers"] as const;
 
 /** Empties every projection table (D1 storage is shared by the tests of one file). */
 export async function resetD1(): Promise<void> {
@@ -64,6 +64,7 @@ export async function dumpD1(): Promise<Record<string, unknown[]>> {
     experiments: "optimae",
     rounds: "optimae",
     chain_metrics: "domain, height",
+    account_history: "address, height",
     peers: "url",
   };
   const out: Record<string, unknown[]> = {};

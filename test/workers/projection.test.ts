@@ -6,11 +6,14 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { rewardFraction } from "../../core/incentive.ts";
-import { effectiveIncrement, improvement } from "../../core/state-transition.ts";
-import type { Block, ChainState, DomainConfig } from "../../core/types.ts";
+import { addressFromPublicKey } from "../../core/keys.ts";
+import { evaluatorSeed } from "../../core/quorum.ts";
+import { decayedReputation } from "../../core/reputation.ts";
+import { effectiveIncrement, improvement, requiredVotes } from "../../core/state-transition.ts";
+import type { Account, Block, ChainState, DomainConfig, Round } from "../../core/types.ts";
 import { writeProjection } from "../../durable-objects/d1-writer.ts";
 import { Outbox } from "../../durable-objects/outbox.ts";
-import { deriveProjection, type BlockEvent, type ProjectionEvent } from "../../durable-objects/projection.ts";
+import { deriveProjection, type BlockEvent, type ProjectionEvent, type RoundRowData } from "../../durable-objects/projection.ts";
 import { ChainDriver, keyOf } from "../core/helpers/chain.ts";
 import { acceptTx, blockOn, count, dumpD1, eventsOf, honest, ONE, resetD1, V0, V1 } from "./projection-fixtures.ts";
 
@@ -55,6 +58,25 @@ describe("deriveProjection", () => {
       expect.objectContaining({ optimae, status: "accepted", votes: voted.txs.length, agreeing: voted.txs.length, verified: (-100n * ONE - 50_000n).toString() }),
     ]);
     expect(voted.rounds[0]?.quorum).toHaveLength(voted.txs.length);
+    // the round's story: seeds from core for every selected evaluator, the votes counted, core's verdict
+    const round = voted.rounds[0] as RoundRowData;
+    const stateRound = (d.states[revealAt + 1] as ChainState).rounds.get(optimae) as Round;
+    expect(round.commit).toBe(stateRound.commit);
+    expect(round.beacon).toBe(stateRound.beacon);
+    expect(round.seeds).toEqual(stateRound.quorum.map((e) => ({ evaluator: e, ...evaluatorSeed(stateRound.commit, e, stateRound.beacon) })));
+    expect(new Set(round.seeds.map((x) => x.seed)).size).toBe(round.seeds.length);
+    expect(round.voteList).toEqual(voted.txs.map((t) => ({ evaluator: t.sender, performance: (-100n * ONE - 50_000n).toString(), dataHash: expect.any(String) })));
+    expect(round.required).toBe(requiredVotes(round.quorum.length, d.params.domains[0] as DomainConfig));
+    expect(round.verdict).toEqual({
+      accepted: true,
+      median: (-100n * ONE - 50_000n).toString(),
+      tolerance: "5002500", // 5 % of |median| (100.05) is above the domain's 2.0 floor
+      verified: (-100n * ONE - 50_000n).toString(),
+      agreeing: [...stateRound.agreeing],
+      outliers: [],
+    });
+    expect(events[revealAt]?.rounds[0]?.verdict).toBeNull();
+    expect(events[revealAt]?.rounds[0]?.seeds).toEqual(round.seeds);
 
     // accept block: the experiment row, the claimed round, the champion
     const accepted = events.find((e) => e.block.hash === acceptBlock.hash) as BlockEvent;
@@ -86,8 +108,19 @@ describe("deriveProjection", () => {
     // every block: tx rows in order, senders and fees
     const last = events[events.length - 1] as BlockEvent;
     const transfer = d.blocks[d.blocks.length - 1]?.txs[0];
-    expect(last.txs).toEqual([{ id: transfer?.id, idx: 0, kind: "transfer", sender: V1.address, nonce: transfer?.nonce, fee: "3" }]);
+    expect(last.txs).toEqual([{ id: transfer?.id, idx: 0, kind: "transfer", sender: V1.address, recipient: V0.address, nonce: transfer?.nonce, fee: "3" }]);
     expect(last.rounds).toEqual([]);
+    // accounts the transfer changed: sender and recipient (and the producer, paid the fee), nobody else
+    const lastProducer = addressFromPublicKey(d.blocks[d.blocks.length - 1]?.header.producer as string);
+    expect(last.accounts.map((a) => a.address).sort()).toEqual([...new Set([V0.address, V1.address, lastProducer])].sort());
+    const after = d.states[d.states.length - 1] as ChainState;
+    expect(last.accounts.find((a) => a.address === V0.address)).toEqual({
+      address: V0.address,
+      balance: after.accounts.get(V0.address)?.balance.toString(),
+      nonce: after.accounts.get(V0.address)?.nonce,
+      reputation: decayedReputation(after.accounts.get(V0.address) as Account, (d.blocks[d.blocks.length - 1] as Block).header.timestamp, d.params).toString(),
+    });
+    expect(genesis.accounts.map((a) => a.address).sort()).toEqual([...after.accounts.keys()].filter((a) => d.params.genesisAccounts.some((g) => g.address === a)).sort());
     // JSON-serializable as is (the outbox stores it as text)
     expect(JSON.parse(JSON.stringify(events))).toEqual(events);
   });
@@ -362,7 +395,7 @@ describe("outbox → D1", () => {
     const huge: BlockEvent = {
       ...event,
       body: JSON.stringify({ ...padded, txs: [{ id: "ab".repeat(32), pad: "x".repeat(1_600_000) }] }),
-      txs: [{ id: "ab".repeat(32), idx: 0, kind: "transfer", sender: V0.address, nonce: 1, fee: "0" }],
+      txs: [{ id: "ab".repeat(32), idx: 0, kind: "transfer", sender: V0.address, recipient: V1.address, nonce: 1, fee: "0" }],
     };
     await writeProjection(env.DB, [huge]);
     const row = await env.DB.prepare("SELECT body FROM blocks WHERE hash = ?").bind(event.block.hash).first<{ body: string }>();

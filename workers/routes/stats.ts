@@ -12,6 +12,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, eq, gt, gte, lte, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { chainMetrics, experiments } from "../../schema/d1.ts";
+import { scaledDecimal } from "../decimal.ts";
 import { ErrorSchema, type NodeApp } from "../http.ts";
 
 // ---------------------------------------------------------------------------
@@ -34,7 +35,7 @@ const ExportQuery = z.object({ format: z.enum(["csv", "ndjson"]).default("csv"),
 
 const Fixed = z.string().openapi({ description: "fixed-point decimal string, micro-units (10^6 = 1.0)", example: "-417123456" });
 
-const ChainMetricSchema = z
+export const ChainMetricSchema = z
   .object({
     domain: z.string(),
     height: z.number().int(),
@@ -51,7 +52,7 @@ const ChainMetricSchema = z
   })
   .openapi("ChainMetric");
 
-const AcceptedOptimaeSchema = z
+export const AcceptedOptimaeSchema = z
   .object({
     optimae: z.string(),
     experimentId: z.string(),
@@ -88,7 +89,7 @@ const DomainStatsSchema = z
   })
   .openapi("DomainStats");
 
-const StatsSchema = z
+export const StatsSchema = z
   .object({
     height: z.number().int().nullable(),
     tip: z.string().nullable(),
@@ -104,7 +105,7 @@ const StatsSchema = z
   })
   .openapi("Stats");
 
-const ExperimentSummarySchema = z
+export const ExperimentSummarySchema = z
   .object({
     experimentId: z.string(),
     domain: z.string(),
@@ -226,9 +227,7 @@ export const EXPORT_PAGE = 500;
 
 /** Exact decimal of a Fixed (micro-units) decimal string: "-417123456" → "-417.123456". */
 export function fixedDecimal(text: string): string {
-  const negative = text.startsWith("-");
-  const digits = (negative ? text.slice(1) : text).padStart(7, "0");
-  return `${negative ? "-" : ""}${digits.slice(0, -6)}.${digits.slice(-6)}`;
+  return scaledDecimal(text, 6);
 }
 
 function exportRecord(r: ExperimentRow): ExportRecord {
