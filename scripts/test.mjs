@@ -8,6 +8,7 @@ const runs = [
   { name: "workers", args: ["--project", "workers"] },
   { name: "runner", args: ["--project", "runner"] },
   { name: "testnet", args: ["--project", "testnet"] },
+  { name: "cli", args: ["--project", "cli"] },
 ];
 const only = process.argv.slice(2);
 mkdirSync(".test-results", { recursive: true });

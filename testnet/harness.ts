@@ -58,7 +58,7 @@ import type { Miniflare, MiniflareOptions, V4MiniflareOptions, V4WorkerOptions }
 import { hexToBytes } from "../core/hex.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { publicKeyFromSecret } from "../core/keys.ts";
-import { readPluginPackage } from "../plugins/registry.ts";
+import { declaredDomains } from "../plugins/registry.ts";
 import { domainsSetting, paramsFor } from "../workers/config.ts";
 import { buildWorker, ENTRY, entryModule, loadMiniflare, ROOT, ROUTER, ROUTER_MODULE } from "./build.ts";
 import { freeBasePort } from "./ports.ts";
@@ -147,22 +147,6 @@ const LAYOUT = { shared: "miniflare-shared", isolated: "miniflare-isolated" } as
 
 // ---------------------------------------------------------------- testnet ----
 
-/** The domains of plugin packages that carry chain rules: their ids, and the rules for the DOMAINS setting. */
-function pluggedDomains(dirs: readonly string[]): { ids: string[]; rules: unknown[] } {
-  const ids: string[] = [];
-  const rules: unknown[] = [];
-  for (const dir of dirs) {
-    const pkg = readPluginPackage(dir);
-    if (pkg === null) throw new Error(`${dir}: package.json has no "doin" field`);
-    for (const e of pkg.entries) {
-      if (e.chain === undefined || e.domain === "quadratic") continue;
-      ids.push(e.domain);
-      rules.push(e.chain);
-    }
-  }
-  return { ids, rules };
-}
-
 interface Meta {
   seed: string;
   token: string;
@@ -248,7 +232,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     };
   });
   const validators = nodes.map((n) => n.publicKey).join(",");
-  const plugged = pluggedDomains(opts.pluginPackages ?? []);
+  const plugged = declaredDomains(opts.pluginPackages ?? []);
   const domainsVar = plugged.rules.length === 0 ? "" : JSON.stringify(plugged.rules);
   const optimizeVar = ["quadratic", ...plugged.ids].join(",");
   // The genesis commits to every protocol parameter: chains stored by a version with other rules cannot be read.

@@ -6,7 +6,8 @@ import { quorumFor } from "../durable-objects/quorum.ts";
 import { nodeConfig } from "./config.ts";
 import { buildApp } from "./app.ts";
 import { handleFloodBatch } from "./flood.ts";
-import { handleJobsBatch, queueRole } from "./queue.ts";
+import { handleJobsBatch } from "./queue.ts";
+import { queueRole } from "./queue-role.ts";
 
 export { ChainDO } from "../durable-objects/chain.ts";
 export { MempoolDO } from "../durable-objects/mempool.ts";

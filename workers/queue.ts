@@ -14,19 +14,6 @@
 import { parseJobSpec, type JobSpec } from "../durable-objects/jobs.ts";
 import { taskStub } from "../durable-objects/task.ts";
 
-/**
- * Which of the node's queues a batch comes from, by name: `doin-jobs` /
- * `doin-flood` (wrangler.toml), or any name ending in `-jobs` / `-flood`.
- * Queue names are global to a Cloudflare account, so each node of a network
- * deployed there has its own pair (`doin deploy init` names them
- * `<network>-node<i>-jobs` / `-flood`).
- */
-export function queueRole(name: string): "jobs" | "flood" | null {
-  if (/(^|-)jobs$/.test(name)) return "jobs";
-  if (/(^|-)flood$/.test(name)) return "flood";
-  return null;
-}
-
 /** Retry delay for a message on its n-th delivery: 2 s, 4 s, 8 s … at most 5 min. */
 export function retryDelaySeconds(attempts: number): number {
   return Math.min(300, 2 ** Math.max(1, Math.min(attempts, 9)));

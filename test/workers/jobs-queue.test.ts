@@ -5,7 +5,8 @@ import type { JobSpec } from "../../durable-objects/jobs.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { taskStub } from "../../durable-objects/task.ts";
 import worker from "../../workers/index.ts";
-import { enqueueJob, handleJobsBatch, queueRole, retryDelaySeconds } from "../../workers/queue.ts";
+import { enqueueJob, handleJobsBatch, retryDelaySeconds } from "../../workers/queue.ts";
+import { queueRole } from "../../workers/queue-role.ts";
 import { untilTrue } from "../support/until.ts";
 import { message, runConsumer } from "./queue-consumer.ts";
 
