@@ -147,6 +147,25 @@ const LAYOUT = { shared: "miniflare-shared", isolated: "miniflare-isolated" } as
 
 // ---------------------------------------------------------------- testnet ----
 
+/**
+ * Node i's NODE_SECRET (64 hex) in a testnet folder whose testnet.json holds
+ * `seed`: reproducible, so that `doin key import --testnet-node` can hold a
+ * local validator's key. Test networks only: anyone with the folder has the keys.
+ */
+export function testnetNodeSecret(seed: string, index: number): string {
+  return createHash("sha256").update(`DOIN/testnet/${seed}/${index}`).digest("hex");
+}
+
+/** The seed kept in a testnet folder's testnet.json, or null when there is no testnet there. */
+export function testnetSeed(dir: string): string | null {
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, "testnet.json"), "utf8")) as { seed?: unknown };
+    return typeof meta.seed === "string" ? meta.seed : null;
+  } catch {
+    return null;
+  }
+}
+
 interface Meta {
   seed: string;
   token: string;
@@ -220,7 +239,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const isolate = opts.isolate === true;
   const persistOf = (i: number): string => resolve(isolate ? join(opts.dir, `node${i + 1}`) : join(opts.dir, "state"));
   const nodes: TestnetNode[] = Array.from({ length: opts.nodes }, (_, i) => {
-    const secretHex = createHash("sha256").update(`DOIN/testnet/${meta.seed}/${i}`).digest("hex");
+    const secretHex = testnetNodeSecret(meta.seed, i);
     return {
       index: i,
       name: `node${i + 1}`,

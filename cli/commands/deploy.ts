@@ -1,6 +1,7 @@
 /**
  * doin deploy init|check: a network of nodes on Cloudflare (cli/deploy/).
  */
+import { relative } from "node:path";
 import { Command, Option } from "commander";
 import { deployCheck } from "../deploy/check.ts";
 import { deployInit } from "../deploy/init.ts";
@@ -52,7 +53,7 @@ export function registerDeployCommands(program: Command, action: Action): void {
           `written to ${r.dir} (secrets in ${r.dir}/secrets: keep them, never commit them)`,
           ...r.warnings.map((w) => `warning: ${w}`),
           "",
-          `check it: doin deploy check --dir ${r.dir}`,
+          `check it: doin deploy check --dir ${relative(process.cwd(), r.dir) || "."}`,
           "then, with `npx wrangler login` done (also in commands.sh):",
           ...r.commands,
         ]);

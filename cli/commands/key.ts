@@ -36,6 +36,16 @@ function secretFromText(text: string, where: string): Uint8Array {
   return hexToBytes(t);
 }
 
+/** Node N's key of the local testnet in `dir` (`npm start` keeps its seed in <dir>/testnet.json). */
+async function testnetSecret(node: string, dir: string): Promise<Uint8Array> {
+  const n = Number(node);
+  if (!Number.isSafeInteger(n) || n < 1) throw usage(`--testnet-node: ${JSON.stringify(node)} is not a node number (1, 2, …)`);
+  const { testnetNodeSecret, testnetSeed } = await import("../../testnet/harness.ts");
+  const seed = testnetSeed(dir);
+  if (seed === null) throw new CliError("NO_TESTNET", `no local testnet in ${dir} (no testnet.json)`, EXIT.USAGE, "start one with `npm start`, or name its folder with --testnet-dir");
+  return hexToBytes(testnetNodeSecret(seed, n - 1));
+}
+
 async function readSecret(file: string | undefined): Promise<Uint8Array> {
   if (file !== undefined && file !== "-") {
     let text: string;
@@ -98,17 +108,20 @@ export function registerKeyCommands(program: Command, action: Action): void {
 
   key
     .command("import")
-    .description("add an existing secret seed (from --secret-file, standard input, or a hidden prompt)")
+    .description("add an existing secret seed (from --secret-file, a local testnet node, standard input, or a hidden prompt)")
     .argument("<name>", "the key's name in the keystore")
     .option("--secret-file <file>", "a file with the 64-hex seed, or a secrets JSON written by `doin deploy init` (NODE_SECRET); - for standard input")
+    .option("--testnet-node <n>", "the key of node N of the local testnet (a genesis validator: 1,000 DOIN and the reputation to evaluate)")
+    .addOption(new Option("--testnet-dir <dir>", "the local testnet's folder").default(".state/testnet"))
     .addOption(new Option("--kdf-cost <log2N>", `scrypt cost as log2 N (${MIN_LOG_N}..${MAX_LOG_N})`).default(String(DEFAULT_LOG_N)))
     .action(
       action(async (ctx, cmd) => {
         const name = cmd.args[0] as string;
-        const opts = cmd.opts<{ secretFile?: string; kdfCost: string }>();
+        const opts = cmd.opts<{ secretFile?: string; testnetNode?: string; testnetDir: string; kdfCost: string }>();
         const logN = kdfCost(opts.kdfCost);
         ctx.keystore.ensureFree(name);
-        const secret = await readSecret(opts.secretFile);
+        if (opts.secretFile !== undefined && opts.testnetNode !== undefined) throw usage("--secret-file and --testnet-node: one source at a time");
+        const secret = opts.testnetNode !== undefined ? await testnetSecret(opts.testnetNode, opts.testnetDir) : await readSecret(opts.secretFile);
         const pass = await newPassphrase(name, ctx.passphraseOptions);
         const progress = ctx.out.progress(`encrypting key ${name} (scrypt 2^${logN})`);
         const info = await ctx.keystore.add(name, secret, pass, { logN }).finally(() => progress.stop());

@@ -95,7 +95,10 @@ function dryRun(bin: string, config: string, env: string): Promise<{ ok: boolean
         finish({ ok: false, error: lines.slice(-3).join(" / ") || `wrangler exited ${code}` });
         return;
       }
-      const bytes = readdirSync(out).reduce((s, f) => s + (statSync(join(out, f)).isFile() ? statSync(join(out, f)).size : 0), 0);
+      // the modules wrangler would upload (source maps and its README are not)
+      const bytes = readdirSync(out)
+        .filter((f) => /\.(m?js|wasm)$/.test(f))
+        .reduce((s, f) => s + statSync(join(out, f)).size, 0);
       finish({ ok: true, bytes });
     });
   });

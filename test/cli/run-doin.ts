@@ -45,3 +45,31 @@ export function failureLine(run: DoinRun): string {
   if (/^\s+at /m.test(run.stderr) || /Error:/.test(run.stderr.replace(/^doin: .*$/m, ""))) throw new Error(`a stack trace or raw error reached the user:\n${run.stderr}`);
   return lines[0] as string;
 }
+
+/** Starts `doin` and kills it (SIGKILL: a crash) as soon as a line of its stdout matches `when`; resolves with that line. */
+export function doinUntil(args: readonly string[], env: Record<string, string | undefined>, when: RegExp, timeoutMs = 120_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let buffered = "";
+    let stderr = "";
+    let found: string | null = null;
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.stderr.on("data", (c) => (stderr += String(c)));
+    child.stdout.on("data", (c) => {
+      buffered += String(c);
+      for (const line of buffered.split("\n").slice(0, -1)) {
+        if (found === null && when.test(line)) {
+          found = line;
+          child.kill("SIGKILL");
+        }
+      }
+      buffered = buffered.slice(buffered.lastIndexOf("\n") + 1);
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (found !== null) resolve(found);
+      else reject(new Error(`doin exited ${code} before printing ${when}:\n${stderr}`));
+    });
+  });
+}

@@ -12,8 +12,9 @@
  *   that is down, malformed amounts: one line, the right exit code;
  * - optimize: alice, a key with no node, runs the sphere example plugin and
  *   gets optimae accepted, claimed (the champion) and rewarded in work
- *   blocks, exactly what the chain paid her; bob does it with the Python
- *   worker over the external-process protocol; a key without coin is told
+ *   blocks, exactly what the chain paid her, across a crash of the command
+ *   right after a commit (the next run resumes it); the Python worker runs
+ *   rounds over the external-process protocol; a key without coin is told
  *   to fund itself.
  */
 import { randomBytes } from "node:crypto";
@@ -27,7 +28,7 @@ import { addressFromPublicKey, publicKeyFromSecret } from "../../core/keys.ts";
 import { COIN_UNIT } from "../../core/params.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
-import { doin, failureLine, type DoinRun } from "./run-doin.ts";
+import { doin, doinUntil, failureLine, type DoinRun } from "./run-doin.ts";
 
 const SPHERE = fileURLToPath(new URL("../../plugins/examples/sphere", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "doin-cli-"));
@@ -106,15 +107,24 @@ describe("doin against a live testnet", () => {
   const keys: Record<string, KeyOut> = {};
 
   it("keys: imports a genesis validator's secret and creates new keys", async () => {
-    const secretFile = join(dir, "validator.secret");
-    writeFileSync(secretFile, `${(net.nodes[0] as { secretHex: string }).secretHex}\n`, { mode: 0o600 });
-    keys["validator"] = one<KeyOut>(await run("key", "import", "validator", "--secret-file", secretFile, "--kdf-cost", "12", "--json"));
+    // node2's secret as `doin deploy init` writes secrets (JSON with NODE_SECRET)
+    const secretFile = join(dir, "node2.json");
+    writeFileSync(secretFile, JSON.stringify({ NODE_SECRET: (net.nodes[1] as { secretHex: string }).secretHex, RUNNER_TOKEN: net.token }), { mode: 0o600 });
+    const made = await Promise.all([
+      run("key", "import", "validator", "--testnet-node", "1", "--testnet-dir", join(dir, "testnet"), "--kdf-cost", "12", "--json"),
+      run("key", "import", "node2", "--secret-file", secretFile, "--kdf-cost", "12", "--json"),
+      ...["alice", "bob", "carol"].map((name) => run("key", "new", name, "--kdf-cost", "12", "--json")),
+    ]);
+    for (const r of made) {
+      const k = one<KeyOut>(r);
+      keys[k.name] = k;
+    }
     expect(keys["validator"]?.publicKey).toBe((net.nodes[0] as { publicKey: string }).publicKey);
-    for (const name of ["alice", "bob", "carol"]) keys[name] = one<KeyOut>(await run("key", "new", name, "--kdf-cost", "12", "--json"));
+    expect(keys["node2"]?.publicKey).toBe((net.nodes[1] as { publicKey: string }).publicKey);
     const listed = one<KeyOut[]>(await run("key", "list", "--json"));
-    expect(listed.map((k) => k.name).sort()).toEqual(["alice", "bob", "carol", "validator"]);
+    expect(listed.map((k) => k.name).sort()).toEqual(["alice", "bob", "carol", "node2", "validator"]);
     // never a secret unless asked
-    expect(JSON.stringify(listed)).not.toContain((net.nodes[0] as { secretHex: string }).secretHex);
+    for (const n of net.nodes) expect(JSON.stringify(listed)).not.toContain(n.secretHex);
   });
 
   it("status: the network, its finality and that its rounds can be decided", async () => {
@@ -151,15 +161,20 @@ describe("doin against a live testnet", () => {
 
   it("reads blocks, champions, rounds and follows new blocks", async () => {
     const status = (await (await fetch(`${url()}/chain/status`)).json()) as { height: number };
-    const block = one<{ hash: string; header: { height: number } }>(await run("block", "2", "--json"));
-    expect(block.header.height).toBe(2);
-    const byHash = one<{ hash: string }>(await run("block", block.hash, "--json"));
-    expect(byHash.hash).toBe(block.hash);
-    const champions = one<{ domain: string }[]>(await run("champion", "--json"));
-    expect(champions.map((c) => c.domain).sort()).toEqual(["quadratic", "sphere"]);
-    expect(one<{ domain: string; performance: string }>(await run("champion", "sphere", "--json"))).toMatchObject({ domain: "sphere", performance: "-100000000" });
-    expect(one<unknown[]>(await run("rounds", "--json"))).toEqual([]);
-    const followed = await run("follow", "--from", "1", "--count", "3", "--json");
+    const block2 = (await (await fetch(`${url()}/chain/block/2`)).json()) as { hash: string };
+    const [byHeight, byHash, champions, sphere, rounds, followed] = await Promise.all([
+      run("block", "2", "--json"),
+      run("block", block2.hash, "--json"),
+      run("champion", "--json"),
+      run("champion", "sphere", "--json"),
+      run("rounds", "--json"),
+      run("follow", "--from", "1", "--count", "3", "--json"),
+    ]);
+    expect(one<{ hash: string; header: { height: number } }>(byHeight)).toMatchObject({ hash: block2.hash, header: { height: 2 } });
+    expect(one<{ hash: string }>(byHash).hash).toBe(block2.hash);
+    expect(one<{ domain: string }[]>(champions).map((c) => c.domain).sort()).toEqual(["quadratic", "sphere"]);
+    expect(one<{ domain: string; performance: string }>(sphere)).toMatchObject({ domain: "sphere", performance: "-100000000" });
+    expect(one<unknown[]>(rounds)).toEqual([]);
     expect(followed.code).toBe(0);
     expect(followed.json.map((e) => (e as { header: { height: number } }).header.height)).toEqual([1, 2, 3]);
     // new blocks as they arrive: the next one after the head
@@ -168,52 +183,54 @@ describe("doin against a live testnet", () => {
   }, 120_000);
 
   it("bad input: one line naming the node's code (or the argument) and what to do, and an exit code that says what failed", async () => {
-    const poor = await run("transfer", "--from", "bob", "--to", "alice", "--amount", "100");
+    const down = `http://127.0.0.1:${await freeBasePort(1)}`;
+    const amounts = ["1.2.3", "-1", "0", "0.000000001"];
+    const [poor, unknownTo, unknownKey, unknownTx, json, ...rest] = await Promise.all([
+      run("transfer", "--from", "bob", "--to", "alice", "--amount", "100"),
+      run("transfer", "--from", "bob", "--to", "nobody", "--amount", "1"),
+      run("transfer", "--from", "nobody", "--to", "alice", "--amount", "1"),
+      run("tx", randomBytes(32).toString("hex")),
+      // the same failure in --json: one JSON document with the code
+      run("transfer", "--from", "bob", "--to", "alice", "--amount", "100", "--json"),
+      ...amounts.map((amount) => run("transfer", "--from", "alice", "--to", "bob", `--amount=${amount}`)),
+      run("status", "--node", down),
+      run("transfer", "--from", "alice", "--to", "bob", "--amount", "1", "--node", down),
+    ]);
     expect(poor.code).toBe(5);
     expect(failureLine(poor)).toMatch(/^doin: INSUFFICIENT_BALANCE: .* — fund the account first/);
-
-    const unknownTo = await run("transfer", "--from", "bob", "--to", "nobody", "--amount", "1");
     expect(unknownTo.code).toBe(2);
     expect(failureLine(unknownTo)).toMatch(/^doin: USAGE: --to: "nobody" is neither an address/);
-    const unknownKey = await run("transfer", "--from", "nobody", "--to", "alice", "--amount", "1");
     expect(unknownKey.code).toBe(3);
     expect(failureLine(unknownKey)).toMatch(/^doin: UNKNOWN_KEY: no key "nobody"/);
-    const unknownTx = await run("tx", randomBytes(32).toString("hex"));
     expect(unknownTx.code).toBe(6);
     expect(failureLine(unknownTx)).toMatch(/^doin: NOT_FOUND: /);
-
-    for (const amount of ["1.2.3", "-1", "0", "0.000000001"]) {
-      const r = await run("transfer", "--from", "alice", "--to", "bob", `--amount=${amount}`);
+    expect(json.code).toBe(5);
+    expect(json.json).toEqual([{ error: expect.objectContaining({ code: "INSUFFICIENT_BALANCE", exit: 5 }) }]);
+    for (const [i, amount] of amounts.entries()) {
+      const r = rest[i] as DoinRun;
       expect(r.code, amount).toBe(2);
       expect(failureLine(r), amount).toMatch(/^doin: USAGE: amount: /);
     }
-
-    const down = `http://127.0.0.1:${await freeBasePort(1)}`;
-    for (const args of [["status"], ["transfer", "--from", "alice", "--to", "bob", "--amount", "1"]]) {
-      const r = await run(...args, "--node", down);
-      expect(r.code, args[0]).toBe(4);
+    for (const r of rest.slice(amounts.length)) {
+      expect(r.code).toBe(4);
       expect(failureLine(r)).toMatch(/^doin: NODE_UNREACHABLE: cannot reach the node at .* — is it running\?/);
     }
-    // the same failures in --json: one JSON document with the code
-    const json = await run("transfer", "--from", "bob", "--to", "alice", "--amount", "100", "--json");
-    expect(json.code).toBe(5);
-    expect(json.json).toEqual([{ error: expect.objectContaining({ code: "INSUFFICIENT_BALANCE", exit: 5 }) }]);
   }, 120_000);
 
   it("optimize: a key without a node gets optimae of the sphere plugin accepted, claimed and rewarded on chain", async () => {
     const alice = keys["alice"]?.address as string;
     const before = BigInt((await account(alice)).balance);
-    const r = await run("optimize", "--domain", "sphere", "--key", "alice", "--plugin-package", SPHERE, "--improvements", "2", "--json", "--timeout", "120");
+    const args = ["optimize", "--domain", "sphere", "--key", "alice", "--plugin-package", SPHERE, "--improvements", "1", "--json", "--timeout", "120"];
+    // a run that crashes (SIGKILL) right after its first commit: the journal keeps the optimae, the next run resumes it
+    const committed = JSON.parse(await doinUntil(args, env, /"event":"commit"/)) as { commitment: string };
+    const r = await run(...args);
     if (r.code !== 0) throw new Error(`optimize exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
     const events = r.json as { event: string; [k: string]: unknown }[];
-    const done = events.find((e) => e.event === "done") as unknown as { claimed: number; rewarded: number; reward: string; rewardPending: number };
-    expect(done.claimed).toBe(2);
-    // the first claim's work makes a work block at once; a later one may wait for more work on the network
-    expect(done.rewarded).toBeGreaterThanOrEqual(1);
-    expect(done.rewarded + done.rewardPending).toBe(2);
-    const verdicts = events.filter((e) => e.event === "verdict");
-    expect(verdicts.length).toBeGreaterThanOrEqual(2);
-    for (const v of verdicts.filter((x) => x["status"] === "accepted")) expect(v).toMatchObject({ votes: 2, quorum: 2 });
+    expect(events.filter((e) => e.event === "resume")).toEqual([expect.objectContaining({ commitment: committed.commitment })]);
+    const done = events.find((e) => e.event === "done") as unknown as { claimed: number; rewarded: number; reward: string; rewardPending: number; rounds: number };
+    // the resumed optimae is claimed and (its work reaching the threshold at once) rewarded; no new round was needed
+    expect(done).toMatchObject({ claimed: 1, rewarded: 1, rewardPending: 0, rounds: 0 });
+    expect(events.filter((e) => e.event === "verdict")).toEqual([expect.objectContaining({ status: "accepted", votes: 2, quorum: 2 })]);
 
     // the chain agrees: alice holds the sphere champion, and was paid what the command reported
     const champion = one<{ optimizer: string; performance: string }>(await run("champion", "sphere", "--json"));
@@ -233,14 +250,18 @@ describe("doin against a live testnet", () => {
     expect(after - before).toBeGreaterThan(paid - COIN_UNIT / 10n);
   }, 240_000);
 
-  it("optimize --external: the same through the Python worker (JSON lines on stdio) on the quadratic domain", async () => {
-    const r = await run("optimize", "--domain", "quadratic", "--key", "bob", "--external", "python3 gpu-runner/python/doin_worker.py", "--improvements", "1", "--json", "--timeout", "120");
+  it("optimize --external: rounds through the Python worker (JSON lines on stdio, batch_es scoring whole populations in evaluate_batch)", async () => {
+    const r = await run("optimize", "--domain", "quadratic", "--external", "python3 gpu-runner/python/doin_worker.py", "--optimizer", "batch_es", "--rounds", "2", "--dry-run", "--json");
     if (r.code !== 0) throw new Error(`optimize --external exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
-    const done = r.json.find((e) => (e as { event: string }).event === "done") as { claimed: number };
-    expect(done.claimed).toBe(1);
-    expect(r.json[0]).toMatchObject({ event: "start", device: expect.stringMatching(/^external worker on cpu/) });
-    expect(one<{ optimizer: string }>(await run("champion", "quadratic", "--json")).optimizer).toBe(keys["bob"]?.address);
-  }, 180_000);
+    const events = r.json as { event: string; [k: string]: unknown }[];
+    expect(events[0]).toMatchObject({ event: "start", optimizer: "batch_es", device: expect.stringMatching(/^external worker on cpu/), dryRun: true });
+    const rounds = events.filter((e) => e.event === "round");
+    expect(rounds).toHaveLength(2);
+    // the champion is still the initial −1000: the worker's first claims beat it, and a dry run commits nothing
+    expect(BigInt(rounds[0]?.["improvement"] as string)).toBeGreaterThan(0n);
+    expect(rounds.every((e) => e["commit"] === false)).toBe(true);
+    expect(events.some((e) => e.event === "commit")).toBe(false);
+  }, 60_000);
 
   it("optimize: a key without coin is told to fund itself before anything is signed", async () => {
     const r = await run("optimize", "--domain", "sphere", "--key", "carol", "--plugin-package", SPHERE, "--improvements", "1");
