@@ -17,8 +17,7 @@ import { computeCommitment } from "../core/tx.ts";
 import { improvement } from "../core/state-transition.ts";
 import { bytesToHex } from "../core/hex.ts";
 import type { JsonValue } from "../core/types.ts";
-import { nodeChampions } from "../gpu-runner/champions.ts";
-import type { Island, OptimizeResult } from "../gpu-runner/executors.ts";
+import { parseChampions, type Island, type OptimizeResult } from "../gpu-runner/executors.ts";
 import { formatCoin, formatFixed } from "./amount.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { FINISHED, type Journal, type OptimaeEntry } from "./journal.ts";
@@ -94,15 +93,18 @@ export async function runOptimizer(o: OptimizeOptions): Promise<OptimizeSummary>
 
   const save = (e: Omit<OptimaeEntry, "updatedAt">): OptimaeEntry => o.journal?.save(e) ?? { ...e, updatedAt: new Date().toISOString() };
 
-  /** Sends a tx, retrying while the chain says "later"; a permanent refusal throws. */
+  /** Sends a tx; while the chain says "later", sends it again once a new block is there; a permanent refusal throws. */
   async function sendWhenAllowed(what: string, send: () => Promise<string>): Promise<string> {
     let lastCode = "";
+    let refusedAt: number | null = null;
     return until(`the network to take the ${what}`, async () => {
+      if (refusedAt !== null && (await client.chainStatus()).height <= refusedAt) return undefined;
       try {
         return await send();
       } catch (e) {
         if (e instanceof CliError && RETRY_LATER.has(e.code)) {
-          if (e.code !== lastCode) out.note(`  ${what}: ${e.code} (${e.message}); retrying after the next block`);
+          refusedAt = (await client.chainStatus()).height;
+          if (e.code !== lastCode) out.note(`  ${what}: ${e.code} (${e.message}); sending it again after the next block`);
           lastCode = e.code;
           return undefined;
         }
@@ -337,12 +339,11 @@ export async function runOptimizer(o: OptimizeOptions): Promise<OptimizeSummary>
   }
 
   const enough = () => (o.rounds !== null && summary.rounds >= o.rounds) || (o.improvements !== null && summary.claimed >= o.improvements);
-  // the champion migrates into the island as it does on a runner
-  const champions = nodeChampions({ node: client.url, cacheMs: 0 });
   while (!enough()) {
     interrupted();
     await collectRewards();
-    const result = await o.island.round(() => champions.champion(o.domainId));
+    // the champion migrates into the island as it does on a runner (read the runner's way)
+    const result = await o.island.round(async () => parseChampions(await client.champions()).find((c) => c.domain === o.domainId) ?? null);
     summary.rounds++;
     const champion = (await client.champions()).find((x) => x.domain === o.domainId);
     const championPerf = champion === undefined ? o.domain.rules.initialChampion : BigInt(champion.performance);

@@ -19,22 +19,25 @@ export function toJson(value: unknown): string {
 }
 
 export class Output {
-  constructor(readonly json: boolean) {}
+  constructor(
+    readonly json: boolean,
+    /** where results and events go (stdout; a test may collect them) */
+    private readonly write: (text: string) => void = (text) => void process.stdout.write(text),
+  ) {}
 
   /** A command's result: the JSON document, or the human lines. */
   result(value: unknown, human: () => string | readonly string[]): void {
     if (this.json) {
-      process.stdout.write(`${toJson(value)}\n`);
+      this.write(`${toJson(value)}\n`);
       return;
     }
     const text = human();
-    process.stdout.write(`${typeof text === "string" ? text : text.join("\n")}\n`);
+    this.write(`${typeof text === "string" ? text : text.join("\n")}\n`);
   }
 
   /** One event of a streaming command: a JSON line, or a human line. */
   event(value: unknown, human: () => string): void {
-    if (this.json) process.stdout.write(`${toJson(value)}\n`);
-    else process.stdout.write(`${human()}\n`);
+    this.write(`${this.json ? toJson(value) : human()}\n`);
   }
 
   /** A remark for people (stderr, never in --json). */
