@@ -7,7 +7,7 @@ import { isHex } from "../core/hex.ts";
 import { addressFromPublicKey } from "../core/keys.ts";
 import type { Address } from "../core/types.ts";
 import { usage } from "./errors.ts";
-import { Keystore, keystoreDir, type KeyInfo } from "./keystore.ts";
+import { isKeyName, Keystore, keystoreDir, type KeyInfo } from "./keystore.ts";
 import { DEFAULT_NODE, NodeClient } from "./node-client.ts";
 import { Output } from "./output.ts";
 import { passphraseFor } from "./passphrase.ts";
@@ -67,7 +67,7 @@ export class Context {
   address(ref: string, what = "address"): Address {
     if (isHex(ref, 20)) return ref;
     if (isHex(ref, 32)) return addressFromPublicKey(ref);
-    const key = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(ref) ? this.keystore.find(ref) : undefined;
+    const key = isKeyName(ref) ? this.keystore.find(ref) : undefined;
     if (key !== undefined) return key.address;
     throw usage(
       `${what}: ${JSON.stringify(ref)} is neither an address (40 lower-case hex characters), a public key, nor a key in ${this.keystore.dir}`,

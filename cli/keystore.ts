@@ -24,6 +24,9 @@ export const MAX_LOG_N = 20;
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/** Whether `text` can name a key (1–64 of A–Z a–z 0–9 . _ -, starting with a letter or digit). */
+export const isKeyName = (text: string): boolean => NAME_RE.test(text);
+
 export interface KeyFile {
   readonly version: 1;
   readonly name: string;

@@ -48,7 +48,8 @@ export class Output {
   /** Progress on something that waits. */
   progress(text: string): Progress {
     if (this.json) return { update() {}, succeed() {}, fail() {}, stop() {} };
-    if (process.stderr.isTTY === true) {
+    // a spinner on a real terminal (a pseudo-terminal without a size would make ora clear lines without end)
+    if (process.stderr.isTTY === true && (process.stderr.columns ?? 0) > 0) {
       const spinner: Ora = ora({ text, stream: process.stderr, discardStdin: false }).start();
       return {
         update: (t) => {
