@@ -79,14 +79,13 @@ export async function runOptimizer(o: OptimizeOptions): Promise<OptimizeSummary>
   };
 
   /** Waits (polling) until `f` gives a value, or fails with TIMEOUT saying what was awaited. */
-  async function until<T>(what: string, f: () => Promise<T | undefined>, onWait?: () => Promise<void> | void): Promise<T> {
+  async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + o.timeoutMs;
     for (;;) {
       interrupted();
       const v = await f();
       if (v !== undefined) return v;
       if (Date.now() > deadline) throw new CliError("TIMEOUT", `gave up waiting for ${what} after ${Math.round(o.timeoutMs / 1000)} s`, EXIT.TIMEOUT, "blocks come with the network's activity; --timeout waits longer");
-      await onWait?.();
       await sleep(pollMs);
     }
   }
@@ -343,7 +342,11 @@ export async function runOptimizer(o: OptimizeOptions): Promise<OptimizeSummary>
     interrupted();
     await collectRewards();
     // the champion migrates into the island as it does on a runner (read the runner's way)
-    const result = await o.island.round(async () => parseChampions(await client.champions()).find((c) => c.domain === o.domainId) ?? null);
+    const result = await o.island.round(async () => parseChampions(await client.champions()).find((c) => c.domain === o.domainId) ?? null).catch((e: unknown) => {
+      // the plugin's own failure (bad parameters, a worker that died): the plugin's to fix, not doin's
+      if (e instanceof CliError) throw e;
+      throw new CliError("PLUGIN", `the ${o.domainId} plugin failed in round ${summary.rounds + 1}: ${e instanceof Error ? e.message : String(e)}`, EXIT.USAGE);
+    });
     summary.rounds++;
     const champion = (await client.champions()).find((x) => x.domain === o.domainId);
     const championPerf = champion === undefined ? o.domain.rules.initialChampion : BigInt(champion.performance);
