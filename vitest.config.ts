@@ -50,6 +50,17 @@ export default defineConfig(async () => ({
         },
       },
       {
+        // the `doin` command: keystore, deploy and a live testnet (one per file), run as a user runs it
+        test: {
+          name: "cli",
+          environment: "node" as const,
+          include: ["test/cli/**/*.test.ts"],
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: "runner",
           environment: "node" as const,

@@ -16,6 +16,7 @@ import { blockToWire, parseBlock } from "../core/block.ts";
 import type { ErrorCode, ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
+import { quorumOutlook, type QuorumOutlook } from "../core/quorum-outlook.ts";
 import { decayedReputation } from "../core/reputation.ts";
 import { applyBlock, buildBlock } from "../core/state-transition.ts";
 import { decodeState, encodeState } from "../core/state-codec.ts";
@@ -101,6 +102,9 @@ export class ChainDO extends DurableObject<Env> {
     for (const r of rows.slice(1)) this.fork.add(toNode(r));
     this.head = this.stateOf(this.fork.head().hash) ?? genesis.state;
     if (this.outbox.pending() > 0) void this.ctx.storage.setAlarm(Date.now());
+    // A network where rounds cannot be decided says so when the node starts (and in /status).
+    const outlook = this.quorumOutlook();
+    if (outlook.problem !== null) console.warn(`quorum: ${outlook.problem}: ${outlook.message}`);
   }
 
   private storeBlock(block: Block): void {
@@ -425,6 +429,12 @@ export class ChainDO extends DurableObject<Env> {
       openRounds: [...s.rounds.values()].filter((r) => r.status === "voting").length,
       outboxPending: this.outbox.pending(),
     };
+  }
+
+  /** Whether rounds revealed in the next block can be decided, and this node's own (core/quorum-outlook.ts). */
+  quorumOutlook(): QuorumOutlook {
+    // the next reveal's block comes no earlier than now
+    return quorumOutlook(this.head.accounts, Math.max(Date.now(), this.head.tipTimestamp), this.params, this.config.nodeAddress);
   }
 
   account(address: string): AccountView {

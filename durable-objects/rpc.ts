@@ -82,3 +82,32 @@ export interface SubmitBlockResult {
   readonly head: boolean;
   readonly reorg: { readonly from: string; readonly to: string; readonly depth: number } | null;
 }
+
+/** ChainDO.rounds(), GET /chain/rounds: a round on the head state (bigints as decimal strings). */
+export interface RoundView {
+  readonly optimae: string;
+  readonly domain: string;
+  readonly optimizer: string;
+  readonly commit: string;
+  readonly commitBlockHash: string;
+  /** the revealed parameters (JSON) */
+  readonly params: unknown;
+  readonly reported: string;
+  readonly revealHeight: number;
+  readonly deadline: number;
+  readonly quorum: readonly string[];
+  readonly votes: readonly { readonly evaluator: string; readonly performance: string; readonly dataHash: string }[];
+  readonly status: string;
+  readonly verified: string | null;
+}
+
+/** ChainDO.champions(), GET /chain/champions: a domain's champion on the head state. */
+export interface ChampionView {
+  readonly domain: string;
+  readonly performance: string;
+  readonly optimae: string | null;
+  readonly optimizer: string | null;
+  /** the champion's parameters (JSON), null for the domain's initial champion */
+  readonly params: unknown;
+  readonly height: number;
+}

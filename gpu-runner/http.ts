@@ -92,7 +92,9 @@ export async function requestJson(req: JsonRequest, policy: RetryPolicy = DEFAUL
       }
       return { status: res.status, body };
     } catch (e) {
-      last = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      // undici's "fetch failed" keeps the reason (ECONNREFUSED, ENOTFOUND…) in its cause
+      const cause = (e as { cause?: { code?: unknown } } | null)?.cause?.code;
+      last = e instanceof Error ? `${e.name}: ${e.message}${typeof cause === "string" ? ` (${cause})` : ""}` : String(e);
     }
   }
   throw new NetworkError(`${req.method} ${req.url} failed after ${policy.attempts} tries: ${last}`, lastStatus);

@@ -116,6 +116,26 @@ export function readPluginPackage(dir: string): PluginPackage | null {
   return { dir: abs, name: typeof pkg["name"] === "string" ? pkg["name"] : abs, entries: parseDoinField(pkg["doin"], file) };
 }
 
+/**
+ * The domains that plugin packages declare to a network (entries with
+ * "chain" rules, beside the built-in quadratic): their ids, and the rules for
+ * the network's DOMAINS setting (what the testnet and `doin deploy init` put there).
+ */
+export function declaredDomains(dirs: readonly string[]): { ids: string[]; rules: unknown[] } {
+  const ids: string[] = [];
+  const rules: unknown[] = [];
+  for (const dir of dirs) {
+    const pkg = readPluginPackage(dir);
+    if (pkg === null) throw new PluginError(`${resolve(dir)}: package.json has no "doin" field`);
+    for (const e of pkg.entries) {
+      if (e.chain === undefined || e.domain === "quadratic") continue;
+      ids.push(e.domain);
+      rules.push(e.chain);
+    }
+  }
+  return { ids, rules };
+}
+
 /** Every package directly in `<root>/node_modules` (and `@scope/`) whose package.json has a `doin` field. */
 export function discoverNodeModules(root: string = process.cwd()): PluginPackage[] {
   const nm = join(resolve(root), "node_modules");

@@ -9,6 +9,7 @@ const runs = [
   { name: "runner", args: ["--project", "runner"] },
   { name: "testnet", args: ["--project", "testnet"] },
   { name: "security", args: ["--project", "security"] },
+  { name: "cli", args: ["--project", "cli"] },
   // the explorer in headless Chromium (Debian's chromium, see .ci/run) on a live testnet
   { name: "browser", args: ["--project", "browser"] },
 ];

@@ -59,7 +59,7 @@ import type { Miniflare, MiniflareOptions, V4MiniflareOptions, V4WorkerOptions }
 import { hexToBytes } from "../core/hex.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { publicKeyFromSecret } from "../core/keys.ts";
-import { readPluginPackage } from "../plugins/registry.ts";
+import { declaredDomains } from "../plugins/registry.ts";
 import { domainsSetting, paramsFor } from "../workers/config.ts";
 import { buildWorker, ENTRY, entryModule, loadMiniflare, ROOT, ROUTER, ROUTER_MODULE } from "./build.ts";
 import { freeBasePort } from "./ports.ts";
@@ -152,20 +152,23 @@ const LAYOUT = { shared: "miniflare-shared", isolated: "miniflare-isolated" } as
 
 // ---------------------------------------------------------------- testnet ----
 
-/** The domains of plugin packages that carry chain rules: their ids, and the rules for the DOMAINS setting. */
-function pluggedDomains(dirs: readonly string[]): { ids: string[]; rules: unknown[] } {
-  const ids: string[] = [];
-  const rules: unknown[] = [];
-  for (const dir of dirs) {
-    const pkg = readPluginPackage(dir);
-    if (pkg === null) throw new Error(`${dir}: package.json has no "doin" field`);
-    for (const e of pkg.entries) {
-      if (e.chain === undefined || e.domain === "quadratic") continue;
-      ids.push(e.domain);
-      rules.push(e.chain);
-    }
+/**
+ * Node i's NODE_SECRET (64 hex) in a testnet folder whose testnet.json holds
+ * `seed`: reproducible, so that `doin key import --testnet-node` can hold a
+ * local validator's key. Test networks only: anyone with the folder has the keys.
+ */
+export function testnetNodeSecret(seed: string, index: number): string {
+  return createHash("sha256").update(`DOIN/testnet/${seed}/${index}`).digest("hex");
+}
+
+/** The seed kept in a testnet folder's testnet.json, or null when there is no testnet there. */
+export function testnetSeed(dir: string): string | null {
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, "testnet.json"), "utf8")) as { seed?: unknown };
+    return typeof meta.seed === "string" ? meta.seed : null;
+  } catch {
+    return null;
   }
-  return { ids, rules };
 }
 
 interface Meta {
@@ -245,7 +248,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const isolate = opts.isolate === true;
   const persistOf = (i: number): string => resolve(isolate ? join(opts.dir, `node${i + 1}`) : join(opts.dir, "state"));
   const nodes: TestnetNode[] = Array.from({ length: opts.nodes }, (_, i) => {
-    const secretHex = createHash("sha256").update(`DOIN/testnet/${meta.seed}/${i}`).digest("hex");
+    const secretHex = testnetNodeSecret(meta.seed, i);
     return {
       index: i,
       name: `node${i + 1}`,
@@ -257,7 +260,7 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
     };
   });
   const validators = nodes.map((n) => n.publicKey).join(",");
-  const plugged = pluggedDomains(opts.pluginPackages ?? []);
+  const plugged = declaredDomains(opts.pluginPackages ?? []);
   const domainsVar = plugged.rules.length === 0 ? "" : JSON.stringify(plugged.rules);
   const optimizeVar = ["quadratic", ...plugged.ids].join(",");
   // The genesis commits to every protocol parameter: chains stored by a version with other rules cannot be read.

@@ -9,6 +9,7 @@ import { nodeConfig } from "./config.ts";
 import { buildApp } from "./app.ts";
 import { handleFloodBatch } from "./flood.ts";
 import { handleJobsBatch } from "./queue.ts";
+import { queueRole } from "./queue-role.ts";
 
 export { ChainDO } from "../durable-objects/chain.ts";
 export { MempoolDO } from "../durable-objects/mempool.ts";
@@ -21,8 +22,9 @@ const app = buildApp();
 export default {
   fetch: app.fetch,
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-    if (batch.queue === "doin-jobs") return handleJobsBatch(batch, env);
-    if (batch.queue === "doin-flood") return handleFloodBatch(batch, env);
+    const role = queueRole(batch.queue);
+    if (role === "jobs") return handleJobsBatch(batch, env);
+    if (role === "flood") return handleFloodBatch(batch, env);
     batch.ackAll();
   },
   // Crons never fire by themselves locally: Durable Object alarms drive the periodic work,

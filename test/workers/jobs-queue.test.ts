@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { JobSpec } from "../../durable-objects/jobs.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { taskStub } from "../../durable-objects/task.ts";
+import worker from "../../workers/index.ts";
 import { enqueueJob, handleJobsBatch, retryDelaySeconds } from "../../workers/queue.ts";
+import { queueRole } from "../../workers/queue-role.ts";
 import { untilTrue } from "../support/until.ts";
 import { message, runConsumer } from "./queue-consumer.ts";
 
@@ -74,6 +76,24 @@ describe("jobs queue consumer", () => {
   it("enqueueJob validates before sending", async () => {
     await expect(enqueueJob(env, { ...spec("bad"), kind: "mine" } as unknown as JobSpec)).rejects.toThrow(/not a job spec/);
     await expect(enqueueJob(env, spec("sent-1"))).resolves.toBeUndefined();
+  });
+
+  it("the Worker routes by the queue's role: a deployed node's own queue names (<network>-node<i>-jobs) reach TaskDO", async () => {
+    expect([queueRole("doin-jobs"), queueRole("doin-flood"), queueRole("mainnet-node2-jobs"), queueRole("mainnet-node2-flood"), queueRole("jobs-x"), queueRole("nodejobs")]).toEqual([
+      "jobs",
+      "flood",
+      "jobs",
+      "flood",
+      null,
+      null,
+    ]);
+    const routed = await runConsumer("mainnet-node2-jobs", [message("n1", spec("routed-1"))], (batch) => worker.queue(batch, env));
+    expect(routed.explicitAcks).toEqual(["n1"]);
+    expect((await tasks.get("routed-1")).ok).toBe(true);
+    // positive control of the refusal: a queue of no known role is acked and nothing is stored
+    const stray = await runConsumer("mainnet-node2-other", [message("n2", spec("routed-2"))], (batch) => worker.queue(batch, env));
+    expect(stray.retryMessages).toEqual([]);
+    expect((await tasks.get("routed-2")).ok).toBe(false);
   });
 
   it("a real env.JOBS.send reaches TaskDO through the Worker's queue handler", async () => {

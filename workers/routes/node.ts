@@ -20,12 +20,13 @@ export function registerNodeRoutes(app: NodeApp): void {
     const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
     const tasks = env.TASKS.get(env.TASKS.idFromName("tasks"));
     const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName("mempool"));
-    const [status, difficulty, taskStats, mempoolSize, self] = await Promise.all([
+    const [status, difficulty, taskStats, mempoolSize, self, quorum] = await Promise.all([
       chain.status(),
       chain.difficulty(),
       tasks.stats(),
       mempool.size(),
       chain.account(config.nodeAddress),
+      chain.quorumOutlook(),
     ]);
     return c.json({
       node: { publicKey: config.nodeKey, address: config.nodeAddress, url: config.nodeUrl, protocol: PROTOCOL_VERSION },
@@ -38,6 +39,8 @@ export function registerNodeRoutes(app: NodeApp): void {
         minEvaluatorReputation: config.params.reputation.minForEvaluator.toString(),
         finalityDepth: config.params.finalityDepth,
       },
+      // whether rounds can be decided: a problem (NO_EVALUATORS, SELF_ONLY_EVALUATOR) with what to do
+      quorum,
       tasks: taskStats.ok ? taskStats.value : null,
       mempool: { size: mempoolSize },
       peers: await env.NETWORK.get(env.NETWORK.idFromName("network")).peers(),
