@@ -185,6 +185,8 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
   try {
     // 2. common ancestor, walking down from the lower of the two heights
     let ancestor = -1;
+    // the block we share: the peer's at that height, which may be one of our side branches rather than our canonical one
+    let ancestorHash = "";
     let top = Math.min(ours.height, targetHeight);
     while (ancestor < 0 && top >= ours.finalizedHeight) {
       const from = Math.max(ours.finalizedHeight, top - SYNC_BATCH + 1);
@@ -194,6 +196,7 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
         const t = theirs[h - from];
         if (t !== undefined && (t === mine[h - from] || (await chain.hasBlock(t)))) {
           ancestor = h;
+          ancestorHash = t;
           break;
         }
       }
@@ -206,7 +209,7 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
 
     // 3. headers from the ancestor to the peer's tip must link and end at the claimed work
     const hashes = new Map<number, string>();
-    let prevHash = ancestor === ours.height ? ours.tip : ((await chain.canonicalHashes(ancestor, ancestor))[0] as string);
+    let prevHash = ancestorHash;
     let lastWork = 0n;
     let lastWeight = (await chain.weightOf(prevHash)) ?? 0;
     let lastBeacon = "";

@@ -97,6 +97,24 @@ describe("sync", () => {
     expect(refused.faulty).toContain("http://node");
     expect((await deep.status()).tip).toBe(alt[19]?.hash);
   });
+
+  it("a node that already holds the first blocks of the peer's branch beside its own tip syncs from the last one it holds, and blames nobody", async () => {
+    const shared = chainOf(genesisBlock(params).state, 130); // the node's chain
+    const stub = env.CHAIN.get(env.CHAIN.idFromName("side-branch"));
+    const side = local("side-branch");
+    const base = shared.slice(0, 127);
+    for (let i = 0; i < base.length; i += 50) await stub.submitBlocks(base.slice(i, i + 50).map(blockToWire));
+    // its own three out-of-turn blocks above 127 (its head), then the node's block 128: a lighter side branch
+    const own = chainOf(await stateAt(shared, 127), 3, 1, (shared[126] as Block).header.timestamp + 1);
+    await stub.submitBlocks(own.map(blockToWire));
+    await stub.submitBlocks([blockToWire(shared[127] as Block)]);
+    expect((await side.status()).tip).toBe(own[2]?.hash);
+    expect(await side.hasBlock(shared[127]?.hash as string)).toBe(true);
+    // the last block it shares with the node is that side-branch block, not its canonical block at 128
+    const report = await syncFromPeers(side, [node]);
+    expect(report).toMatchObject({ error: null, faulty: [], from: 128 });
+    expect((await side.status()).tip).toBe(shared[129]?.hash);
+  });
 });
 
 /** The state after the first `n` blocks of a chain built by chainOf from genesis. */
