@@ -8,6 +8,7 @@ export type ErrorCode =
   | "MALFORMED"
   | "NON_CANONICAL"
   | "TOO_LARGE"
+  | "PARAMS_TOO_LARGE"
   | "WRONG_NETWORK"
   | "BAD_ID"
   | "BAD_SIGNATURE"
@@ -43,6 +44,7 @@ export type ErrorCode =
   | "BELOW_THRESHOLD"
   | "DUPLICATE_TX"
   | "TOO_MANY_TXS"
+  | "BLOCK_TOO_LARGE"
   | "BELOW_FINALITY"
   | "CHECKPOINT_CONFLICT";
 

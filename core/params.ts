@@ -74,6 +74,10 @@ export function mainnetParams(network = "doin-mainnet"): ChainParams {
     // Durable Object storage's 2 MB value limit.
     maxTxsPerBlock: 200,
     maxTxBytes: 8_192,
+    // Reveals carry model weights (a domain's maxParamsBytes, up to 64 KiB):
+    // a block stays ≤ 1 MiB of transactions, well under Durable Object
+    // storage's 2 MB value and the 4 MiB peer message (PROTOCOL.md §5).
+    maxBlockTxBytes: 1_048_576,
     revealWindowBlocks: 100,
     voteWindowBlocks: 50,
     domains: [QUADRATIC_DOMAIN],

@@ -7,7 +7,7 @@
  * champion, proof of optimization against the threshold, the exact coinbase,
  * difficulty, reputation and the state root.
  */
-import { checkCommitmentUnused, checkFirstReveal, checkOpening, checkVoter } from "./admission.ts";
+import { checkCommitmentUnused, checkFirstReveal, checkOpening, checkParamsSize, checkVoter } from "./admission.ts";
 import { blockHash, checkBlock, coinbaseRoot, sealBlock, txRoot } from "./block.ts";
 import { nextDifficulty } from "./difficulty.ts";
 import { err, ok, type ProtocolError, type Result } from "./errors.ts";
@@ -19,7 +19,7 @@ import { addressFromPublicKey, publicKeyFromSecret, verifyAll } from "./keys.ts"
 import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.ts";
 import { adjustReputation, decayedReputation, reputationFactor } from "./reputation.ts";
 import { computeStateRoot } from "./state-root.ts";
-import { paramsHash } from "./tx.ts";
+import { paramsHash, txSize } from "./tx.ts";
 import type {
   Account,
   Address,
@@ -222,8 +222,8 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
   const pHash = paramsHash(tx.body.params);
   const first = checkFirstReveal(w.revealedParams, pHash);
   if (!first.ok) return first;
-  const size = JSON.stringify(tx.body.params).length;
-  if (size > domain.maxParamsBytes) return err("TOO_LARGE", `params are ${size} bytes, domain limit ${domain.maxParamsBytes}`);
+  const size = checkParamsSize(domain, tx.body.params);
+  if (!size.ok) return size;
 
   const commitBlockHash = w.recentHashes.get(c.height) as Hash;
   const quorum = selectEvaluators(w, sender, tx.body.commit, commitBlockHash);
@@ -508,15 +508,21 @@ export function buildBlock(
   const w = beginBlock(state, state.height + 1, timestamp, params);
   const included: Tx[] = [];
   const rejected: { tx: Tx; error: ProtocolError }[] = [];
+  let bytes = 0;
   for (const tx of candidates) {
     if (included.length >= params.maxTxsPerBlock) break;
+    // one that does not fit stays out (and pending): a smaller one after it may still fit
+    const size = txSize(tx);
+    if (bytes + size > params.maxBlockTxBytes) continue;
     if (tx.network !== params.network) {
       rejected.push({ tx, error: { code: "WRONG_NETWORK", message: "wrong network" } });
       continue;
     }
     const r = applyTx(w, tx, included.length);
-    if (r.ok) included.push(tx);
-    else rejected.push({ tx, error: r.error });
+    if (r.ok) {
+      included.push(tx);
+      bytes += size;
+    } else rejected.push({ tx, error: r.error });
   }
   const done = finishBlock(state, w, addressFromPublicKey(producerKey));
   if (!done.ok) return done;

@@ -47,6 +47,7 @@ export function statusFor(code: NodeErrorCode): Status {
     case "LEASE_EXPIRED":
       return 409;
     case "TOO_LARGE":
+    case "PARAMS_TOO_LARGE":
       return 413;
     case "MEMPOOL_FULL":
       return 503;

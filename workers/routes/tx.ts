@@ -9,6 +9,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import { txSizeLimit } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
 import { MEMPOOL_NAME, type PendingTxView } from "../../durable-objects/mempool.ts";
 import { Address, answer, BigIntString, ErrorSchema, Hex32, jsonError, limitBody, type NodeApp, type NodeEnv } from "../http.ts";
@@ -164,8 +165,8 @@ const requireJson: MiddlewareHandler<NodeEnv> = async (c, next) => {
   return undefined;
 };
 
-/** The body limit follows the chain parameters: a bit above the largest transaction. */
-const limitTxBody: MiddlewareHandler<NodeEnv> = async (c, next) => limitBody(c.get("config").params.maxTxBytes + TX_BODY_SLACK_BYTES)(c, next);
+/** The body limit follows the chain parameters: a bit above the largest transaction (a reveal carrying the largest params a domain allows). */
+const limitTxBody: MiddlewareHandler<NodeEnv> = async (c, next) => limitBody(txSizeLimit(c.get("config").params, "reveal") + TX_BODY_SLACK_BYTES)(c, next);
 
 // ---------------------------------------------------------------------------
 // routes
