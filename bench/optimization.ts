@@ -1,9 +1,10 @@
 /**
  * The optimization benchmark (`npm run bench -- optimization`): rounds
- * (optimize jobs per node, as the reference counts them), evaluations and
- * wall time for the quadratic domain's champion to reach the easy (−100) and
- * hard (−50) targets, with 1, 2 and 4 nodes, for the reference's random-step
- * optimizer and for CMA-ES (the default).
+ * (optimize jobs per node, as the reference counts them), evaluations (what
+ * an expensive domain pays: models trained) and wall time for the quadratic
+ * domain's champion to reach the easy (−100), hard (−50) and precision (−1)
+ * targets, with 1, 2 and 4 nodes, for the reference's random-step
+ * optimizer, CMA-ES (the default) and the model-based bobyqa.
  *
  * The island model runs in-process (plugins/islands.ts; no network: the
  * point is the optimizer and the number of islands): every node runs one
@@ -16,7 +17,7 @@
  * counted (and ranked last in the quantiles).
  */
 import { simulateIslands, type Topology } from "../plugins/islands.ts";
-import quadratic, { EASY_TARGET, HARD_TARGET } from "../plugins/quadratic/index.ts";
+import quadratic, { EASY_TARGET, HARD_TARGET, PRECISION_TARGET } from "../plugins/quadratic/index.ts";
 import type { BenchResult } from "./run.ts";
 
 const EPSILON = 0.01;
@@ -66,39 +67,47 @@ export async function optimizationBenchmarks(opts: OptimizationBenchOptions = {}
   const runs = opts.runs ?? 500;
   const maxRounds = opts.maxRounds ?? 2_000;
   const nodeCounts = opts.nodes ?? [1, 2, 4];
-  const optimizers = opts.optimizers ?? ["random_step", "cmaes"];
+  const optimizers = opts.optimizers ?? ["random_step", "cmaes", "bobyqa"];
   const migrationEvery = opts.migrationEvery ?? 1;
   const topology = opts.topology ?? "full";
   const t0 = performance.now();
   const results: BenchResult[] = [];
   const rows: string[] = [];
   const hardMedian = new Map<string, number>();
+  const hardEvalsMedian = new Map<string, number>();
+  const precisionEvalsMedian = new Map<string, number>();
 
   const measure = async (optimizer: string, nodes: number, topo: Topology) => {
     const easy: (number | null)[] = [];
     const hard: (number | null)[] = [];
     const evalsEasy: (number | null)[] = [];
     const evalsHard: (number | null)[] = [];
+    const precise: (number | null)[] = [];
+    const evalsPrecise: (number | null)[] = [];
     const ms: (number | null)[] = [];
     const msEasy: (number | null)[] = [];
     for (let seed = 1; seed <= runs; seed++) {
-      const r = await simulateIslands({ plugin: quadratic, optimizer, nodes, seed, epsilon: EPSILON, thresholds: [EASY_TARGET, HARD_TARGET], maxRounds, migrationEvery, topology: topo });
-      const [e, h] = r.reached;
+      const r = await simulateIslands({ plugin: quadratic, optimizer, nodes, seed, epsilon: EPSILON, thresholds: [EASY_TARGET, HARD_TARGET, PRECISION_TARGET], maxRounds, migrationEvery, topology: topo });
+      const [e, h, p] = r.reached;
       easy.push(e?.round ?? null);
       hard.push(h?.round ?? null);
+      precise.push(p?.round ?? null);
       evalsEasy.push(e?.evaluations ?? null);
       evalsHard.push(h?.evaluations ?? null);
+      evalsPrecise.push(p?.evaluations ?? null);
       ms.push(h?.ms ?? null);
       msEasy.push(e?.ms ?? null);
     }
-    return { easy: quantiles(easy), hard: quantiles(hard), evalsEasy: quantiles(evalsEasy), evalsHard: quantiles(evalsHard), ms: quantiles(ms), msEasy: quantiles(msEasy) };
+    return { easy: quantiles(easy), hard: quantiles(hard), precise: quantiles(precise), evalsEasy: quantiles(evalsEasy), evalsHard: quantiles(evalsHard), evalsPrecise: quantiles(evalsPrecise), ms: quantiles(ms), msEasy: quantiles(msEasy) };
   };
 
-  const header = `${"optimizer".padEnd(12)} ${"nodes".padStart(5)}  ${"easy −100: rounds (p10–p90)".padEnd(28)} ${"hard −50: rounds (p10–p90)".padEnd(27)} ${"evals to −50".padStart(12)}  ${"ms/run".padStart(7)}  ${"not conv.".padStart(9)}  reference (easy / hard)`;
+  const header = `${"optimizer".padEnd(12)} ${"nodes".padStart(5)}  ${"easy −100: rounds (p10–p90)".padEnd(28)} ${"hard −50: rounds (p10–p90)".padEnd(27)} ${"evals to −50 (p10–p90)".padEnd(23)} ${"−1: rounds".padEnd(17)} ${"evals to −1 (p10–p90)".padEnd(22)} ${"ms/run".padStart(7)}  ${"not conv. −50/−1".padStart(16)}  reference (easy / hard)`;
   for (const optimizer of optimizers) {
     for (const nodes of nodeCounts) {
       const m = await measure(optimizer, nodes, topology);
       hardMedian.set(`${optimizer}.${nodes}`, m.hard.median);
+      hardEvalsMedian.set(`${optimizer}.${nodes}`, m.evalsHard.median);
+      precisionEvalsMedian.set(`${optimizer}.${nodes}`, m.evalsPrecise.median);
       const censored = (q: Quantiles) => (q.failed > 0 ? `; ${q.failed} of ${runs} runs did not converge in ${maxRounds} rounds` : "");
       const setup = `${runs} seeded runs, ${topology} topology, migration every ${migrationEvery} round(s)`;
       results.push(
@@ -106,12 +115,14 @@ export async function optimizationBenchmarks(opts: OptimizationBenchOptions = {}
         { name: `optimization.easy_target_rounds.${optimizer}.${nodes}`, value: finite(m.easy.median, maxRounds), unit: "rounds", note: `median; p10–p90 ${spread(m.easy)}${censored(m.easy)}` },
         { name: `optimization.hard_target_evaluations.${optimizer}.${nodes}`, value: finite(m.evalsHard.median, Number.MAX_SAFE_INTEGER - 1), unit: "evaluations", note: `all nodes together; p10–p90 ${spread(m.evalsHard)}` },
         { name: `optimization.easy_target_evaluations.${optimizer}.${nodes}`, value: finite(m.evalsEasy.median, Number.MAX_SAFE_INTEGER - 1), unit: "evaluations", note: `all nodes together; p10–p90 ${spread(m.evalsEasy)}` },
+        { name: `optimization.precision_target_rounds.${optimizer}.${nodes}`, value: finite(m.precise.median, maxRounds), unit: "rounds", note: `to −1; median; p10–p90 ${spread(m.precise)}${censored(m.precise)}` },
+        { name: `optimization.precision_target_evaluations.${optimizer}.${nodes}`, value: finite(m.evalsPrecise.median, Number.MAX_SAFE_INTEGER - 1), unit: "evaluations", note: `to −1, all nodes together; p10–p90 ${spread(m.evalsPrecise)}${censored(m.evalsPrecise)}` },
         { name: `optimization.hard_target_ms.${optimizer}.${nodes}`, value: finite(m.ms.median, Number.MAX_SAFE_INTEGER - 1), unit: "ms", note: "median in-process compute per run until −50 (no network, no block time)" },
         { name: `optimization.easy_target_ms.${optimizer}.${nodes}`, value: finite(m.msEasy.median, Number.MAX_SAFE_INTEGER - 1), unit: "ms", note: "median in-process compute per run until −100" },
       );
       const ref = REFERENCE[`${optimizer}.${nodes}`];
       rows.push(
-        `${optimizer.padEnd(12)} ${String(nodes).padStart(5)}  ${`${show(m.easy.median, 1)} (${spread(m.easy)})`.padEnd(28)} ${`${show(m.hard.median, 1)} (${spread(m.hard)})`.padEnd(27)} ${show(m.evalsHard.median).padStart(12)}  ${show(m.ms.median, 2).padStart(7)}  ${String(m.hard.failed).padStart(9)}  ${ref === undefined ? "—" : `${ref.easy} / ${ref.hard}`}`,
+        `${optimizer.padEnd(12)} ${String(nodes).padStart(5)}  ${`${show(m.easy.median, 1)} (${spread(m.easy)})`.padEnd(28)} ${`${show(m.hard.median, 1)} (${spread(m.hard)})`.padEnd(27)} ${`${show(m.evalsHard.median)} (${spread(m.evalsHard)})`.padEnd(23)} ${`${show(m.precise.median, 1)} (${spread(m.precise)})`.padEnd(17)} ${`${show(m.evalsPrecise.median)} (${spread(m.evalsPrecise)})`.padEnd(22)} ${show(m.ms.median, 2).padStart(7)}  ${`${m.hard.failed}/${m.precise.failed}`.padStart(16)}  ${ref === undefined ? "—" : `${ref.easy} / ${ref.hard}`}`,
       );
     }
   }
@@ -138,6 +149,16 @@ export async function optimizationBenchmarks(opts: OptimizationBenchOptions = {}
     results.push({ name: "optimization.hard_target_rounds_ratio.cmaes_to_random_step.1", value: ratio, unit: "×", note: "median rounds to −50 on one node; floor ≤ 0.25" });
     checks.push(`${ratio <= 0.25 ? "ok  " : "FAIL"} CMA-ES needs ${show(es1, 1)} rounds to −50 on one node, random_step ${show(rs1, 1)}: ratio ${ratio.toFixed(3)} (floor ≤ 0.25)`);
   }
+  // The model-based optimizer, judged by what it spends (one node, median evaluations).
+  const rsEvals = hardEvalsMedian.get("random_step.1");
+  const boHard = hardEvalsMedian.get("bobyqa.1");
+  const boPrecise = precisionEvalsMedian.get("bobyqa.1");
+  if (rsEvals !== undefined && boHard !== undefined) {
+    const ratio = boHard / rsEvals;
+    results.push({ name: "optimization.hard_target_evaluations_ratio.bobyqa_to_random_step.1", value: ratio, unit: "×", note: "median evaluations to −50 on one node; floor ≤ 0.25" });
+    checks.push(`${ratio <= 0.25 ? "ok  " : "FAIL"} bobyqa needs ${show(boHard)} evaluations to −50 on one node, random_step ${show(rsEvals)}: ratio ${ratio.toFixed(3)} (floor ≤ 0.25)`);
+  }
+  if (boPrecise !== undefined) checks.push(`${boPrecise <= 60 ? "ok  " : "FAIL"} bobyqa needs ${show(boPrecise)} evaluations to −1 on one node (floor ≤ 60; CMA-ES ${show(precisionEvalsMedian.get("cmaes.1") ?? Number.NaN)}, random_step ${show(precisionEvalsMedian.get("random_step.1") ?? Number.NaN)})`);
   for (const optimizer of optimizers) {
     const one = hardMedian.get(`${optimizer}.1`);
     const four = hardMedian.get(`${optimizer}.4`);
@@ -145,7 +166,7 @@ export async function optimizationBenchmarks(opts: OptimizationBenchOptions = {}
   }
 
   console.log(`\nOptimization benchmark: quadratic domain (10-d, neg_mse), one shared seeded target, ${runs} seeded runs per row, ε = ${EPSILON}, ${topology} topology, migration every ${migrationEvery} round(s), cap ${maxRounds} rounds.`);
-  console.log("Rounds = optimize jobs per node (median, p10–p90); evaluations = all nodes together; ms = in-process compute per run.\n");
+  console.log("Rounds = optimize jobs per node (median, p10–p90); evaluations = all nodes together; ms = in-process compute per run until −50.\n");
   console.log(`  ${header}`);
   for (const r of rows) console.log(`  ${r}`);
   for (const e of extra) console.log(`  ${e}`);

@@ -20,7 +20,7 @@ import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import { findNonInteger } from "../core/encoding.ts";
 import type { JsonValue } from "../core/types.ts";
-import { fromFixed, toFixed, type ChampionView, type DomainPlugin, type OptimizationPlugin } from "../plugins/sdk.ts";
+import { defaultOptimizerOf, fromFixed, toFixed, type ChampionView, type DomainPlugin, type OptimizationPlugin } from "../plugins/sdk.ts";
 import type { LeasedJob } from "./job-source.ts";
 
 /** The node's champion of a domain, as GET /chain/champions gives it. */
@@ -86,7 +86,7 @@ export function isBetter(a: number, b: number, higherIsBetter: boolean): boolean
 
 export interface IslandOptions {
   readonly runnerId: string;
-  /** optimizer name in the plugin; default: the plugin's first */
+  /** optimizer name in the plugin; default: the plugin's default (plugins/sdk.ts defaultOptimizerOf) */
   readonly optimizer?: string;
   readonly optimizerConfig?: JsonValue;
   /** the champion migrates in every k rounds (1: every round; 0: never) */
@@ -140,7 +140,7 @@ export class Island {
   ) {
     this.domain = plugin.meta.id;
     const names = Object.keys(plugin.optimizers);
-    const name = opts.optimizer ?? names[0];
+    const name = opts.optimizer ?? defaultOptimizerOf(plugin);
     const make = name === undefined ? undefined : plugin.optimizers[name];
     if (name === undefined || make === undefined) {
       throw new JobError("UNKNOWN_OPTIMIZER", `domain ${this.domain} has no optimizer ${opts.optimizer ?? "(none at all)"}; it has: ${names.join(", ") || "none"}`);

@@ -2,7 +2,7 @@
  * A DOIN GPU runner: pulls jobs from a node and runs them on domain plugins.
  *
  *   npm run runner -- --node URL --token T [--domains quadratic] [--concurrency N]
- *                     [--optimizer cmaes|random_step|batch_es] [--source tasks|queues]
+ *                     [--optimizer NAME | --optimizer DOMAIN=NAME,…] [--source tasks|queues]
  *                     [--external "python3 gpu-runner/python/doin_worker.py"]
  *
  * `--help` lists every option. SIGINT / SIGTERM stop it cleanly: no new
@@ -10,12 +10,12 @@
  */
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import type { JsonValue } from "../core/types.ts";
 import type { DomainPlugin } from "../plugins/sdk.ts";
 import { nodeChampions } from "./champions.ts";
 import { startExternalPlugins, type WorkerProcess } from "./external-plugin.ts";
 import { requestJson } from "./http.ts";
 import { JOB_KINDS, type JobKind, type JobSource } from "./job-source.ts";
+import { checkOptimizerFlags, optimizerFor, parseOptimizerFlags, type OptimizerFlags } from "./optimizer-flags.ts";
 import { runnerPlugins } from "./plugins.ts";
 import { Runner } from "./runner.ts";
 import { cloudflareQueuesSource } from "./sources/cloudflare-queues.ts";
@@ -29,9 +29,10 @@ const USAGE = `usage: npm run runner -- --node URL --token T [options]
   --domains a,b            domains to serve (default quadratic)
   --kinds k,…              optimize,evaluate,inference (default all three)
   --concurrency N          jobs at once (default 2)
-  --optimizer NAME         the domain's optimizer: cmaes | random_step | batch_es (external) …
-                           (default: the plugin's first)
-  --optimizer-config JSON  the optimizer's config (default {})
+  --optimizer NAME         every domain's optimizer: cmaes | random_step | bobyqa | batch_es (external) …
+  --optimizer DOMAIN=NAME  one domain's (comma-separated or repeated: quadratic=bobyqa,sphere=compass);
+                           default: the domain's own default optimizer
+  --optimizer-config JSON  the optimizers' config, or DOMAIN=JSON for one domain's (default {})
   --budget N               evaluations per optimize round (default 64)
   --migrate-every K        adopt the node's champion every K rounds when it is better (default 1; 0 never)
   --lease-ms MS            lease length, 5000..600000 (default 60000); heartbeats every third
@@ -62,8 +63,8 @@ const { values: args } = parseArgs({
     domains: { type: "string", default: "quadratic" },
     kinds: { type: "string", default: JOB_KINDS.join(",") },
     concurrency: { type: "string", default: "2" },
-    optimizer: { type: "string" },
-    "optimizer-config": { type: "string" },
+    optimizer: { type: "string", multiple: true },
+    "optimizer-config": { type: "string", multiple: true },
     budget: { type: "string", default: "64" },
     "migrate-every": { type: "string", default: "1" },
     "lease-ms": { type: "string", default: "60000" },
@@ -105,13 +106,11 @@ const kinds = args.kinds.split(",").map((k) => k.trim()) as JobKind[];
 for (const k of kinds) if (!JOB_KINDS.includes(k)) fail(`--kinds: unknown kind ${k}`);
 const concurrency = int("concurrency", args.concurrency, 1, 256);
 const leaseMs = int("lease-ms", args["lease-ms"], 5_000, 600_000);
-let optimizerConfig: JsonValue = {};
-if (args["optimizer-config"] !== undefined) {
-  try {
-    optimizerConfig = JSON.parse(args["optimizer-config"]) as JsonValue;
-  } catch {
-    fail("--optimizer-config must be JSON");
-  }
+let optimizerFlags: OptimizerFlags;
+try {
+  optimizerFlags = parseOptimizerFlags(args.optimizer, args["optimizer-config"]);
+} catch (e) {
+  fail(e instanceof Error ? e.message : String(e));
 }
 const log = (line: string) => console.log(line);
 
@@ -140,13 +139,10 @@ const plugins: DomainPlugin[] = [];
 for (const d of domains) {
   const p = byDomain.get(d);
   if (p === undefined) fail(`no plugin for domain ${d} (have: ${[...byDomain.keys()].join(", ") || "none"}); add --plugin MODULE or --external CMD`);
-  if (kinds.includes("optimize")) {
-    const names = Object.keys(p.optimizers);
-    if (args.optimizer !== undefined && !names.includes(args.optimizer)) fail(`domain ${d} has no optimizer ${args.optimizer} (it has: ${names.join(", ") || "none"})`);
-    if (names.length === 0) fail(`domain ${d} has no optimizer: run with --kinds evaluate,inference`);
-  }
   plugins.push(p);
 }
+const optimizerProblem = kinds.includes("optimize") ? checkOptimizerFlags(optimizerFlags, plugins) : null;
+if (optimizerProblem !== null) fail(optimizerProblem);
 
 // ---------------------------------------------------------------- source
 let source: JobSource;
@@ -189,9 +185,8 @@ const runner = new Runner({
   plugins,
   champions: nodeChampions({ node }),
   concurrency,
+  islandByDomain: Object.fromEntries(plugins.map((p) => [p.meta.id, optimizerFor(optimizerFlags, p)])),
   island: {
-    ...(args.optimizer === undefined ? {} : { optimizer: args.optimizer }),
-    optimizerConfig,
     budget: int("budget", args.budget, 1, 100_000_000),
     migrateEvery: int("migrate-every", args["migrate-every"], 0, 1_000_000),
   },
@@ -202,7 +197,8 @@ const runner = new Runner({
 });
 
 const device = worker?.hello === null || worker === null ? "cpu (TypeScript)" : `${worker.hello.device} via external worker (torch ${worker.hello.torch ?? "none"})`;
-log(`${name}: serving ${domains.join(",")} (${kinds.join(",")}) from ${source.name}; concurrency ${concurrency}, lease ${leaseMs} ms, ${device}`);
+const served = plugins.map((p) => (kinds.includes("optimize") ? `${p.meta.id} (${optimizerFor(optimizerFlags, p).optimizer})` : p.meta.id));
+log(`${name}: serving ${served.join(", ")} (${kinds.join(",")}) from ${source.name}; concurrency ${concurrency}, lease ${leaseMs} ms, ${device}`);
 
 let stoppingSince: number | null = null;
 const shutdown = async (signal: string): Promise<void> => {

@@ -32,6 +32,8 @@ export interface RunnerOptions {
   readonly concurrency?: number;
   /** optimizer, its config, migration interval, budget per round */
   readonly island?: Omit<IslandOptions, "runnerId">;
+  /** per-domain settings over `island` (e.g. each domain's own optimizer and config) */
+  readonly islandByDomain?: Readonly<Record<string, Omit<IslandOptions, "runnerId">>>;
   /** config for synthetic.generate, by domain (default {}) */
   readonly syntheticConfig?: Readonly<Record<string, JsonValue>>;
   /** wait between claims when nothing was pending; default 1 s */
@@ -176,7 +178,7 @@ export class Runner {
     if (island === undefined) {
       const plugin = this.plugins.get(domain);
       if (plugin === undefined) throw new JobError("UNKNOWN_DOMAIN", `this runner has no plugin for domain ${domain}`);
-      island = new Island(plugin, { ...this.opts.island, runnerId: this.id });
+      island = new Island(plugin, { ...this.opts.island, ...this.opts.islandByDomain?.[domain], runnerId: this.id });
       this.islands.set(domain, island);
     }
     return island;

@@ -23,13 +23,13 @@
  */
 import type { JsonValue } from "../core/types.ts";
 import { deriveSeed } from "./rng.ts";
-import type { ChampionView, DomainPlugin, OptimizationPlugin } from "./sdk.ts";
+import { defaultOptimizerOf, type ChampionView, type DomainPlugin, type OptimizationPlugin } from "./sdk.ts";
 
 export type Topology = "full" | "ring" | "none";
 
 export interface IslandOptions {
   readonly plugin: DomainPlugin;
-  /** optimizer name (default: the plugin's first) */
+  /** optimizer name (default: the plugin's default, plugins/sdk.ts) */
   readonly optimizer?: string;
   readonly optimizerConfig?: JsonValue;
   readonly nodes: number;
@@ -68,8 +68,7 @@ export async function simulateIslands(opts: IslandOptions): Promise<IslandRun> {
   const higher = opts.plugin.meta.higherIsBetter;
   const better = (a: number, b: number) => (higher ? a > b : a < b);
   const beatsBy = (a: number, b: number, eps: number) => (higher ? a >= b + eps : a <= b - eps);
-  const names = Object.keys(opts.plugin.optimizers);
-  const name = opts.optimizer ?? names[0];
+  const name = opts.optimizer ?? defaultOptimizerOf(opts.plugin);
   const make = name === undefined ? undefined : opts.plugin.optimizers[name];
   if (make === undefined) throw new Error(`domain ${opts.plugin.meta.id} has no optimizer ${String(opts.optimizer)}`);
   const config = opts.optimizerConfig ?? {};

@@ -80,6 +80,7 @@ export function isDomainPlugin(v: unknown): v is DomainPlugin {
     p.optimizers !== null &&
     Object.keys(p.optimizers).length > 0 &&
     Object.values(p.optimizers).every((f) => typeof f === "function") &&
+    (p.defaultOptimizer === undefined || (typeof p.defaultOptimizer === "string" && Object.hasOwn(p.optimizers, p.defaultOptimizer))) &&
     typeof p.inference?.evaluate === "function" &&
     typeof p.inference.infer === "function" &&
     typeof p.synthetic?.generate === "function"

@@ -82,8 +82,10 @@ export interface ExternalWorker {
 /** Everything a domain package exports (its `doin` entry's default export). */
 export interface DomainPlugin {
   readonly meta: DomainMeta;
-  /** optimizers by name; the first is the default */
+  /** optimizers by name; the default is `defaultOptimizer`, else the first */
   readonly optimizers: Readonly<Record<string, (config: JsonValue) => OptimizationPlugin>>;
+  /** the optimizer a runner uses for this domain unless told otherwise (a key of `optimizers`) */
+  readonly defaultOptimizer?: string;
   readonly inference: InferencePlugin;
   readonly synthetic: SyntheticDataPlugin;
   /**
@@ -92,6 +94,12 @@ export interface DomainPlugin {
    * the optimizers of the same name.
    */
   readonly external?: (worker: ExternalWorker) => Readonly<Record<string, (config: JsonValue) => OptimizationPlugin>>;
+}
+
+/** The domain's default optimizer: `defaultOptimizer` when it names one of its optimizers, else the first; undefined when it has none. */
+export function defaultOptimizerOf(plugin: DomainPlugin): string | undefined {
+  const names = Object.keys(plugin.optimizers);
+  return plugin.defaultOptimizer !== undefined && names.includes(plugin.defaultOptimizer) ? plugin.defaultOptimizer : names[0];
 }
 
 /** Float performance → Fixed micro-units (round half away from zero), the only conversion the protocol sees. */

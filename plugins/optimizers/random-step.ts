@@ -67,7 +67,7 @@ export class RandomStepOptimizer implements AskTellOptimizer {
     checkTold(this.asked, points, values);
     const candidate = this.asked[0] as number[];
     const f = values[0] as number;
-    if (this.bestSoFar === null || beats(f, this.bestSoFar)) this.bestSoFar = { x: candidate, f };
+    if (beats(f, this.bestSoFar)) this.bestSoFar = { x: candidate, f };
     this.asked = [];
   }
 }

@@ -16,7 +16,9 @@
  * - synthetic data from an evaluator's seed: `{target: target + N(0,
  *   noise_std²) per coordinate, synthetic: true, noise_std}`, noise_std
  *   default 0.1 (config `noise_std`);
- * - benchmark stop criteria: easy −100, hard −50 (SSE ≤ 100 resp. ≤ 50).
+ * - benchmark stop criteria: easy −100, hard −50 (SSE ≤ 100 resp. ≤ 50),
+ *   precision −1 (where a fixed step stalls: it ranks optimizers by the
+ *   evaluations a precise optimum costs).
  */
 import type { JsonValue } from "../../core/types.ts";
 import { createRng } from "../rng.ts";
@@ -25,6 +27,7 @@ export const N_PARAMS = 10;
 export const NOISE_STD = 0.1;
 export const EASY_TARGET = -100;
 export const HARD_TARGET = -50;
+export const PRECISION_TARGET = -1;
 /** Fixed-point scale of parameters on the wire (micro-units). */
 export const PARAM_SCALE = 1_000_000;
 export const DEFAULT_TARGET_SEED = 20_261_126;

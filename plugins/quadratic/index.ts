@@ -4,7 +4,8 @@
  * (the shared target from `DEFAULT_TARGET_SEED`); `createQuadraticDomain`
  * builds one for another `target`/`targetSeed`/`noise_std`.
  *
- * - optimizers: `cmaes` (default, first) and `random_step` (./optimizers.ts);
+ * - optimizers: `cmaes` (default, first), `random_step` and `bobyqa`
+ *   (./optimizers.ts);
  *   each factory's config is merged over the domain's;
  * - inference.evaluate(params, data) = −Σ(x − data.target)² (the
  *   reference's quadratic_inferencer with synthetic data); `data` null
@@ -21,11 +22,11 @@
 import type { JsonValue } from "../../core/types.ts";
 import type { DomainPlugin } from "../sdk.ts";
 import { dataTarget, decodeParams, N_PARAMS, parseConfig, performance, syntheticData, targetOf } from "./domain.ts";
-import { cmaesOptimizer, DOMAIN_ID, randomStepOptimizer } from "./optimizers.ts";
+import { bobyqaOptimizer, cmaesOptimizer, DOMAIN_ID, randomStepOptimizer } from "./optimizers.ts";
 
 export { DOMAIN_ID } from "./optimizers.ts";
 export * from "./domain.ts";
-export { cmaesOptimizer, randomStepOptimizer, quadraticObjective } from "./optimizers.ts";
+export { bobyqaOptimizer, cmaesOptimizer, randomStepOptimizer, quadraticObjective } from "./optimizers.ts";
 export { Cmaes, strategyParameters, symmetricEigen, type CmaesOptions, type StrategyParameters } from "./cmaes.ts";
 export { RandomStep } from "./random-step.ts";
 export type { Objective, Point } from "../optimizers/ask-tell.ts";
@@ -51,6 +52,7 @@ export function createQuadraticDomain(domainConfig: JsonValue = {}): DomainPlugi
     optimizers: {
       cmaes: (config) => cmaesOptimizer(merge(domainConfig, config)),
       random_step: (config) => randomStepOptimizer(merge(domainConfig, config)),
+      bobyqa: (config) => bobyqaOptimizer(merge(domainConfig, config)),
     },
     inference: {
       domain: DOMAIN_ID,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { simulateIslands, type IslandOptions } from "../../../plugins/islands.ts";
-import quadratic, { HARD_TARGET } from "../../../plugins/quadratic/index.ts";
+import quadratic, { HARD_TARGET, PRECISION_TARGET } from "../../../plugins/quadratic/index.ts";
 import type { DomainPlugin } from "../../../plugins/sdk.ts";
 
 const base = { plugin: quadratic, epsilon: 0.01, thresholds: [HARD_TARGET], maxRounds: 2_000 } as const;
@@ -20,6 +20,25 @@ describe("island model (in-process), the benchmark's floors on fewer runs", () =
     const rs = await medianRounds({ optimizer: "random_step", nodes: 1 }, 25);
     const es = await medianRounds({ optimizer: "cmaes", nodes: 1 }, 25);
     expect(es * 4).toBeLessThanOrEqual(rs);
+  });
+
+  it("bobyqa, judged by evaluations on one node (median of 50 seeded runs): −50 in ≤ ¼ of random_step's, −1 in ≤ 60", async () => {
+    const evaluations = async (optimizer: string, threshold: number): Promise<number[]> => {
+      const out: number[] = [];
+      for (let seed = 1; seed <= 50; seed++) {
+        const r = await simulateIslands({ ...base, optimizer, nodes: 1, seed, thresholds: [threshold] });
+        out.push(r.reached[0]?.evaluations ?? Number.POSITIVE_INFINITY);
+      }
+      return out.sort((a, b) => a - b);
+    };
+    const median = (xs: readonly number[]) => ((xs[24] as number) + (xs[25] as number)) / 2;
+    const rsHard = median(await evaluations("random_step", HARD_TARGET));
+    const boHard = median(await evaluations("bobyqa", HARD_TARGET));
+    const boPrecise = await evaluations("bobyqa", PRECISION_TARGET);
+    expect(rsHard).toBeGreaterThan(60); // the baseline is what it was (87 over 500 runs)
+    expect(boHard * 4).toBeLessThanOrEqual(rsHard);
+    expect(median(boPrecise)).toBeLessThanOrEqual(60);
+    expect(boPrecise[49]).toBeLessThan(Number.POSITIVE_INFINITY); // every run gets there
   });
 
   it("4 nodes need fewer rounds than 1, for both optimizers", async () => {

@@ -109,7 +109,7 @@ describe("quadratic domain: behaviour", () => {
     expect(quadratic.meta.id).toBe(QUADRATIC_DOMAIN.id);
     expect(quadratic.meta.higherIsBetter).toBe(QUADRATIC_DOMAIN.higherIsBetter);
     expect(quadratic.meta.metric).toBe("neg_mse");
-    expect(Object.keys(quadratic.optimizers)).toEqual(["cmaes", "random_step"]); // the first is the default
+    expect(Object.keys(quadratic.optimizers)).toEqual(["cmaes", "random_step", "bobyqa"]); // the first is the default
     expect(EASY_TARGET).toBe(-100);
     expect(HARD_TARGET).toBe(-50);
   });

@@ -35,6 +35,12 @@ describe("plugin registry", () => {
     expect(isDomainPlugin(quadratic)).toBe(true);
   });
 
+  it("a plugin's declared default optimizer must be one of its optimizers", () => {
+    expect(isDomainPlugin({ ...quadratic, defaultOptimizer: "bobyqa" })).toBe(true);
+    expect(isDomainPlugin({ ...quadratic, defaultOptimizer: "nope" })).toBe(false);
+    expect(isDomainPlugin({ ...quadratic, defaultOptimizer: 3 })).toBe(false);
+  });
+
   it("finds the quadratic package by the doin field of its package.json", async () => {
     const pkg = readPluginPackage(join(PLUGINS, "quadratic"));
     expect(pkg?.entries).toEqual([{ domain: "quadratic", entry: "./index.ts" }]);
