@@ -10,6 +10,7 @@ import { coreBenchmarks } from "./core.ts";
 import { networkBenchmarks } from "./network.ts";
 import { nodeBenchmarks } from "./node.ts";
 import { optimizationBenchmarks } from "./optimization.ts";
+import { predictorBenchmarks } from "./predictor.ts";
 import { testnetBenchmarks } from "./testnet.ts";
 
 export interface BenchResult {
@@ -28,6 +29,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   network: networkBenchmarks,
   testnet: testnetBenchmarks,
   optimization: optimizationBenchmarks,
+  predictor: predictorBenchmarks,
 };
 
 const results: BenchResult[] = [];

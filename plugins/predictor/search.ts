@@ -115,6 +115,17 @@ export interface SearchOptions {
 
 export const DEFAULT_VALIDATION_LENGTH = 5_000;
 
+/**
+ * What the search is told of a model: its validation skill, but no lower
+ * than the naive forecast's 0. A learning rate too high diverges to skills
+ * of −1 to −15: a cliff that a quadratic model (bobyqa) would spend its
+ * interpolation on, while "worse than naive" is all the search needs to
+ * know. Rank-based CMA-ES is unaffected (bar ties among such models).
+ */
+export function told(validation: number): number {
+  return Number.isFinite(validation) ? Math.max(0, validation) : Number.NaN;
+}
+
 /** One island of the predictor's search, as an SDK optimizer. */
 export function searchPlugin(opts: SearchOptions): OptimizationPlugin {
   const training = opts.training ?? DEFAULT_TRAIN;
@@ -140,7 +151,7 @@ export function searchPlugin(opts: SearchOptions): OptimizationPlugin {
       if (models.length !== points.length) throw new RangeError(`predictor/${opts.name}: the ${opts.trainer.name} trainer returned ${models.length} models for ${points.length} candidates`);
       opts.optimizer.tell(
         points,
-        models.map((m) => m.validation),
+        models.map((m) => told(m.validation)),
       );
       let best: TrainedModel | null = null;
       for (const m of models) if (Number.isFinite(m.validation) && (best === null || m.validation > best.validation)) best = m;
