@@ -61,7 +61,8 @@ DEVICE = "cpu"
 def configure(numpy_module, torch_module, device):
     global np, torch, DEVICE
     np, torch, DEVICE = numpy_module, torch_module, device
-    META["trainBatch"] = np is not None or torch is not None
+    # the batched trainer steps its seeded generators and builds its masks with numpy (PyTorch, when there, does the math)
+    META["trainBatch"] = np is not None
 
 
 def _is_number(v):
@@ -178,6 +179,18 @@ def series_of(data, cfg):
 # params
 
 
+def _hyper(obj, what):
+    """The four hyperparameters of `obj` as the wire carries them (integers, logs x 10^6), each within LIMITS."""
+    out = {}
+    for key, scale in (("window", 1), ("hidden", 1), ("learningRateLog10", FIXED), ("weightDecayLog10", FIXED)):
+        lo, hi = LIMITS[key]
+        v = obj.get(key)
+        if not _is_int(v) or v < lo * scale or v > hi * scale:
+            raise BadInput("%s.%s must be an integer from %d to %d" % (what, key, lo * scale, hi * scale))
+        out[key] = v
+    return out
+
+
 def decode_params(params):
     """Params -> (window, hidden, learningRateLog10, weightDecayLog10, weights as floats); BAD_INPUT on anything malformed."""
     if not isinstance(params, dict):
@@ -187,13 +200,7 @@ def decode_params(params):
             raise BadInput("predictor params.%s: unknown field" % k)
     if params.get("model") != MODEL:
         raise BadInput('predictor params.model must be "%s"' % MODEL)
-    ints = {}
-    for key, scale in (("window", 1), ("hidden", 1), ("learningRateLog10", FIXED), ("weightDecayLog10", FIXED)):
-        lo, hi = LIMITS[key]
-        v = params.get(key)
-        if not _is_int(v) or v < lo * scale or v > hi * scale:
-            raise BadInput("predictor params.%s must be an integer from %d to %d" % (key, lo * scale, hi * scale))
-        ints[key] = v
+    ints = _hyper(params, "predictor params")
     w, h = ints["window"], ints["hidden"]
     text = params.get("weights")
     if not isinstance(text, str):
@@ -360,13 +367,7 @@ class _Arrays(object):
 def _candidate(c, k):
     if not isinstance(c, dict):
         raise BadInput("candidates[%d] must be an object" % k)
-    out = {}
-    for key, scale in (("window", 1), ("hidden", 1), ("learningRateLog10", FIXED), ("weightDecayLog10", FIXED)):
-        lo, hi = LIMITS[key]
-        v = c.get(key)
-        if not _is_int(v) or v < lo * scale or v > hi * scale:
-            raise BadInput("candidates[%d].%s must be an integer from %d to %d" % (k, key, lo * scale, hi * scale))
-        out[key] = v
+    out = _hyper(c, "candidates[%d]" % k)
     seed = c.get("seed")
     if not _is_int(seed) or seed < 0 or seed > 0xFFFFFFFF:
         raise BadInput("candidates[%d].seed must be a 32-bit unsigned integer" % k)
@@ -385,7 +386,7 @@ def _initial_weights(cands):
 def train_batch(params):
     """Trains every candidate on the series of trainSeed; scores each on the series of validationSeed."""
     if np is None:
-        raise BadInput("train_batch needs numpy or PyTorch in the worker", "UNKNOWN_METHOD")
+        raise BadInput("train_batch needs numpy in the worker (PyTorch, when there, does the math)", "UNKNOWN_METHOD")
     cfg = series_config(params.get("config"))
     cands = params.get("candidates")
     if not isinstance(cands, list) or not 1 <= len(cands) <= 4096:
