@@ -11,7 +11,10 @@
  * - weights larger than a plain transaction (> 8 KiB) travel in a reveal and
  *   are verified: an honest claim is accepted, the same model with a false
  *   claim rejected; params over the domain's 24 KiB are refused at once
- *   (413 PARAMS_TOO_LARGE, nothing stored);
+ *   (413 PARAMS_TOO_LARGE, nothing stored), as are weights written as JSON
+ *   floats (400 MALFORMED); weights of the wrong length fit the chain's
+ *   rules but no evaluator scores them (their plugin refuses them): the
+ *   round expires unverified;
  * - the chain replays with core/: same tip, coins conserved.
  */
 import { randomBytes } from "node:crypto";
@@ -21,7 +24,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/hex.ts";
-import { computeCommitment, paramsSize } from "../../core/tx.ts";
+import { computeCommitment, createTx, paramsSize, txToWire } from "../../core/tx.ts";
 import type { Fixed, JsonValue } from "../../core/types.ts";
 import { encodeParams, modelSkill } from "../../plugins/predictor/model.ts";
 import { generateSeries } from "../../plugins/predictor/series.ts";
@@ -136,7 +139,10 @@ describe("the predictor domain on a testnet with runners", () => {
     ];
     // the same weights cannot be revealed twice (the first revealer owns them): the lie gets its own copy, one float changed
     const liedParams = { ...(big.params as Record<string, JsonValue>), weights: flipLastFloat((big.params as { weights: string }).weights) };
-    const paramsOf = [big.params, liedParams];
+    // weights one float short: the chain takes them (it checks sizes, not shapes), the evaluators' plugin does not
+    const shortParams = { ...(big.params as Record<string, JsonValue>), weights: Buffer.from((big.params as { weights: string }).weights, "base64").subarray(4).toString("base64") };
+    claims.push({ reported: toFixed(big.skill), salt: bytesToHex(randomBytes(16)) });
+    const paramsOf = [big.params, liedParams, shortParams];
     const commits: string[] = [];
     for (const [k, c] of claims.entries()) {
       const r = await alice.send("commit", { domain: "predictor", commitment: computeCommitment({ domain: "predictor", params: paramsOf[k] as JsonValue, salt: c.salt, reported: c.reported, optimizer: alice.pub }) });
@@ -153,16 +159,24 @@ describe("the predictor domain on a testnet with runners", () => {
     const tooBig = await alice.send("reveal", { commit: hugeCommit.id, params: hugeParams, salt: hugeSalt, reported: 1n });
     expect(tooBig).toMatchObject({ status: 413, code: "PARAMS_TOO_LARGE" });
     expect((await fetch(`${url()}/tx/${tooBig.id}`)).status).toBe(404);
+    // weights as JSON floats (no client of ours can even sign them: the canonical encoding has no floats), sent raw
+    const signed = txToWire(createTx("reveal", { commit: hugeCommit.id, params: { model: "mlp1", weights: [1, 2] }, salt: hugeSalt, reported: 1n }, { secret: alice.secret, nonce: 99, network: NETWORK })) as Record<string, JsonValue>;
+    const floats = { ...signed, body: { ...(signed["body"] as Record<string, JsonValue>), params: { model: "mlp1", weights: [0.5, -0.25] } } };
+    const refused = await fetch(`${url()}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(floats) });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { code: string }).code).toBe("MALFORMED");
+    expect((await fetch(`${url()}/tx/${signed["id"] as string}`)).status).toBe(404);
     const reveals: string[] = [];
     for (const [k, c] of claims.entries()) {
       const r = await alice.send("reveal", { commit: commits[k] as string, params: paramsOf[k] as JsonValue, salt: c.salt, reported: c.reported });
       expect(r.status).toBe(202);
       reveals.push(r.id);
     }
-    const [honest, lie] = await roundsIn(url(), reveals, ["accepted", "rejected", "expired"], "verdicts on alice's large models", context, 180_000);
+    const [honest, lie, short] = await roundsIn(url(), reveals, ["accepted", "rejected", "expired"], "verdicts on alice's large models", context, 180_000);
     expect(honest?.status).toBe("accepted");
     expect(new Set(honest?.votes.map((v) => v.dataHash)).size).toBe(honest?.votes.length); // each evaluator on its own series
     expect(lie?.status).toBe("rejected");
+    expect(short).toMatchObject({ status: "expired", votes: [] });
 
     // ---- 4. the chain replayed with core/ up to a final height: same tip, coins conserved, every round decided as the node said
     const seen = (await getJson<{ height: number }>(url(), "/chain/status")).height;
