@@ -41,7 +41,7 @@ const REFERENCE: Record<string, { easy: string; hard: string }> = {
   "random_step.2": { easy: "5–6", hard: "78" },
 };
 
-interface Quantiles {
+export interface Quantiles {
   readonly median: number;
   readonly p10: number;
   readonly p90: number;
@@ -50,7 +50,7 @@ interface Quantiles {
 }
 
 /** Median (midpoint of the middle two) and nearest-rank p10/p90; runs that failed count as +∞. */
-function quantiles(xs: readonly (number | null)[]): Quantiles {
+export function quantiles(xs: readonly (number | null)[]): Quantiles {
   const sorted = xs.map((x) => x ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
   const n = sorted.length;
   const at = (i: number) => sorted[Math.min(n - 1, Math.max(0, i))] as number;
@@ -58,10 +58,10 @@ function quantiles(xs: readonly (number | null)[]): Quantiles {
   return { median, p10: at(Math.ceil(0.1 * n) - 1), p90: at(Math.ceil(0.9 * n) - 1), failed: xs.filter((x) => x === null).length };
 }
 
-const show = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : "∞");
-const spread = (q: Quantiles) => `${show(q.p10)}–${show(q.p90)}`;
+export const show = (v: number, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : "∞");
+export const spread = (q: Quantiles) => `${show(q.p10)}–${show(q.p90)}`;
 /** A finite value for results.json: a censored median is reported as the cap + 1 (the note says so). */
-const finite = (v: number, cap: number) => (Number.isFinite(v) ? v : cap + 1);
+export const finite = (v: number, cap: number) => (Number.isFinite(v) ? v : cap + 1);
 
 export async function optimizationBenchmarks(opts: OptimizationBenchOptions = {}): Promise<BenchResult[]> {
   const runs = opts.runs ?? 500;

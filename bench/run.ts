@@ -12,6 +12,7 @@ import { networkBenchmarks } from "./network.ts";
 import { nodeBenchmarks } from "./node.ts";
 import { optimizationBenchmarks } from "./optimization.ts";
 import { securityBenchmarks } from "./security.ts";
+import { predictorBenchmarks } from "./predictor.ts";
 import { testnetBenchmarks } from "./testnet.ts";
 
 export interface BenchResult {
@@ -32,6 +33,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   optimization: optimizationBenchmarks,
   security: securityBenchmarks,
   explorer: explorerBenchmarks,
+  predictor: predictorBenchmarks,
 };
 
 const results: BenchResult[] = [];

@@ -13,8 +13,8 @@
  */
 import { err, ok, type ErrorCode, type Result } from "./errors.ts";
 import { addressFromPublicKey } from "./keys.ts";
-import { computeCommitment, paramsHash } from "./tx.ts";
-import type { Address, ChainParams, ChainState, CommitRecord, Hash, Round, Tx, TxOf } from "./types.ts";
+import { computeCommitment, paramsHash, paramsSize } from "./tx.ts";
+import type { Address, ChainParams, ChainState, CommitRecord, DomainConfig, Hash, JsonValue, Round, Tx, TxOf } from "./types.ts";
 
 /**
  * Every code admissionCheck can give. They depend on the chain state the
@@ -32,6 +32,7 @@ export const ADMISSION_CODES = [
   "DUPLICATE_VOTE",
   "NOT_OPTIMAE_AUTHOR",
   "NOT_VERIFIED",
+  "PARAMS_TOO_LARGE",
 ] as const satisfies readonly ErrorCode[];
 
 /** A commitment may be on chain once. */
@@ -70,6 +71,13 @@ export function checkOpenRounds(commits: ReadonlyMap<Hash, CommitRecord>, rounds
   return ok(undefined);
 }
 
+/** A reveal's params fit its domain's maxParamsBytes (canonical JSON bytes). */
+export function checkParamsSize(domain: DomainConfig, params: JsonValue): Result<void> {
+  const size = paramsSize(params);
+  if (size > domain.maxParamsBytes) return err("PARAMS_TOO_LARGE", `params are ${size} bytes, domain ${domain.id} allows ${domain.maxParamsBytes}`);
+  return ok(undefined);
+}
+
 /** Only a selected evaluator votes, once. */
 export function checkVoter(round: Round, sender: Address): Result<void> {
   if (!round.quorum.includes(sender)) return err("NOT_SELECTED", "the sender was not selected to evaluate this optimae");
@@ -97,6 +105,11 @@ export function admissionCheck(state: ChainState, params: ChainParams, tx: Tx): 
       } else {
         const opening = checkOpening(commit, tx, sender);
         if (!opening.ok) return opening;
+        const domain = params.domains.find((d) => d.id === commit.domain);
+        if (domain !== undefined) {
+          const size = checkParamsSize(domain, tx.body.params);
+          if (!size.ok) return size;
+        }
       }
       return checkFirstReveal(state.revealedParams, paramsHash(tx.body.params));
     }

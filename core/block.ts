@@ -8,7 +8,7 @@ import { hashOf, merkleRoot } from "./hash.ts";
 import { hexToBytes } from "./hex.ts";
 import { sign } from "./keys.ts";
 import type { Block, BlockHeader, ChainParams, CoinbaseOutput, CoinbaseRole, JsonValue, Tx } from "./types.ts";
-import { MAX_AMOUNT, MAX_FIXED, parseTx } from "./tx.ts";
+import { MAX_AMOUNT, MAX_FIXED, parseTx, txSize } from "./tx.ts";
 import { VRF_PROOF_BYTES } from "./vrf.ts";
 import { asArray, asBig, asHex, asInt, asObject, asString, WireError } from "./wire.ts";
 
@@ -25,6 +25,13 @@ export function blockHash(header: BlockHeader): string {
 
 export function coinbaseRoot(outputs: readonly CoinbaseOutput[]): string {
   return hashOf("coinbase", outputs as unknown as Encodable);
+}
+
+/** Canonical bytes of a block's transactions together (what maxBlockTxBytes bounds). */
+export function blockTxBytes(txs: readonly Tx[]): number {
+  let total = 0;
+  for (const t of txs) total += txSize(t);
+  return total;
 }
 
 export function txRoot(txs: readonly Tx[]): string {
@@ -117,6 +124,8 @@ export function checkBlock(block: Block, params: ChainParams): Result<Block> {
   const { header } = block;
   if (header.network !== params.network) return err("WRONG_NETWORK", `block is for network ${JSON.stringify(header.network)}, this is ${params.network}`);
   if (block.txs.length > params.maxTxsPerBlock) return err("TOO_MANY_TXS", `block has ${block.txs.length} transactions, limit ${params.maxTxsPerBlock}`);
+  const bytes = blockTxBytes(block.txs);
+  if (bytes > params.maxBlockTxBytes) return err("BLOCK_TOO_LARGE", `the block's transactions are ${bytes} bytes, limit ${params.maxBlockTxBytes}`);
   if (blockHash(header) !== block.hash) return err("BAD_ID", "block hash is not the hash of its header");
   const seen = new Set<string>();
   for (let i = 0; i < block.txs.length; i++) {

@@ -9,6 +9,9 @@
  *      "toleranceAbs": "500000", "toleranceRelPpm": 50000,
  *      "initialChampion": "-100000000"}
  *
+ * `maxParamsBytes` (16 … 65,536) bounds a reveal's params; `optimum` (a
+ * Fixed, optional) is the domain's known best performance, for reports.
+ *
  * The whole list becomes part of the chain parameters, so the genesis hash
  * commits to it: every node of a network must be given the same domains.
  */
@@ -20,7 +23,7 @@ const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const FIXED = /^-?(0|[1-9][0-9]{0,24})$/;
 const AMOUNT = /^(0|[1-9][0-9]{0,17})$/;
 const PPM = 1_000_000;
-const KEYS = ["id", "higherIsBetter", "epsilon", "bond", "weight", "toleranceAbs", "toleranceRelPpm", "quorumFractionPpm", "initialChampion", "maxParamsBytes", "incentive"];
+const KEYS = ["id", "higherIsBetter", "epsilon", "bond", "weight", "toleranceAbs", "toleranceRelPpm", "quorumFractionPpm", "initialChampion", "maxParamsBytes", "incentive", "optimum"];
 const INCENTIVE_KEYS = ["toleranceMarginPpm", "bonusThresholdPpm", "minRewardFractionPpm", "maxBonusPpm"] as const;
 
 class Bad extends Error {}
@@ -68,6 +71,7 @@ export function parseDomainConfig(value: unknown): Result<DomainConfig> {
     const id = o["id"];
     if (typeof id !== "string" || !ID.test(id)) throw new Bad("id: expected 1 to 64 characters of a-z, 0-9, _ and -, starting with a letter or digit");
     if (typeof o["higherIsBetter"] !== "boolean") throw new Bad("higherIsBetter: expected true or false");
+    const optimum = o["optimum"] === undefined ? {} : { optimum: fixed(o["optimum"], "optimum", null) };
     return ok({
       id,
       higherIsBetter: o["higherIsBetter"],
@@ -81,6 +85,7 @@ export function parseDomainConfig(value: unknown): Result<DomainConfig> {
       initialChampion: fixed(o["initialChampion"], "initialChampion", null),
       maxParamsBytes: int(o["maxParamsBytes"], "maxParamsBytes", 16, 65_536, QUADRATIC_DOMAIN.maxParamsBytes),
       incentive: incentiveOf(o["incentive"]),
+      ...optimum,
     });
   } catch (e) {
     if (e instanceof Bad) return err("MALFORMED", `domain ${typeof (value as { id?: unknown } | null)?.id === "string" ? (value as { id: string }).id : "?"}: ${e.message}`);

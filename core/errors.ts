@@ -8,6 +8,7 @@ export type ErrorCode =
   | "MALFORMED"
   | "NON_CANONICAL"
   | "TOO_LARGE"
+  | "PARAMS_TOO_LARGE"
   | "WRONG_NETWORK"
   | "BAD_ID"
   | "BAD_SIGNATURE"
@@ -50,6 +51,7 @@ export type ErrorCode =
   | "BAD_BEACON"
   | "DUPLICATE_TX"
   | "TOO_MANY_TXS"
+  | "BLOCK_TOO_LARGE"
   | "BELOW_FINALITY"
   | "CHECKPOINT_CONFLICT";
 

@@ -87,6 +87,10 @@ export function mainnetParams(network = "doin-mainnet"): ChainParams {
     // In turn first, then the next in the schedule a quarter of a carrier interval later.
     producerSlotMs: 15_000,
     maxOpenRoundsPerAccount: 4,
+    // Reveals carry model weights (a domain's maxParamsBytes, up to 64 KiB):
+    // a block stays ≤ 1 MiB of transactions, well under Durable Object
+    // storage's 2 MB value and the 4 MiB peer message (PROTOCOL.md §5).
+    maxBlockTxBytes: 1_048_576,
     revealWindowBlocks: 100,
     voteWindowBlocks: 50,
     domains: [QUADRATIC_DOMAIN],

@@ -8,7 +8,7 @@
  * difficulty, reputation, bonds, the producer schedule, the beacon and the
  * state root.
  */
-import { checkCommitmentUnused, checkFirstReveal, checkOpening, checkOpenRounds, checkVoter } from "./admission.ts";
+import { checkCommitmentUnused, checkFirstReveal, checkOpening, checkOpenRounds, checkParamsSize, checkVoter } from "./admission.ts";
 import { beaconInput, nextBeacon } from "./beacon.ts";
 import { blockHash, checkBlock, coinbaseRoot, sealBlock, txRoot } from "./block.ts";
 import { nextDifficulty } from "./difficulty.ts";
@@ -22,7 +22,7 @@ import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.t
 import { adjustReputation, reputationDelta, reputationFactor } from "./reputation.ts";
 import { producerRank, slotDelayMs, validatorSet } from "./schedule.ts";
 import { computeStateRoot } from "./state-root.ts";
-import { paramsHash } from "./tx.ts";
+import { paramsHash, txSize } from "./tx.ts";
 import { vrfOutput, vrfProve, vrfVerify } from "./vrf.ts";
 import type {
   Account,
@@ -290,8 +290,8 @@ function revealEffect(w: Working, tx: TxOf<"reveal">, sender: Address): Result<(
   const pHash = paramsHash(tx.body.params);
   const first = checkFirstReveal(w.revealedParams, pHash);
   if (!first.ok) return first;
-  const size = JSON.stringify(tx.body.params).length;
-  if (size > domain.maxParamsBytes) return err("TOO_LARGE", `params are ${size} bytes, domain limit ${domain.maxParamsBytes}`);
+  const size = checkParamsSize(domain, tx.body.params);
+  if (!size.ok) return size;
   // last: the only refusal here that time cures
   const seedHeight = c.height + w.params.seedDelayBlocks;
   if (w.height <= seedHeight) return err("REVEAL_TOO_EARLY", `a reveal of a commit at height ${c.height} is valid from height ${seedHeight + 1}, when its quorum seed exists`);
@@ -612,15 +612,21 @@ export function buildBlock(
   const w = beginBlock(state, height, timestamp, params);
   const included: Tx[] = [];
   const rejected: { tx: Tx; error: ProtocolError }[] = [];
+  let bytes = 0;
   for (const tx of candidates) {
     if (included.length >= params.maxTxsPerBlock) break;
+    // one that does not fit stays out (and pending): a smaller one after it may still fit
+    const size = txSize(tx);
+    if (bytes + size > params.maxBlockTxBytes) continue;
     if (tx.network !== params.network) {
       rejected.push({ tx, error: { code: "WRONG_NETWORK", message: "wrong network" } });
       continue;
     }
     const r = applyTx(w, tx, included.length);
-    if (r.ok) included.push(tx);
-    else rejected.push({ tx, error: r.error });
+    if (r.ok) {
+      included.push(tx);
+      bytes += size;
+    } else rejected.push({ tx, error: r.error });
   }
   const done = finishBlock(state, w, { producer, rank, beacon });
   if (!done.ok) return done;

@@ -3,7 +3,7 @@
  * sizes, bounds, id). Signatures are checked by `verifyTxSignatures`; checks
  * that need chain state live in state-transition.ts.
  */
-import { canonicalBytes, canonicalJson, findNonInteger, toWire, type Encodable } from "./encoding.ts";
+import { canonicalBytes, findNonInteger, toWire, type Encodable } from "./encoding.ts";
 import { err, ok, type Result } from "./errors.ts";
 import { hashOf } from "./hash.ts";
 import { hexToBytes } from "./hex.ts";
@@ -65,9 +65,37 @@ export function txToWire(tx: Tx): JsonValue {
   return toWire(tx as unknown as Encodable);
 }
 
+/**
+ * Sizes already measured, by transaction object: a block's byte limit sums
+ * the sizes that parsing its transactions measured (encoding each one again
+ * cost a third of a block's validation). Transactions are immutable, so an
+ * object's size never changes.
+ */
+const sizes = new WeakMap<Tx, number>();
+
 /** Canonical size of a transaction in bytes (what the size limits count). */
 export function txSize(tx: Tx): number {
-  return canonicalBytes(tx as unknown as Encodable).length;
+  let size = sizes.get(tx);
+  if (size === undefined) {
+    size = canonicalBytes(tx as unknown as Encodable).length;
+    sizes.set(tx, size);
+  }
+  return size;
+}
+
+/**
+ * The largest a transaction of `kind` may be: maxTxBytes, and for a reveal
+ * as much more as the largest domain's params may take (model weights travel
+ * in the reveal; its own domain's limit is checked against the commit).
+ */
+export function txSizeLimit(params: ChainParams, kind: TxKind): number {
+  if (kind !== "reveal") return params.maxTxBytes;
+  return params.maxTxBytes + Math.max(0, ...params.domains.map((d) => d.maxParamsBytes));
+}
+
+/** Size of reveal params as a domain's maxParamsBytes counts it: the bytes of their canonical JSON. */
+export function paramsSize(value: JsonValue): number {
+  return canonicalBytes(value as Encodable).length;
 }
 
 /**
@@ -90,8 +118,9 @@ export function parseTx(value: unknown, params: ChainParams, path = "tx"): Resul
 /** Stateless checks of an already typed transaction. */
 export function checkTx(tx: Tx, params: ChainParams): Result<Tx> {
   if (tx.network !== params.network) return err("WRONG_NETWORK", `tx is for network ${JSON.stringify(tx.network)}, this is ${params.network}`);
-  const size = canonicalJson(tx as unknown as Encodable).length;
-  if (size > params.maxTxBytes) return err("TOO_LARGE", `tx is ${size} bytes, limit ${params.maxTxBytes}`);
+  const size = txSize(tx);
+  const limit = txSizeLimit(params, tx.kind);
+  if (size > limit) return err("TOO_LARGE", `tx is ${size} bytes, limit ${limit}`);
   if (tx.kind === "reveal") {
     const bad = findNonInteger(tx.body.params);
     if (bad !== null) return err("NON_CANONICAL", `reveal params hold a non-integer number at ${bad}; encode reals as fixed-point integers`);

@@ -188,8 +188,15 @@ export interface DomainConfig {
   readonly quorumFractionPpm: number;
   /** performance of the champion before any optimae (Fixed) */
   readonly initialChampion: Fixed;
+  /** bytes of a reveal's params (their canonical JSON); a reveal transaction may exceed maxTxBytes by the largest domain's limit */
   readonly maxParamsBytes: number;
   readonly incentive: IncentiveConfig;
+  /**
+   * The best performance any model can reach on the domain's data (its
+   * physical limit), when the domain knows it: reports give champions as a
+   * fraction of it. Informative: no rule reads it.
+   */
+  readonly optimum?: Fixed;
 }
 
 export interface GenesisAccount {
@@ -231,6 +238,8 @@ export interface ChainParams {
   readonly producerSlotMs: number;
   /** commits plus rounds still voting that one account may have open at once */
   readonly maxOpenRoundsPerAccount: number;
+  /** canonical bytes of all of a block's transactions together */
+  readonly maxBlockTxBytes: number;
   readonly revealWindowBlocks: number;
   readonly voteWindowBlocks: number;
   readonly domains: readonly DomainConfig[];

@@ -481,6 +481,19 @@ export function externalDomainPlugin(worker: WorkerProcess, domain: WorkerDomain
     return values.map((v, i) => asNumber(v, `values[${i}]`));
   };
   const optimizers: Record<string, (config: JsonValue) => OptimizationPlugin> = { ...base?.optimizers };
+  // The domain's own optimizers with their heavy work on this worker (the predictor's batched training).
+  if (base?.external !== undefined) {
+    Object.assign(
+      optimizers,
+      base.external({
+        request: (method, params) => worker.request(method, params, timeout),
+        unavailable: (e) => e instanceof WorkerError && e.transport,
+        info: domain as unknown as JsonValue,
+        device: worker.hello?.device ?? "cpu",
+        log,
+      }),
+    );
+  }
   if (has("evaluate_batch") && domain.dim !== undefined && domain.paramsKey !== undefined && domain.paramsScale !== undefined) {
     optimizers["batch_es"] = (config) => batchEs(domain as Required<Pick<WorkerDomain, "dim" | "paramsKey" | "paramsScale">> & WorkerDomain, meta.higherIsBetter, config, generate, evaluateBatch);
   }

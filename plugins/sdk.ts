@@ -63,6 +63,22 @@ export interface DomainMeta {
   readonly description: string;
 }
 
+/**
+ * An external worker process (gpu-runner/PROTOCOL.md) as a domain sees it,
+ * to run its heavy inner loop there (a GPU pays when it gets a whole batch).
+ */
+export interface ExternalWorker {
+  /** one request; rejects with the worker's error reply or a transport failure */
+  request(method: string, params: JsonValue): Promise<JsonValue>;
+  /** whether an error of `request` means the worker could not answer at all (crashed, timed out, closed): the CPU may take over */
+  unavailable(error: unknown): boolean;
+  /** what the worker's hello says of this domain */
+  readonly info: JsonValue;
+  /** "cuda" or "cpu" */
+  readonly device: string;
+  readonly log: (line: string) => void;
+}
+
 /** Everything a domain package exports (its `doin` entry's default export). */
 export interface DomainPlugin {
   readonly meta: DomainMeta;
@@ -72,6 +88,12 @@ export interface DomainPlugin {
   readonly defaultOptimizer?: string;
   readonly inference: InferencePlugin;
   readonly synthetic: SyntheticDataPlugin;
+  /**
+   * Optional: optimizers whose heavy work runs on an external worker that
+   * serves this domain; a runner started with one uses these in place of
+   * the optimizers of the same name.
+   */
+  readonly external?: (worker: ExternalWorker) => Readonly<Record<string, (config: JsonValue) => OptimizationPlugin>>;
 }
 
 /** The domain's default optimizer: `defaultOptimizer` when it names one of its optimizers, else the first; undefined when it has none. */

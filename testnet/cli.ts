@@ -1,13 +1,16 @@
 /**
- * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs] [--no-runners] [--isolate] [--plugin-package DIR]…`
+ * `npm run testnet -- --nodes 5 [--clean] [--dir .state/testnet] [--port 8787] [--logs] [--no-runners] [--isolate] [--plugin-package DIR]… [--domains a,b] [--external CMD]`
  * Starts N nodes on loopback (one workerd for all, see harness.ts), one GPU
  * runner per node (quadratic domain), prints each node's explorer URL, then
  * each node's key and what the URLs serve, then one status line per node every few seconds; Ctrl-C
  * (SIGINT/SIGTERM) stops everything and exits 0.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./build.ts";
 import { startTestnet, type Testnet } from "./harness.ts";
 
-const USAGE = `usage: npm run testnet -- [--nodes N] [--clean] [--dir DIR] [--port PORT] [--logs] [--no-runners] [--isolate] [--plugin-package DIR]…
+const USAGE = `usage: npm run testnet -- [--nodes N] [--clean] [--dir DIR] [--port PORT] [--logs] [--no-runners] [--isolate] [--plugin-package DIR]… [--domains a,b] [--external CMD]
   --nodes N      how many nodes (1..16, default 3)
   --clean        wipe DIR first: a new network (new identities, empty chains)
   --dir DIR      state and identities (default .state/testnet)
@@ -19,15 +22,20 @@ const USAGE = `usage: npm run testnet -- [--nodes N] [--clean] [--dir DIR] [--po
                  a domain plugin package (package.json with "doin"): its domains join the
                  network (their "chain" rules go into the genesis), every node optimizes them
                  and every runner serves them; repeatable. A new set of domains is a new
-                 network: add --clean when the folder already holds one`;
+                 network: add --clean when the folder already holds one
+  --domains a,b  the domains the nodes optimize and the runners serve (default: quadratic and the
+                 plugin packages' domains); a domain shipped in plugins/<name> (predictor) brings its
+                 package along: npm run testnet -- --clean --domains predictor
+  --external CMD every runner serves its domains through this external worker, e.g.
+                 "python3 gpu-runner/python/doin_worker.py" (PyTorch on CUDA where there is one)`;
 
 const argv = process.argv.slice(2);
 if (argv.includes("--help") || argv.includes("-h")) {
   console.log(USAGE);
   process.exit(0);
 }
-const known = new Set(["--nodes", "--dir", "--port", "--clean", "--logs", "--no-runners", "--isolate", "--plugin-package"]);
-const WITH_VALUE = new Set(["--nodes", "--dir", "--port", "--plugin-package"]);
+const known = new Set(["--nodes", "--dir", "--port", "--clean", "--logs", "--no-runners", "--isolate", "--plugin-package", "--domains", "--external"]);
+const WITH_VALUE = new Set(["--nodes", "--dir", "--port", "--plugin-package", "--domains", "--external"]);
 for (let k = 0; k < argv.length; k++) {
   const a = argv[k] as string;
   if (!known.has(a)) {
@@ -47,6 +55,13 @@ function arg(name: string, fallback: string): string {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? (argv[i + 1] ?? fallback) : fallback;
 }
+const domains = argv.includes("--domains") ? arg("domains", "").split(",").map((d) => d.trim()).filter((d) => d !== "") : undefined;
+// a domain shipped in this repository as a plugin package (plugins/<name>) comes with its package
+for (const d of domains ?? []) {
+  const bundled = join(ROOT, "plugins", d);
+  if (d !== "quadratic" && existsSync(join(bundled, "package.json")) && !pluginPackages.includes(bundled)) pluginPackages.push(bundled);
+}
+const external = argv.includes("--external") ? arg("external", "") : undefined;
 
 const nodes = Number(arg("nodes", "3"));
 if (!Number.isSafeInteger(nodes) || nodes < 1 || nodes > 16) {
@@ -101,6 +116,8 @@ try {
     ...(argv.includes("--logs") ? {} : { onRunnerLine: (_runner: string, l: string) => console.log(`  ${l}`) }),
     isolate: argv.includes("--isolate"),
     pluginPackages,
+    ...(domains === undefined ? {} : { domains }),
+    ...(external === undefined ? {} : { runnerArgs: ["--external", external] }),
   });
 } catch (e) {
   console.error(e instanceof Error ? e.message : String(e));
@@ -151,6 +168,23 @@ interface NodeStatus {
   mempool?: { size?: number };
 }
 
+/** Each domain's optimum (its physical limit), from the network's rules: the status lines give champions as a fraction of it. */
+const optima = new Map<string, number>();
+try {
+  const rules = (await (await fetch(`${testnet.nodes[0]?.url}/chain/params`)).json()) as { domains?: { id: string; optimum?: string }[] };
+  for (const d of rules.domains ?? []) if (d.optimum !== undefined && BigInt(d.optimum) !== 0n) optima.set(d.id, Number(d.optimum) / 1e6);
+} catch {
+  // no fractions then
+}
+
+/** "quadratic -12.34" or, for a domain with an optimum, "predictor skill 0.2712 (86% of the optimum 0.3148)". */
+function champion(domain: string, performance: string): string {
+  const v = Number(performance) / 1e6;
+  const optimum = optima.get(domain);
+  if (optimum === undefined) return `${domain} ${v.toFixed(2)}`;
+  return `${domain} skill ${v.toFixed(4)} (${((100 * v) / optimum).toFixed(1)}% of the optimum ${optimum.toFixed(4)})`;
+}
+
 async function line(n: Testnet["nodes"][number]): Promise<string> {
   if (!testnet.isRunning(n.index)) return `${n.name}: stopped`;
   try {
@@ -158,7 +192,7 @@ async function line(n: Testnet["nodes"][number]): Promise<string> {
     let best = "";
     try {
       const champions = (await (await fetch(`${n.url}/chain/champions`, { signal: AbortSignal.timeout(3_000) })).json()) as { domain: string; performance: string }[];
-      best = champions.map((c) => `${c.domain} ${(Number(c.performance) / 1e6).toFixed(2)}`).join(", ");
+      best = champions.map((c) => champion(c.domain, c.performance)).join(", ");
     } catch {
       // no champions endpoint answer: leave it out
     }

@@ -93,6 +93,12 @@ export interface TestnetOptions {
    * optimized by every node; every runner loads the packages and serves them.
    */
   readonly pluginPackages?: readonly string[];
+  /**
+   * The domains the nodes optimize and their runners serve (OPTIMIZE_DOMAINS,
+   * runner --domains); default quadratic and every plugin package's domains.
+   * Each must be quadratic or a domain of `pluginPackages`.
+   */
+  readonly domains?: readonly string[];
   /** more flags for the runners (see `npm run runner -- --help`), e.g. ["--kinds", "evaluate,inference"]; a function gives node i's runner its own */
   readonly runnerArgs?: readonly string[] | ((index: number) => readonly string[]);
   /** each line a runner prints (progress every 15 s); unset: runners print nothing unless `logs` */
@@ -262,7 +268,10 @@ export async function startTestnet(opts: TestnetOptions): Promise<Testnet> {
   const validators = nodes.map((n) => n.publicKey).join(",");
   const plugged = declaredDomains(opts.pluginPackages ?? []);
   const domainsVar = plugged.rules.length === 0 ? "" : JSON.stringify(plugged.rules);
-  const optimizeVar = ["quadratic", ...plugged.ids].join(",");
+  for (const d of opts.domains ?? []) {
+    if (d !== "quadratic" && !plugged.ids.includes(d)) throw new Error(`domain ${d} is neither quadratic nor in a plugin package (${plugged.ids.join(", ") || "none given"})`);
+  }
+  const optimizeVar = (opts.domains ?? ["quadratic", ...plugged.ids]).join(",");
   // The genesis commits to every protocol parameter: chains stored by a version with other rules cannot be read.
   const genesisTime = meta.genesisTime as number;
   const genesis = genesisBlock(paramsFor(opts.networkId ?? "doin-devnet", nodes.map((n) => n.publicKey), domainsSetting(domainsVar), genesisTime)).block.hash;

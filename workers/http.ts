@@ -49,6 +49,7 @@ export function statusFor(code: NodeErrorCode): Status {
     case "LEASE_EXPIRED":
       return 409;
     case "TOO_LARGE":
+    case "PARAMS_TOO_LARGE":
       return 413;
     case "RATE_LIMITED":
       return 429;

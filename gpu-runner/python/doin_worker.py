@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""DOIN reference worker: the quadratic domain, spoken to over JSON lines on stdio.
+"""DOIN reference worker: the quadratic and predictor domains, spoken to over JSON lines on stdio.
 
 One request per line on stdin, one reply per line on stdout (see
 gpu-runner/PROTOCOL.md):
@@ -7,9 +7,13 @@ gpu-runner/PROTOCOL.md):
     {"id": 1, "method": "evaluate_batch", "params": {...}}
     {"id": 1, "result": {...}}            or   {"id": 1, "error": {"code": "...", "message": "..."}}
 
-Backends, best first: PyTorch on CUDA, PyTorch on the CPU, pure Python (the
-standard library alone). PyTorch is used only when it imports; CUDA only when
-torch.cuda.is_available(). DOIN_WORKER_BACKEND=python|torch-cpu forces one.
+Domains: quadratic (here) and predictor (doin_predictor.py).
+
+Backends, best first: PyTorch on CUDA, PyTorch on the CPU, numpy, pure Python
+(the standard library alone). PyTorch is used only when it imports; CUDA only
+when torch.cuda.is_available(); numpy when it imports (the predictor's
+batched training needs numpy or PyTorch). DOIN_WORKER_BACKEND=python|numpy|
+torch-cpu forces one.
 
 The worker never dies of bad input: every problem is an error reply. Only the
 `crash` method and `shutdown` end it. `crash`, `sleep` and `filler` exist for
@@ -25,6 +29,10 @@ import os
 import sys
 import time
 
+from doin_errors import BadInput
+from doin_rng import M32, Rng
+import doin_predictor
+
 PROTOCOL = 1
 VERSION = "1.0.0"
 MAX_LINE_BYTES = int(os.environ.get("DOIN_WORKER_MAX_LINE_BYTES", str(16 * 1024 * 1024)))
@@ -39,10 +47,11 @@ def _log(msg):
 
 
 torch = None
+np = None
 DEVICE = "cpu"
 BACKEND = "python"
 _forced = os.environ.get("DOIN_WORKER_BACKEND", "")
-if _forced != "python":
+if _forced not in ("python", "numpy"):
     try:
         import torch as _torch  # noqa: E402
 
@@ -51,8 +60,21 @@ if _forced != "python":
         if _forced != "torch-cpu" and torch.cuda.is_available():
             DEVICE = "cuda"
     except Exception as e:  # ImportError, or a broken install
-        _log("PyTorch unavailable (%s): pure Python" % type(e).__name__)
+        _log("PyTorch unavailable (%s)" % type(e).__name__)
         torch = None
+if _forced != "python":
+    try:
+        import numpy as _np  # noqa: E402
+
+        np = _np
+        if torch is None:
+            BACKEND = "numpy"
+    except Exception as e:
+        _log("numpy unavailable (%s)" % type(e).__name__)
+        np = None
+if BACKEND == "python":
+    _log("neither PyTorch nor numpy: pure Python")
+doin_predictor.configure(np, torch, DEVICE)
 
 
 def capabilities():
@@ -69,7 +91,7 @@ def capabilities():
         "maxLineBytes": MAX_LINE_BYTES,
         "encodings": ["json", "f64"],
         "methods": sorted(METHODS.keys()),
-        "domains": [QUADRATIC_META],
+        "domains": [QUADRATIC_META, doin_predictor.META],
     }
     if DEVICE == "cuda":
         try:
@@ -92,8 +114,6 @@ N_PARAMS = 10
 SCALE = 1000000
 NOISE_STD = 0.1
 DEFAULT_TARGET_SEED = 20261126
-M32 = 0xFFFFFFFF
-M64 = 0xFFFFFFFFFFFFFFFF
 QUADRATIC_META = {
     "id": "quadratic",
     "metric": "neg_mse",
@@ -104,69 +124,6 @@ QUADRATIC_META = {
     "paramsScale": SCALE,
     "init": [-10.0, 10.0],
 }
-
-
-class BadInput(Exception):
-    def __init__(self, message, code="BAD_INPUT"):
-        Exception.__init__(self, message)
-        self.code = code
-
-
-def _splitmix64(state):
-    s = (state + 0x9E3779B97F4A7C15) & M64
-    z = s
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return s, z ^ (z >> 31)
-
-
-def _rotl(x, k):
-    return ((x << k) | (x >> (32 - k))) & M32
-
-
-class Rng(object):
-    """xoshiro128** 1.1, seeded by two SplitMix64 outputs of the 32-bit seed (low word first)."""
-
-    def __init__(self, seed):
-        sm = int(seed) & M32
-        words = []
-        for _ in range(2):
-            sm, v = _splitmix64(sm)
-            words += [v & M32, v >> 32]
-        if not any(words):
-            words[0] = 1
-        self.s = words
-        self.spare = None
-
-    def next_u32(self):
-        s = self.s
-        result = (_rotl((s[1] * 5) & M32, 7) * 9) & M32
-        t = (s[1] << 9) & M32
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = _rotl(s[3], 11)
-        return result
-
-    def next(self):
-        a = self.next_u32() >> 5
-        b = self.next_u32() >> 6
-        return (a * 67108864 + b) / 9007199254740992.0
-
-    def normal(self):
-        if self.spare is not None:
-            s, self.spare = self.spare, None
-            return s
-        u1 = 1.0 - self.next()
-        u2 = self.next()
-        r = math.sqrt(-2.0 * math.log(u1))
-        self.spare = r * math.sin(2.0 * math.pi * u2)
-        return r * math.cos(2.0 * math.pi * u2)
-
-    def uniform(self, lo, hi):
-        return lo + (hi - lo) * self.next()
 
 
 def _is_number(v):
@@ -232,7 +189,23 @@ def _target(data):
 def _domain(params):
     d = params.get("domain", "quadratic")
     if d != "quadratic":
-        raise BadInput("unknown domain %r (this worker serves quadratic)" % (d,), "UNKNOWN_DOMAIN")
+        raise BadInput("unknown domain %r (this method serves quadratic)" % (d,), "UNKNOWN_DOMAIN")
+
+
+def _by_domain(method, quadratic):
+    """A method for every domain: the predictor's own when the request names it, else the quadratic one."""
+
+    def run(params):
+        if params.get("domain") == doin_predictor.META["id"]:
+            result = doin_predictor.dispatch(method, params)
+            if result is None:
+                raise BadInput("the predictor domain has no method %s" % method, "UNKNOWN_METHOD")
+            return result
+        if method == "train_batch":
+            raise BadInput("train_batch serves the predictor domain", "UNKNOWN_DOMAIN")
+        return quadratic(params)
+
+    return run
 
 
 def neg_sse_python(candidates, target):
@@ -396,10 +369,11 @@ def m_crash(params):
 
 METHODS = {
     "hello": m_hello,
-    "evaluate": m_evaluate,
+    "evaluate": _by_domain("evaluate", m_evaluate),
     "evaluate_batch": m_evaluate_batch,
-    "generate": m_generate,
-    "infer": m_infer,
+    "generate": _by_domain("generate", m_generate),
+    "infer": _by_domain("infer", m_infer),
+    "train_batch": _by_domain("train_batch", None),
     "sleep": m_sleep,
     "filler": m_filler,
     "crash": m_crash,

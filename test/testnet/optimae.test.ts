@@ -29,14 +29,16 @@ import { bytesToHex } from "../../core/hex.ts";
 import { addressFromPublicKey, publicKeyFromSecret } from "../../core/keys.ts";
 import { FIXED_ONE, QUADRATIC_DOMAIN } from "../../core/params.ts";
 import { decayedReputation } from "../../core/reputation.ts";
-import { computeCommitment, createTx, txToWire } from "../../core/tx.ts";
-import type { Fixed, JsonValue, TxKind, UnsignedTx } from "../../core/types.ts";
+import { computeCommitment } from "../../core/tx.ts";
+import type { Fixed, JsonValue } from "../../core/types.ts";
 import { DEFAULT_CONFIG, encodeParams, performance, quantize, targetOf } from "../../plugins/quadratic/domain.ts";
 import { toFixed } from "../../plugins/sdk.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
 import { paramsFor } from "../../workers/config.ts";
 import { fromFaucet } from "../support/faucet.ts";
 import { until } from "../support/until.ts";
+import { Client as OutsideClient } from "./client.ts";
+import { getJson as readJson, included as includedOn, roundsIn as roundsOn } from "./reads.ts";
 import { replayChain } from "./replay.ts";
 
 const NETWORK = "doin-devnet";
@@ -66,21 +68,8 @@ afterAll(async () => {
 const url = (i = 0): string => (net.nodes[i] as { url: string }).url;
 const context = () => net.logTail(20).join("\n");
 
-async function getJson<T>(path: string, i = 0, headers: Record<string, string> = {}): Promise<T> {
-  const r = await fetch(`${url(i)}${path}`, { headers });
-  if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-}
+const getJson = <T>(path: string, i = 0, headers: Record<string, string> = {}): Promise<T> => readJson<T>(url(i), path, headers);
 
-interface RoundView {
-  optimae: string;
-  optimizer: string;
-  status: string;
-  reported: string;
-  verified: string | null;
-  quorum: string[];
-  votes: { evaluator: string; performance: string; dataHash: string }[];
-}
 interface AccountView {
   balance: string;
   nonce: number;
@@ -92,48 +81,14 @@ interface JobView {
   attempts: number;
 }
 
-const rounds = () => getJson<RoundView[]>("/chain/rounds");
 const account = (address: string) => getJson<AccountView>(`/chain/account/${address}`);
+const included = (ids: readonly string[], what: string) => includedOn(url(), ids, what, context);
+const roundsIn = (ids: readonly string[], statuses: readonly string[], what: string) => roundsOn(url(), ids, statuses, what, context);
 
-async function included(ids: readonly string[], what: string): Promise<void> {
-  await until(
-    what,
-    async () => {
-      for (const id of ids) if ((await getJson<{ status: string }>(`/tx/${id}`)).status !== "included") return undefined;
-      return true;
-    },
-    { timeoutMs: 60_000, everyMs: 500, context },
-  );
-}
-
-async function roundsIn(ids: readonly string[], statuses: readonly string[], what: string, timeoutMs = 120_000): Promise<RoundView[]> {
-  return until(
-    what,
-    async () => {
-      const all = await rounds();
-      const mine = ids.map((id) => all.find((r) => r.optimae === id));
-      return mine.every((r) => r !== undefined && statuses.includes(r.status)) ? (mine as RoundView[]) : undefined;
-    },
-    { timeoutMs, everyMs: 500, context },
-  );
-}
-
-// ---------------------------------------------------------------- an outside optimizer
-type BodyOf<K extends TxKind> = UnsignedTx extends infer U ? (U extends { kind: K; body: infer B } ? B : never) : never;
-
-class Client {
-  readonly secret = randomBytes(32);
-  readonly pub = publicKeyFromSecret(this.secret);
-  readonly address = addressFromPublicKey(this.pub);
-  private nonce = 0;
-
-  /** Signs and POSTs a tx to node1; the nonce is spent only when the node takes it. */
-  async send<K extends TxKind>(kind: K, body: BodyOf<K>): Promise<{ status: number; code: string | null; id: string }> {
-    const tx = createTx(kind, body, { secret: this.secret, nonce: this.nonce + 1, network: NETWORK });
-    const r = await fetch(`${url()}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(txToWire(tx)) });
-    const answer = (await r.json()) as { code?: string };
-    if (r.status === 202) this.nonce++;
-    return { status: r.status, code: answer.code ?? null, id: tx.id };
+// ---------------------------------------------------------------- an outside optimizer (it talks to node1)
+class Client extends OutsideClient {
+  constructor() {
+    super(() => url(), NETWORK);
   }
 }
 

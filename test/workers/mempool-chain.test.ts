@@ -12,6 +12,7 @@ import { createNodeApp } from "../../workers/http.ts";
 import { registerTxRoutes } from "../../workers/routes/tx.ts";
 import { QUADRATIC_DOMAIN } from "../../core/params.ts";
 import { WORKERS_VALIDATORS, type ValidatorKey } from "../support/workers-network.ts";
+import type { JsonValue } from "../../core/types.ts";
 import { commit, fresh, key, NETWORK, transfer, wire } from "./mempool-helpers.ts";
 
 const app = createNodeApp();
@@ -24,7 +25,7 @@ const CARRIER_MS = 2_000;
 const ANY_SLOT_MS = 500 * WORKERS_VALIDATORS.length;
 /** What each test key is given by a validator: a few commits' bonds. */
 const FUNDS = 5n * QUADRATIC_DOMAIN.bond;
-const FUNDED = ["e2e-alarm", "e2e-alice", "e2e-bob", "e2e-carol", "e2e-dan", "e2e-erin", "e2e-mallory"];
+const FUNDED = ["e2e-alarm", "e2e-alice", "e2e-bob", "e2e-carol", "e2e-dan", "e2e-erin", "e2e-mallory", "e2e-frank"];
 
 async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, env);
@@ -183,5 +184,35 @@ describe("mempool → ChainDO, assembled by hand", () => {
     expect(await post("/tx", wire(copied))).toMatchObject({ status: 422, body: { code: "DUPLICATE_PARAMS" } });
     expect(await pending(copied.id)).toBe(false);
     expect(await chain.account(mallory.address)).toMatchObject({ nonce: 1, balance: String(FUNDS - QUADRATIC_DOMAIN.bond), reputation: "0" });
+  });
+
+  it("weights travel in the reveal up to the domain's maxParamsBytes: one byte more is refused at once (413 PARAMS_TOO_LARGE, nothing stored), as is a reveal over the transaction limit", async () => {
+    const frank = key("e2e-frank");
+    const salt = fresh();
+    const reported = 1_000_000n;
+    // quadratic allows 4,096 bytes of params: {"w":"AAAA…"} of exactly 4,096 and of 4,097 canonical bytes
+    const sized = (bytes: number) => ({ w: "A".repeat(bytes - 8) });
+    const fits = sized(4_096);
+    const over = sized(4_097);
+    expect(JSON.stringify(fits).length).toBe(4_096);
+    const commitFor = (params: JsonValue, nonce: number) =>
+      createTx("commit", { domain: "quadratic", commitment: computeCommitment({ domain: "quadratic", params, salt, reported, optimizer: publicKeyFromSecret(frank.secret) }) }, { secret: frank.secret, nonce, network: NETWORK });
+    const cFits = commitFor(fits, 1);
+    const cOver = commitFor(over, 2);
+    for (const c of [cFits, cOver]) expect((await post("/tx", wire(c))).status).toBe(202);
+    expect((await assemble()).included).toEqual([cFits.id, cOver.id]);
+    const before = await mempool.size();
+    const tooBig = createTx("reveal", { commit: cOver.id, params: over, salt, reported }, { secret: frank.secret, nonce: 3, network: NETWORK });
+    expect(await post("/tx", wire(tooBig))).toMatchObject({ status: 413, body: { code: "PARAMS_TOO_LARGE" } });
+    expect(await pending(tooBig.id)).toBe(false);
+    expect(await mempool.size()).toBe(before);
+    // the positive control: the same construction at the limit is taken and goes on chain
+    const ok = createTx("reveal", { commit: cFits.id, params: fits, salt, reported }, { secret: frank.secret, nonce: 3, network: NETWORK });
+    expect((await post("/tx", wire(ok))).status).toBe(202);
+    expect((await assembleUntilIncluded(ok.id)).at(-1)?.included).toEqual([ok.id]);
+    // a reveal beyond maxTxBytes + the largest domain's maxParamsBytes is refused before any state is read
+    const huge = createTx("reveal", { commit: fresh(), params: sized(8_192 + 4_096), salt, reported }, { secret: frank.secret, nonce: 4, network: NETWORK });
+    expect(await post("/tx", wire(huge))).toMatchObject({ status: 413, body: { code: "TOO_LARGE" } });
+    expect(await pending(huge.id)).toBe(false);
   });
 });

@@ -73,7 +73,8 @@ describe("MempoolDO: admission", () => {
     expect(await stub.submit({ ...w, fee: (2n ** 63n).toString() })).toMatchObject({ ok: false, code: "MALFORMED" });
     expect(await stub.submit({ ...w, fee: "1" })).toMatchObject({ ok: false, code: "BAD_ID" });
     expect(await stub.submit(wire(commit("alice", 1, 0n, { network: "doin-other" })))).toMatchObject({ ok: false, code: "WRONG_NETWORK" });
-    const big = createTx("reveal", { commit: fresh(), params: { x: "y".repeat(9_000) }, salt: "ab".repeat(16), reported: 1n }, { secret: key("alice").secret, nonce: 1, network: NETWORK });
+    // a reveal may carry maxTxBytes + the largest domain's maxParamsBytes (quadratic's 4,096 here), no more
+    const big = createTx("reveal", { commit: fresh(), params: { x: "y".repeat(8_192 + 4_096) }, salt: "ab".repeat(16), reported: 1n }, { secret: key("alice").secret, nonce: 1, network: NETWORK });
     expect(await stub.submit(wire(big))).toMatchObject({ ok: false, code: "TOO_LARGE" });
     expect(await count(stub)).toBe(0);
   });

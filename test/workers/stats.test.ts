@@ -125,7 +125,7 @@ describe("on an empty projection", () => {
     await resetD1();
     const s = await json("/stats");
     expect(s).toMatchObject({ height: null, tip: null, blocks: 0, transactions: 0, acceptedOptimae: 0, experiments: 0, cumulativeWork: "0" });
-    expect(s["domains"]).toEqual([{ domain: "quadratic", higherIsBetter: true, acceptedOptimae: 0, experiments: 0, best: null, latestMetrics: null }]);
+    expect(s["domains"]).toEqual([{ domain: "quadratic", higherIsBetter: true, optimum: null, acceptedOptimae: 0, experiments: 0, best: null, latestMetrics: null }]);
     expect(await json("/stats/experiments")).toEqual({ experiments: [], count: 0 });
     const res = await get("/stats/export");
     expect(res.status).toBe(200);

@@ -114,11 +114,13 @@ describe("POST /tx", () => {
   it("not application/json is 415, an oversized body 413 TOO_LARGE", async () => {
     const w = wire(commit("route-fay", 1));
     expect(await result(await post("/tx", JSON.stringify(w), { "content-type": "text/plain" }))).toMatchObject({ status: 415 });
-    const huge = JSON.stringify({ ...w, pad: "x".repeat(8_192 + TX_BODY_SLACK_BYTES) });
+    // the largest transaction is a reveal: maxTxBytes + the largest domain's maxParamsBytes (quadratic's 4,096 here)
+    const huge = JSON.stringify({ ...w, pad: "x".repeat(8_192 + 4_096 + TX_BODY_SLACK_BYTES) });
     expect(await result(await post("/tx", huge))).toMatchObject({ status: 413, body: { code: "TOO_LARGE" } });
-    // within the body limit but over maxTxBytes once canonical
-    const reveal = createTx("reveal", { commit: fresh(), params: { p: "y".repeat(8_300) }, salt: "ab".repeat(16), reported: 1n }, { secret: key("route-fay").secret, nonce: 1, network: NETWORK });
+    // within the body limit but over the reveal limit once canonical
+    const reveal = createTx("reveal", { commit: fresh(), params: { p: "y".repeat(8_192 + 4_096) }, salt: "ab".repeat(16), reported: 1n }, { secret: key("route-fay").secret, nonce: 1, network: NETWORK });
     expect(await result(await post("/tx", wire(reveal)))).toMatchObject({ status: 413, body: { code: "TOO_LARGE" } });
+
   });
 
   it("stateful refusals are 422 (balance, nonce, replacement fee)", async () => {

@@ -74,14 +74,17 @@ export const AcceptedOptimaeSchema = z
   })
   .openapi("AcceptedOptimae");
 
+const FractionOfOptimum = z.string().nullable().openapi({ description: "verified ÷ the domain's optimum, fixed-point (10^6 = the optimum); null when the domain declares no optimum" });
+
 const BestSchema = z
-  .object({ verified: Fixed, optimae: z.string(), optimizer: z.string(), experimentId: z.string(), height: z.number().int() })
+  .object({ verified: Fixed, fractionOfOptimum: FractionOfOptimum, optimae: z.string(), optimizer: z.string(), experimentId: z.string(), height: z.number().int() })
   .openapi("DomainBest");
 
 const DomainStatsSchema = z
   .object({
     domain: z.string(),
     higherIsBetter: z.boolean(),
+    optimum: Fixed.nullable().openapi({ description: "the best performance any model can reach on the domain's data, when the domain's rules declare it" }),
     acceptedOptimae: z.number().int(),
     experiments: z.number().int(),
     best: BestSchema.nullable(),
@@ -218,6 +221,7 @@ export const EXPORT_COLUMNS = [
   "timestamp_ms",
   "timestamp_utc",
   "block_hash",
+  "fraction_of_optimum",
 ] as const;
 
 type ExportRecord = Record<(typeof EXPORT_COLUMNS)[number], string | number>;
@@ -230,7 +234,14 @@ export function fixedDecimal(text: string): string {
   return scaledDecimal(text, 6);
 }
 
-function exportRecord(r: ExperimentRow): ExportRecord {
+/** `verified` as a fraction of `optimum`, fixed-point (10⁶ = the optimum, truncated); null without an optimum. */
+export function fractionOfOptimum(verified: string, optimum: bigint | undefined): string | null {
+  if (optimum === undefined || optimum === 0n) return null;
+  return ((BigInt(verified) * 1_000_000n) / optimum).toString();
+}
+
+function exportRecord(r: ExperimentRow, optimum: bigint | undefined): ExportRecord {
+  const fraction = fractionOfOptimum(r.verified, optimum);
   return {
     experiment_id: r.experimentId,
     round_number: r.roundNumber,
@@ -254,6 +265,7 @@ function exportRecord(r: ExperimentRow): ExportRecord {
     timestamp_ms: r.timestamp,
     timestamp_utc: new Date(r.timestamp).toISOString(),
     block_hash: r.blockHash,
+    fraction_of_optimum: fraction === null ? "" : fixedDecimal(fraction),
   };
 }
 
@@ -270,7 +282,7 @@ const csvLine = (fields: readonly (string | number)[]): string => `${fields.map(
  * block), paged through D1 by that key, EXPORT_PAGE rows per query, as the
  * consumer reads.
  */
-function exportStream(db: D1Database, format: "csv" | "ndjson", domain: string | undefined): ReadableStream<Uint8Array> {
+function exportStream(db: D1Database, format: "csv" | "ndjson", domain: string | undefined, optima: ReadonlyMap<string, bigint>): ReadableStream<Uint8Array> {
   const d = drizzle(db);
   const encoder = new TextEncoder();
   let cursor: { height: number; txIdx: number } | null = null;
@@ -297,7 +309,7 @@ function exportStream(db: D1Database, format: "csv" | "ndjson", domain: string |
             .orderBy(asc(experiments.height), asc(experiments.txIdx))
             .limit(EXPORT_PAGE);
           for (const r of rows) {
-            const rec = exportRecord(r);
+            const rec = exportRecord(r, optima.get(r.domain));
             text += format === "csv" ? csvLine(EXPORT_COLUMNS.map((k) => rec[k])) : `${JSON.stringify(rec)}\n`;
           }
           const last = rows[rows.length - 1];
@@ -371,10 +383,12 @@ export function registerStatsRoutes(app: NodeApp): void {
           domains: domains.map((d) => ({
             domain: d.id,
             higherIsBetter: d.higherIsBetter,
+            optimum: d.optimum === undefined ? null : d.optimum.toString(),
             acceptedOptimae: byDomain(perDomain?.results, d.id, (r) => Number(r["accepted"])) ?? 0,
             experiments: byDomain(perDomain?.results, d.id, (r) => Number(r["experiments"])) ?? 0,
             best: byDomain(best?.results, d.id, (r) => ({
               verified: r["verified"] as string,
+              fractionOfOptimum: fractionOfOptimum(r["verified"] as string, d.optimum),
               optimae: r["optimae"] as string,
               optimizer: r["optimizer"] as string,
               experimentId: r["experiment_id"] as string,
@@ -533,7 +547,8 @@ export function registerStatsRoutes(app: NodeApp): void {
     (c) => {
       const q = c.req.valid("query");
       const name = `doin-experiments${q.domain === undefined ? "" : `-${q.domain}`}.${q.format === "csv" ? "csv" : "ndjson"}`;
-      return new Response(exportStream(c.env.DB, q.format, q.domain), {
+      const optima = new Map(c.get("config").params.domains.flatMap((d) => (d.optimum === undefined ? [] : [[d.id, d.optimum] as const])));
+      return new Response(exportStream(c.env.DB, q.format, q.domain, optima), {
         status: 200,
         headers: {
           "content-type": q.format === "csv" ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson; charset=utf-8",

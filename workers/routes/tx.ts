@@ -9,7 +9,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { TX_KINDS } from "../../core/tx.ts";
+import { TX_KINDS, txSizeLimit } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
 import { MEMPOOL_NAME, type PendingTxView } from "../../durable-objects/mempool.ts";
 import type { NodeConfig } from "../config.ts";
@@ -166,8 +166,8 @@ const requireJson: MiddlewareHandler<NodeEnv> = async (c, next) => {
   return undefined;
 };
 
-/** The body limit follows the chain parameters: a bit above the largest transaction. */
-const txBodyLimit = (config: NodeConfig) => config.params.maxTxBytes + TX_BODY_SLACK_BYTES;
+/** The body limit follows the chain parameters: a bit above the largest transaction (a reveal carrying the largest params a domain allows). */
+const txBodyLimit = (config: NodeConfig) => txSizeLimit(config.params, "reveal") + TX_BODY_SLACK_BYTES;
 
 // ---------------------------------------------------------------------------
 // routes

@@ -3,12 +3,13 @@
 
     python3 test/vectors/gen/gen_quadratic.py
 
-Standard library only. Re-implements, from their published definitions:
+Standard library only. Computes, from their published definitions:
 - SplitMix64 (https://prng.di.unimi.it/splitmix64.c) and xoshiro128** 1.1
   (https://prng.di.unimi.it/xoshiro128starstar.c), seeded as plugins/rng.ts
   says: two SplitMix64 outputs from the 32-bit seed, each split low word first;
   doubles ((a >> 5) * 2^26 + (b >> 6)) / 2^53; Box-Muller normals (cos, then sin),
-  u1 = 1 - uniform;
+  u1 = 1 - uniform: the Python worker's implementation
+  (gpu-runner/python/doin_rng.py), which these vectors pin to TypeScript's;
 - deriveSeed: each part folded into a SplitMix64 state (xor, then one step) from
   0x243f6a8885a308d3; the low word of the last output;
 - the quadratic reference domain (reference notes section 4.2): target uniform in
@@ -21,67 +22,15 @@ Floats go through libm here and V8's fdlibm port there: the test compares them t
 ~1e-12, integers exactly.
 """
 import math
+import os
+import sys
 
-from vector_io import write_vectors
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "gpu-runner", "python"))
 
-M32 = 0xFFFFFFFF
-M64 = 0xFFFFFFFFFFFFFFFF
+from doin_rng import M32, Rng, splitmix64  # noqa: E402
+from vector_io import write_vectors  # noqa: E402
+
 DEFAULT_TARGET_SEED = 20261126
-
-
-def splitmix64(state):
-    s = (state + 0x9E3779B97F4A7C15) & M64
-    z = s
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return s, z ^ (z >> 31)
-
-
-def rotl(x, k):
-    return ((x << k) | (x >> (32 - k))) & M32
-
-
-class Rng:
-    def __init__(self, seed):
-        sm = seed & M32
-        words = []
-        for _ in range(2):
-            sm, v = splitmix64(sm)
-            words += [v & M32, v >> 32]
-        self.s = words
-        if not any(self.s):
-            self.s[0] = 1
-        self.spare = None
-
-    def next_u32(self):
-        s = self.s
-        result = (rotl((s[1] * 5) & M32, 7) * 9) & M32
-        t = (s[1] << 9) & M32
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = rotl(s[3], 11)
-        return result
-
-    def next(self):
-        a = self.next_u32() >> 5
-        b = self.next_u32() >> 6
-        return (a * 67108864 + b) / 9007199254740992.0
-
-    def normal(self):
-        if self.spare is not None:
-            s, self.spare = self.spare, None
-            return s
-        u1 = 1.0 - self.next()
-        u2 = self.next()
-        r = math.sqrt(-2.0 * math.log(u1))
-        self.spare = r * math.sin(2.0 * math.pi * u2)
-        return r * math.cos(2.0 * math.pi * u2)
-
-    def uniform(self, lo, hi):
-        return lo + (hi - lo) * self.next()
 
 
 def derive_seed(*parts):
