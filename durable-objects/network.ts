@@ -26,13 +26,14 @@
  *   `flood` Queue, whose consumer asks this object to deliver what is still
  *   there (retries with backoff); the alarm re-sends what the queue lost
  *   (local queues live in memory).
- * - Sync: a block whose parent is unknown, or a peer whose status shows more
- *   work, starts a headers-first sync in the ChainDO.
+ * - Sync: a block whose parent is unknown starts a headers-first sync in
+ *   the ChainDO from the peer that sent it; every tick polls every peer's
+ *   status and syncs from those that show a better head (without waiting
+ *   more than STATUS_WAIT_MS for the slow ones).
  */
 import { DurableObject } from "cloudflare:workers";
 import { ADMISSION_CODES } from "../core/admission.ts";
 import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type EnvelopeKind } from "../core/envelope.ts";
-import { compareHeads } from "../core/fork-choice.ts";
 import { checkHandshake, signHandshake, type Handshake } from "../core/handshake.ts";
 import { bytesToHex } from "../core/hex.ts";
 import type { JsonValue } from "../core/types.ts";
@@ -55,7 +56,7 @@ import {
   syncTriggerDue,
 } from "./gossip.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
-import { headOf, PEER_ANSWER_LIMITS, type SyncReport } from "./sync.ts";
+import { PEER_ANSWER_LIMITS, pollPeers, STATUS_WAIT_MS, type HeadStatus, type SyncReport } from "./sync.ts";
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const MAX_SKEW_MS = 120_000;
@@ -189,10 +190,12 @@ export class NetworkDO extends DurableObject<Env> {
         break;
     }
     const decision = afterDelivery(envelope.kind, envelope.hops, outcome, STATEFUL_TX_CODES);
-    // a peer is ahead of us: sync (rate-limited, so unknown-parent blocks cannot make us hammer every peer)
+    // the sender holds a block whose parent we lack: sync from it (rate-limited, so
+    // unknown-parent blocks cannot make us hammer peers); from every peer if it is not one of ours
     if (decision.sync && syncTriggerDue(this.lastSyncTrigger, nowMs)) {
       this.lastSyncTrigger = nowMs;
-      this.ctx.waitUntil(this.syncNow());
+      const from = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE public_key = ? AND (banned_until IS NULL OR banned_until < ?)`, envelope.sender, nowMs).toArray()[0];
+      this.ctx.waitUntil(from !== undefined ? this.syncFrom([from.url]).then(() => undefined) : this.syncNow().then(() => undefined));
     }
     if (decision.relay) await this.broadcast(envelope.kind, payload, envelope.hops + 1, envelope.sender);
     if (decision.penalize) this.penalize(envelope.sender, nowMs);
@@ -484,9 +487,10 @@ export class NetworkDO extends DurableObject<Env> {
       await this.verifyCandidates();
       const mine = await this.chain().status();
       const urls = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE banned_until IS NULL OR banned_until < ?`, Date.now()).toArray().map((r) => r.url);
-      const ahead: string[] = [];
-      await Promise.all(
-        urls.map(async (url) => {
+      const poll = pollPeers(
+        urls,
+        mine,
+        async (url): Promise<HeadStatus | null> => {
           try {
             const known = this.sql.exec<{ public_key: string | null }>(`SELECT public_key FROM peers WHERE url = ?`, url).toArray()[0];
             if (known?.public_key == null) {
@@ -502,16 +506,21 @@ export class NetworkDO extends DurableObject<Env> {
             }
             const s = (await readBoundedJson(res, PEER_ANSWER_LIMITS.status, undefined, "status")) as { cumulativeWork?: string; height?: number; genesis?: string; tip?: string; weight?: number; beacon?: string };
             this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL, score = MIN(score + 1, 100) WHERE url = ?`, Date.now(), url);
-            if (s.genesis !== mine.genesis) return;
-            const theirs = headOf({ tip: String(s.tip ?? ""), height: s.height ?? 0, cumulativeWork: String(s.cumulativeWork ?? "0"), weight: Number(s.weight ?? 0), beacon: String(s.beacon ?? "") });
-            if (compareHeads(theirs, headOf(mine)) > 0) ahead.push(url);
+            return { genesis: String(s.genesis ?? ""), tip: String(s.tip ?? ""), height: s.height ?? 0, cumulativeWork: String(s.cumulativeWork ?? "0"), weight: Number(s.weight ?? 0), beacon: String(s.beacon ?? "") };
           } catch (e) {
             this.sql.exec(`UPDATE peers SET last_error = ?, score = MAX(score - 1, -100) WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
+            return null;
           }
-        }),
+        },
+        new Promise((resolve) => setTimeout(resolve, STATUS_WAIT_MS)),
       );
-      // learned peers that keep failing are dropped: nobody polls a dead URL forever
-      for (const r of this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'exchange' AND score <= ?`, DROP_SCORE).toArray()) this.forgetPeer(r.url);
+      const ahead = await poll.ahead;
+      // the slow answers still count for liveness; learned peers that keep failing are dropped: nobody polls a dead URL forever
+      const forgetFailing = (): void => {
+        for (const r of this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'exchange' AND score <= ?`, DROP_SCORE).toArray()) this.forgetPeer(r.url);
+      };
+      forgetFailing();
+      this.ctx.waitUntil(poll.done.then(forgetFailing));
       if (ahead.length > 0) await this.syncFrom(ahead);
       return { ahead };
     } finally {
