@@ -143,7 +143,8 @@ describe("faulty sync peers", () => {
     const tip = await agreedTip(live);
     const ours = await getJson<{ height: number; cumulativeWork: string }>(live.urls[0]!, "/chain/status");
     const claim = { height: ours.height + 5, tip: "ee".repeat(32), cumulativeWork: (BigInt(ours.cumulativeWork) * 2n + 1_000_000n).toString(), genesis };
-    const status = (res: Parameters<typeof json>[0]) => json(res, { ...claim, network: live.params.network, finalizedHeight: 0, finalizedHash: genesis });
+    // a well-formed status (a node checks its shape before anything else): more work than anyone's
+    const status = (res: Parameters<typeof json>[0]) => json(res, { ...claim, network: live.params.network, finalizedHeight: 0, finalizedHash: genesis, weight: 2 * claim.height, beacon: "0".repeat(64) });
 
     // a branch of its own: the real headers with another timestamp (they parse, link to nothing we have)
     const belowFinality = await fake("below-finality", {
