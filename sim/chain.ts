@@ -12,7 +12,7 @@ import { ForkChoice } from "../core/fork-choice.ts";
 import type { Block, ChainParams, ChainState, Hash } from "../core/types.ts";
 import type { DeliveryOutcome } from "../durable-objects/gossip.ts";
 import { SYNC_BATCH, type LocalChain } from "../durable-objects/sync.ts";
-import type { SharedWork } from "./shared-work.ts";
+import type { SharedWork, StoredBlock } from "./shared-work.ts";
 
 /** As the ChainDO: post-states kept this far below the finalized block. */
 const STATE_KEEP_BELOW_FINAL = 2;
@@ -163,26 +163,24 @@ export class SimChain {
 
   /** Canonical headers from..to (at most 50), wire form: what GET /chain/headers serves. */
   headers(from: number, to: number): { value: unknown[]; bytes: number } {
-    const out: unknown[] = [];
-    let bytes = 2;
-    for (const hash of this.range(from, to)) {
-      const s = this.shared.stored(hash);
-      if (s === undefined) break;
-      out.push(s.headerWire);
-      bytes += s.headerBytes + 1;
-    }
-    return { value: out, bytes };
+    return this.serve(from, to, (s) => [s.headerWire, s.headerBytes]);
   }
 
   /** Canonical blocks from..to (at most 50), wire form: what GET /chain/blocks serves. */
   blocks(from: number, to: number): { value: unknown[]; bytes: number } {
+    return this.serve(from, to, (s) => [s.wire, s.bytes]);
+  }
+
+  /** A JSON list of what `pick` takes from each canonical block from..to, with its size. */
+  private serve(from: number, to: number, pick: (s: StoredBlock) => [unknown, number]): { value: unknown[]; bytes: number } {
     const out: unknown[] = [];
     let bytes = 2;
     for (const hash of this.range(from, to)) {
       const s = this.shared.stored(hash);
       if (s === undefined) break;
-      out.push(s.wire);
-      bytes += s.bytes + 1;
+      const [value, size] = pick(s);
+      out.push(value);
+      bytes += size + 1;
     }
     return { value: out, bytes };
   }

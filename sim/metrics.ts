@@ -25,6 +25,8 @@ export class Metrics {
   readonly duplicates = { tx: 0, block: 0 };
   /** deliveries by gossip that a node accepted (each node accepts an item at most once) */
   readonly accepted = { tx: 0, block: 0 };
+  /** accepted deliveries by the hop count they arrived with (0: from the origin) */
+  readonly acceptedAtHop: number[] = [];
   syncs = 0;
   syncTriggers = 0;
   syncedBlocks = 0;
@@ -47,8 +49,9 @@ export class Metrics {
     this.duplicates[kind]++;
   }
 
-  gossiped(kind: "tx" | "block"): void {
+  gossiped(kind: "tx" | "block", hops: number): void {
     this.accepted[kind]++;
+    this.acceptedAtHop[hops] = (this.acceptedAtHop[hops] ?? 0) + 1;
   }
 
   get txTotal(): number {

@@ -169,7 +169,7 @@ export class SimNode {
   private delivered(m: GossipMessage, outcome: DeliveryOutcome): void {
     const now = this.ctx.sched.now;
     const decision = afterDelivery(m.kind, m.hops, outcome, STATEFUL_TX_CODES);
-    if (outcome.ok) this.ctx.metrics.gossiped(m.kind);
+    if (outcome.ok) this.ctx.metrics.gossiped(m.kind, m.hops);
     if (decision.sync && syncTriggerDue(this.lastSyncTrigger, now)) {
       // the sender holds the parent we lack: sync from it (the NetworkDO's rule)
       this.lastSyncTrigger = now;

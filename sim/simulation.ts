@@ -109,6 +109,8 @@ export interface SimReport {
     /** share of the other nodes that accepted each transaction / block from gossip (the rest: sync, or never) */
     readonly txReach: number;
     readonly blockReach: number;
+    /** share of the accepted gossip deliveries that arrived after 0, 1, … hops (the last one relays no further) */
+    readonly hopShare: readonly number[];
     readonly byTraffic: Readonly<Record<Traffic, { messages: number; bytes: number; lost: number }>>;
   };
   readonly sync: { readonly syncs: number; readonly triggers: number; readonly blocksViaSync: number; readonly viaSyncShare: number; readonly faultyPeers: number };
@@ -367,6 +369,7 @@ function report(
       bytesPerNodePerSecond: bytes / n / seconds,
       txReach: metrics.txTotal === 0 ? 0 : metrics.accepted.tx / (n - 1) / metrics.txTotal,
       blockReach: produced === 0 ? 0 : metrics.accepted.block / (n - 1) / produced,
+      hopShare: Array.from(metrics.acceptedAtHop, (x) => (x ?? 0) / Math.max(1, metrics.accepted.tx + metrics.accepted.block)),
       byTraffic: counts,
     },
     sync: { syncs: metrics.syncs, triggers: metrics.syncTriggers, blocksViaSync: metrics.syncedBlocks, viaSyncShare: holds === 0 ? 0 : metrics.syncedBlocks / holds, faultyPeers: metrics.faultyPeers },
