@@ -54,6 +54,8 @@ export interface DutyCounts {
 export class Duties {
   private readonly own: OwnOptimae[] = [];
   private readonly evaluating = new Set<Hash>();
+  /** params this node committed (a round that finds nothing better returns the island's best again: a second reveal of it would be DUPLICATE_PARAMS) */
+  private readonly committed = new Set<string>();
   private local: ChampionView | null = null;
   private rounds = 0;
   readonly counts: DutyCounts = { commits: 0, reveals: 0, votes: 0, accepts: 0 };
@@ -136,6 +138,9 @@ export class Duties {
     if (this.local === null || out.performance > this.local.performance) this.local = { params: out.params, performance: out.performance };
     const reported = toFixed(out.performance);
     if (improvement(domain, champion.performance, reported) < domain.epsilon) return;
+    const key = JSON.stringify(out.params);
+    if (this.committed.has(key)) return;
+    this.committed.add(key);
     const salt = deriveSeed(this.opts.seed, this.rounds, 1).toString(16).padStart(32, "0");
     const commitment = computeCommitment({ domain: DOMAIN, params: out.params, salt, reported, optimizer: this.host.publicKey });
     const own: OwnOptimae = { commitment, params: out.params, salt, reported, stage: "revealing", optimae: null, since: head.height };

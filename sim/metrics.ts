@@ -49,6 +49,14 @@ export class Metrics {
     this.duplicates[kind]++;
   }
 
+  /** gossip deliveries a node refused (not duplicates), by kind and code */
+  readonly refused = new Map<string, number>();
+
+  refusal(kind: "tx" | "block", code: string | null): void {
+    const key = `${kind}:${code}`;
+    this.refused.set(key, (this.refused.get(key) ?? 0) + 1);
+  }
+
   gossiped(kind: "tx" | "block", hops: number): void {
     this.accepted[kind]++;
     this.acceptedAtHop[hops] = (this.acceptedAtHop[hops] ?? 0) + 1;

@@ -170,6 +170,7 @@ export class SimNode {
     const now = this.ctx.sched.now;
     const decision = afterDelivery(m.kind, m.hops, outcome, STATEFUL_TX_CODES);
     if (outcome.ok) this.ctx.metrics.gossiped(m.kind, m.hops);
+    else this.ctx.metrics.refusal(m.kind, outcome.code);
     if (decision.sync && syncTriggerDue(this.lastSyncTrigger, now)) {
       // the sender holds the parent we lack: sync from it (the NetworkDO's rule)
       this.lastSyncTrigger = now;
@@ -347,7 +348,8 @@ export class SimNode {
     const head = this.chain.head;
     const tx = createTx(kind, body as never, { secret: this.id.secret, nonce: this.mempool.nextNonce(this.id.address, head), network: this.ctx.params.network, fee: 0n });
     await this.ctx.shared.tx(tx);
+    if (!this.submit(tx).ok) return null;
     this.ctx.metrics.txCreated(tx.kind);
-    return this.submit(tx).ok ? tx.id : null;
+    return tx.id;
   }
 }

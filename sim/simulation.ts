@@ -111,6 +111,8 @@ export interface SimReport {
     readonly blockReach: number;
     /** share of the accepted gossip deliveries that arrived after 0, 1, … hops (the last one relays no further) */
     readonly hopShare: readonly number[];
+    /** gossip deliveries refused, by kind and code (a transaction already in a block the node holds: BAD_NONCE) */
+    readonly refused: Readonly<Record<string, number>>;
     readonly byTraffic: Readonly<Record<Traffic, { messages: number; bytes: number; lost: number }>>;
   };
   readonly sync: { readonly syncs: number; readonly triggers: number; readonly blocksViaSync: number; readonly viaSyncShare: number; readonly faultyPeers: number };
@@ -369,6 +371,7 @@ function report(
       bytesPerNodePerSecond: bytes / n / seconds,
       txReach: metrics.txTotal === 0 ? 0 : metrics.accepted.tx / (n - 1) / metrics.txTotal,
       blockReach: produced === 0 ? 0 : metrics.accepted.block / (n - 1) / produced,
+      refused: Object.fromEntries(metrics.refused),
       hopShare: Array.from(metrics.acceptedAtHop, (x) => (x ?? 0) / Math.max(1, metrics.accepted.tx + metrics.accepted.block)),
       byTraffic: counts,
     },
