@@ -26,6 +26,7 @@ const USAGE = `usage: npm run sim -- [--nodes N] [options]
   --uplink-mbps M      each node's uplink (default ${DEFAULT_OPTIONS.uplinkMbps})
   --partition A:B[:F]  split the network at A s, heal at B s, share F on one side (default ${DEFAULT_OPTIONS.partition === null ? "none" : `${DEFAULT_OPTIONS.partition.atMs / 1000}:${DEFAULT_OPTIONS.partition.healMs / 1000}:${DEFAULT_OPTIONS.partition.fraction}`}); "none"
   --preset P           devnet (2 s carrier blocks, 500 ms slots) or mainnet (60 s, 15 s) (default devnet)
+  --slot-alarm         a what-if, not the node's policy: producers also wake at their own slot
   --json FILE          write the whole report as JSON`;
 
 function fail(message: string): never {
@@ -38,11 +39,14 @@ function parse(argv: readonly string[]): { options: SimOptions; json: string | n
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: Object.fromEntries(
-        ["nodes", "validators", "degree", "peers", "seed", "duration", "settle", "tx-rate", "wallets", "optimizers", "loss", "jitter", "uplink-mbps", "partition", "preset", "json"].map((k) => [k, { type: "string" as const }]),
-      ),
+      options: {
+        ...Object.fromEntries(
+          ["nodes", "validators", "degree", "peers", "seed", "duration", "settle", "tx-rate", "wallets", "optimizers", "loss", "jitter", "uplink-mbps", "partition", "preset", "json"].map((k) => [k, { type: "string" as const }]),
+        ),
+        "slot-alarm": { type: "boolean" as const },
+      },
       strict: true,
-    }) as { values: Record<string, string | undefined> });
+    }) as { values: Record<string, string | boolean | undefined> });
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));
   }
@@ -86,6 +90,7 @@ function parse(argv: readonly string[]): { options: SimOptions; json: string | n
     uplinkMbps: num("uplink-mbps", DEFAULT_OPTIONS.uplinkMbps, (v) => v > 0),
     partition,
     preset,
+    slotAlarm: values["slot-alarm"] === true,
   };
   return { options, json: typeof values["json"] === "string" ? values["json"] : null };
 }

@@ -77,6 +77,8 @@ export interface NodeSettings {
   readonly tickMs: number;
   /** the MempoolDO's assembly alarm */
   readonly assembleMs: number;
+  /** a what-if, not the node's policy: also wake at the node's own slot (not only on the assembly alarm) */
+  readonly slotAlarm: boolean;
   /** time a node spends on a block (parse, validate, store) before it relays it */
   readonly blockProcessingMs: number;
   /** time a node spends admitting a transaction before it relays it */
@@ -116,6 +118,8 @@ export class SimNode {
   /** the sync in progress (the ChainDO runs one at a time) */
   private syncing: Promise<void> | null = null;
   private lastSyncTrigger = -Infinity;
+  /** the tip whose slot this node set a wake-up for (slotAlarm) */
+  private slotWake: string | null = null;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -318,7 +322,14 @@ export class SimNode {
     // before its carrier slot a block must carry enough verified work: only then is buildBlock worth its VRF proof
     const mayWork = (head.pending.work > 0n && head.pending.work >= head.difficulty.threshold) || candidates.some((t) => t.kind === "accept");
     const now = this.clock();
-    if (now < head.tipTimestamp + slotDelayMs(rank, !mayWork, params)) return;
+    const slot = head.tipTimestamp + slotDelayMs(rank, !mayWork, params);
+    if (now < slot) {
+      if (this.ctx.settings.slotAlarm && this.slotWake !== head.tipHash) {
+        this.slotWake = head.tipHash;
+        sched.after(slot - now, () => this.assemble());
+      }
+      return;
+    }
     const built = buildBlock(head, candidates, params, { producerSecret: this.id.secret, timestamp: Math.max(now, head.tipTimestamp + 1) });
     if (!built.ok) return;
     const { block, rejected } = built.value;

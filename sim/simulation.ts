@@ -59,6 +59,8 @@ export interface SimOptions {
   readonly evaluateMs: number;
   readonly partition: PartitionPlan | null;
   readonly preset: "devnet" | "mainnet";
+  /** a what-if: producers also wake at their own slot instead of only on the 1 s assembly alarm */
+  readonly slotAlarm: boolean;
 }
 
 export const DEFAULT_OPTIONS: SimOptions = {
@@ -83,6 +85,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   evaluateMs: 1_000,
   partition: { atMs: 40_000, healMs: 45_000, fraction: 0.5 },
   preset: "devnet",
+  slotAlarm: false,
 };
 
 export interface SimReport {
@@ -189,6 +192,7 @@ export async function runSimulation(options: SimOptions, onProgress?: (p: Progre
       degree: options.degree,
       tickMs: 5_000,
       assembleMs: 1_000,
+      slotAlarm: options.slotAlarm,
       blockProcessingMs: options.blockProcessingMs,
       txProcessingMs: options.txProcessingMs,
       evaluateMs: options.evaluateMs,
