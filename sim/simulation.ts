@@ -118,7 +118,8 @@ export interface SimReport {
     readonly refused: Readonly<Record<string, number>>;
     readonly byTraffic: Readonly<Record<Traffic, { messages: number; bytes: number; lost: number }>>;
   };
-  readonly sync: { readonly syncs: number; readonly triggers: number; readonly blocksViaSync: number; readonly viaSyncShare: number; readonly faultyPeers: number };
+  /** syncs started (and by an unknown parent), blocks they applied, peers found faulty, senders penalized for invalid payloads */
+  readonly sync: { readonly syncs: number; readonly triggers: number; readonly blocksViaSync: number; readonly viaSyncShare: number; readonly faultyPeers: number; readonly penalties: number };
   readonly partition: { readonly atMs: number; readonly healMs: number; readonly convergenceMs: number | null } | null;
   readonly storage: { readonly bytesPerNodePer1000Blocks: number; readonly stateBytes: number };
   /** every node's head on one chain at the end */
@@ -379,7 +380,7 @@ function report(
       hopShare: Array.from(metrics.acceptedAtHop, (x) => (x ?? 0) / Math.max(1, metrics.accepted.tx + metrics.accepted.block)),
       byTraffic: counts,
     },
-    sync: { syncs: metrics.syncs, triggers: metrics.syncTriggers, blocksViaSync: metrics.syncedBlocks, viaSyncShare: holds === 0 ? 0 : metrics.syncedBlocks / holds, faultyPeers: metrics.faultyPeers },
+    sync: { syncs: metrics.syncs, triggers: metrics.syncTriggers, blocksViaSync: metrics.syncedBlocks, viaSyncShare: holds === 0 ? 0 : metrics.syncedBlocks / holds, faultyPeers: metrics.faultyPeers, penalties: metrics.penalties },
     partition: plan === null ? null : { atMs: plan.atMs, healMs: plan.healMs, convergenceMs: run.convergenceMs },
     storage: { bytesPerNodePer1000Blocks: median(perNode), stateBytes: encodeState(best.chain.head).length },
     converged: agreed(nodes, metrics.blocks),
