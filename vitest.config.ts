@@ -62,6 +62,15 @@ export default defineConfig(async () => ({
       },
       {
         test: {
+          // the node's gossip and sync policies, and small runs of the network simulator (sim/)
+          name: "sim",
+          environment: "node" as const,
+          include: ["test/sim/**/*.test.ts"],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: "runner",
           environment: "node" as const,
           include: ["test/runner/**/*.test.ts"],

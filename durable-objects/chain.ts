@@ -26,7 +26,7 @@ import { nodeConfig, type NodeConfig } from "../workers/config.ts";
 import { writeProjection } from "./d1-writer.ts";
 import { Outbox } from "./outbox.ts";
 import { quorumFor } from "./quorum.ts";
-import { httpPeer, syncFromPeers, type LocalChain, type SyncReport } from "./sync.ts";
+import { httpPeer, STATUS_WAIT_MS, syncFromPeers, type LocalChain, type SyncReport } from "./sync.ts";
 import { deriveProjection, type ProjectionEvent } from "./projection.ts";
 import { failure, success, type AccountView, type ChainStatus, type Outcome, type ProduceResult, type SubmitBlockResult } from "./rpc.ts";
 
@@ -341,7 +341,9 @@ export class ChainDO extends DurableObject<Env> {
         return { accepted: 0, height: this.head.height, error: { index: 0, code: r.code, message: r.message } };
       },
     };
-    this.syncing = syncFromPeers(local, peerUrls.map((u) => httpPeer(u))).finally(() => {
+    // the target is chosen among the peers that answer within STATUS_WAIT_MS: one that is down does not hold the sync back
+    const wait = () => new Promise<void>((resolve) => setTimeout(resolve, STATUS_WAIT_MS));
+    this.syncing = syncFromPeers(local, peerUrls.map((u) => httpPeer(u)), { wait }).finally(() => {
       this.syncing = null;
       // the D1 projection waited for the sync: catch up now
       void this.ctx.storage.setAlarm(Date.now());

@@ -19,40 +19,50 @@
  *   before its signature is even checked; a seen-set with expiry drops
  *   duplicates; then the payload goes to the mempool or the chain. A sender
  *   whose signed payload is invalid is scored down, then banned for a while.
- * - Flooding: new transactions and blocks are written to an outbox in this
- *   object's storage (one row per peer) and delivered from here at once; a
- *   delayed copy goes to the `flood` Queue, whose consumer asks this object
- *   to deliver what is still there (retries with backoff); the alarm re-sends
- *   what the queue lost (local queues live in memory).
- * - Sync: a block whose parent is unknown, or a peer whose status shows more
- *   work, starts a headers-first sync in the ChainDO.
+ * - Gossip: a new transaction or block goes to GOSSIP_DEGREE peers drawn at
+ *   random (durable-objects/gossip.ts: the policy this object shares with
+ *   the simulator), written to an outbox in this object's storage (one row
+ *   per target) and delivered from here at once; a delayed copy goes to the
+ *   `flood` Queue, whose consumer asks this object to deliver what is still
+ *   there (retries with backoff); the alarm re-sends what the queue lost
+ *   (local queues live in memory).
+ * - Sync: a block whose parent is unknown starts a headers-first sync in
+ *   the ChainDO from the peer that sent it; every tick polls every peer's
+ *   status and syncs from those that show a better head (without waiting
+ *   more than STATUS_WAIT_MS for the slow ones).
  */
 import { DurableObject } from "cloudflare:workers";
 import { ADMISSION_CODES } from "../core/admission.ts";
 import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type EnvelopeKind } from "../core/envelope.ts";
-import { compareHeads } from "../core/fork-choice.ts";
 import { checkHandshake, signHandshake, type Handshake } from "../core/handshake.ts";
 import { bytesToHex } from "../core/hex.ts";
 import type { JsonValue } from "../core/types.ts";
 import { discardBounded, readBoundedJson } from "../workers/bounded-json.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
 import { peerUrlProblem } from "../workers/peer-url.ts";
+import {
+  afterDelivery,
+  BAN_MS,
+  DELIVERY_TIMEOUT_MS,
+  isBanned,
+  MAX_DELIVERY_ATTEMPTS,
+  MAX_HOPS,
+  peerAfterFault,
+  peerAfterInvalid,
+  QUEUE_RETRY_DELAY_S,
+  relayTargets,
+  SEEN_TTL_MS,
+  senderAfterInvalid,
+  syncTriggerDue,
+} from "./gossip.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
-import { headOf, PEER_ANSWER_LIMITS, type SyncReport } from "./sync.ts";
+import { PEER_ANSWER_LIMITS, pollPeers, STATUS_WAIT_MS, type HeadStatus, type SyncReport } from "./sync.ts";
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
-const MAX_HOPS = 6;
 const MAX_SKEW_MS = 120_000;
-const SEEN_TTL_MS = 10 * 60_000;
-const BAN_MS = 10 * 60_000;
-const BAN_SCORE = -50;
-const INVALID_PENALTY = 20;
 const MAX_PEERS = 64;
 const TICK_MS = 5_000;
 const PEER_EXCHANGE_MS = 60_000;
-const DELIVERY_TIMEOUT_MS = 10_000;
-/** The flood Queue's copy of a message waits this long: past the direct attempt's timeout. */
-const QUEUE_RETRY_DELAY_S = Math.ceil(DELIVERY_TIMEOUT_MS / 1000) + 2;
 /** An outbox row older than this is re-signed before it is sent (receivers allow MAX_SKEW_MS). */
 const RESIGN_AFTER_MS = 60_000;
 /** Outbox rows kept per peer: a peer that is down loses the oldest first (sync covers blocks). */
@@ -67,14 +77,8 @@ const HANDSHAKE_MAX_SKEW_MS = 120_000;
 const REFUSED_MS = 10 * 60_000;
 /** A learned peer whose score falls this low (failing for a while) is dropped. */
 const DROP_SCORE = -20;
-/** What a faulty sync peer loses at once (a bootstrap peer, which is kept, is also banned). */
-const FAULT_PENALTY = 50;
-/** A block with an unknown parent starts a sync at most this often (the alarm also checks every tick). */
-const SYNC_TRIGGER_MS = 2_000;
-/** Codes that say "not new" or "not now" rather than "invalid". */
 /** A relayed tx refused for these (core/admission.ts) may be the relayer's lag, not its fault; in a block they are invalid. */
 const STATEFUL_TX_CODES: ReadonlySet<string> = new Set(ADMISSION_CODES);
-const HARMLESS = new Set(["ALREADY_KNOWN", "UNKNOWN_PARENT", "BELOW_FINALITY", "BAD_NONCE", "MEMPOOL_FULL", "FEE_TOO_LOW", "INSUFFICIENT_BALANCE", "BAD_TIMESTAMP", "PEER_URL_REFUSED"]);
 
 export interface PeerView {
   readonly url: string;
@@ -156,7 +160,7 @@ export class NetworkDO extends DurableObject<Env> {
     if (!checked.ok) return failure(checked.error.code, checked.error.message);
     const { envelope, payload } = checked.value;
     const sender = this.sql.exec<{ banned_until: number | null }>(`SELECT banned_until FROM senders WHERE public_key = ?`, envelope.sender).toArray()[0];
-    if (sender?.banned_until != null && sender.banned_until > nowMs) return failure("UNAUTHORIZED", "this sender is banned for sending invalid data");
+    if (isBanned(sender?.banned_until, nowMs)) return failure("UNAUTHORIZED", "this sender is banned for sending invalid data");
     if (!(await verifyMessageSignature(envelope))) return failure("BAD_SIGNATURE", "the envelope's signature does not verify under its sender");
     this.sql.exec(`UPDATE peers SET last_seen = ? WHERE public_key = ?`, nowMs, envelope.sender);
     if (this.sql.exec(`SELECT 1 FROM seen WHERE hash = ? AND expires_at > ?`, envelope.payloadHash, nowMs).toArray().length > 0) {
@@ -174,11 +178,6 @@ export class NetworkDO extends DurableObject<Env> {
       case "block": {
         const r = await this.chain().submitBlock(payload);
         outcome = r.ok ? { ok: true, code: null } : { ok: false, code: r.code };
-        // a peer is ahead of us: sync (rate-limited, so unknown-parent blocks cannot make us hammer every peer)
-        if (!r.ok && r.code === "UNKNOWN_PARENT" && nowMs - this.lastSyncTrigger >= SYNC_TRIGGER_MS) {
-          this.lastSyncTrigger = nowMs;
-          this.ctx.waitUntil(this.syncNow());
-        }
         break;
       }
       case "peers": {
@@ -190,21 +189,28 @@ export class NetworkDO extends DurableObject<Env> {
         outcome = { ok: true, code: null };
         break;
     }
-    if (outcome.ok && (envelope.kind === "tx" || envelope.kind === "block")) {
-      await this.broadcast(envelope.kind, payload, envelope.hops + 1, envelope.sender);
-    } else if (!outcome.ok && outcome.code !== null && !HARMLESS.has(outcome.code) && !(envelope.kind === "tx" && STATEFUL_TX_CODES.has(outcome.code))) {
-      this.penalize(envelope.sender, nowMs);
+    const decision = afterDelivery(envelope.kind, envelope.hops, outcome, STATEFUL_TX_CODES);
+    // the sender holds a block whose parent we lack: sync from it (rate-limited, so
+    // unknown-parent blocks cannot make us hammer peers); from every peer if it is not one of ours
+    if (decision.sync && syncTriggerDue(this.lastSyncTrigger, nowMs)) {
+      this.lastSyncTrigger = nowMs;
+      const from = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE public_key = ? AND (banned_until IS NULL OR banned_until < ?)`, envelope.sender, nowMs).toArray()[0];
+      this.ctx.waitUntil(from !== undefined ? this.syncFrom([from.url]).then(() => undefined) : this.syncNow().then(() => undefined));
     }
+    if (decision.relay) await this.broadcast(envelope.kind, payload, envelope.hops + 1, envelope.sender);
+    if (decision.penalize) this.penalize(envelope.sender, nowMs);
     return success({ duplicate: false, accepted: outcome.ok, code: outcome.code });
   }
 
   private penalize(sender: string, nowMs: number): void {
-    this.sql.exec(`INSERT INTO senders (public_key, score) VALUES (?, 0) ON CONFLICT(public_key) DO NOTHING`, sender);
-    this.sql.exec(`UPDATE senders SET score = score - ? WHERE public_key = ?`, INVALID_PENALTY, sender);
-    this.sql.exec(`UPDATE senders SET banned_until = ?, score = 0 WHERE public_key = ? AND score <= ?`, nowMs + BAN_MS, sender, BAN_SCORE);
-    this.sql.exec(`UPDATE peers SET score = MAX(score - ?, -100) WHERE public_key = ?`, INVALID_PENALTY, sender);
+    const row = this.sql.exec<{ score: number; banned_until: number | null }>(`SELECT score, banned_until FROM senders WHERE public_key = ?`, sender).toArray()[0];
+    const next = senderAfterInvalid(row?.score ?? 0, nowMs);
+    const bannedUntil = next.bannedUntil ?? row?.banned_until ?? null;
+    this.sql.exec(`INSERT OR REPLACE INTO senders (public_key, score, banned_until) VALUES (?, ?, ?)`, sender, next.score, bannedUntil);
     // a banned sender that is also one of our peers gets nothing from us until the ban ends
-    this.sql.exec(`UPDATE peers SET banned_until = (SELECT banned_until FROM senders WHERE public_key = ?) WHERE public_key = ?`, sender, sender);
+    for (const p of this.sql.exec<{ url: string; score: number }>(`SELECT url, score FROM peers WHERE public_key = ?`, sender).toArray()) {
+      this.sql.exec(`UPDATE peers SET score = ?, banned_until = ? WHERE url = ?`, peerAfterInvalid(p.score), bannedUntil, p.url);
+    }
   }
 
   // -------------------------------------------------------------------------
@@ -220,12 +226,15 @@ export class NetworkDO extends DurableObject<Env> {
     return this.broadcast(kind, payload as JsonValue, 0, null);
   }
 
-  private async broadcast(kind: EnvelopeKind, payload: JsonValue, hops: number, except: string | null): Promise<number> {
+  /** Sends a payload to `degree` peers drawn at random (gossip.ts), not to `except` (the key it came from). */
+  private async broadcast(kind: EnvelopeKind, payload: JsonValue, hops: number, except: string | null, degree: number = this.config.gossipDegree): Promise<number> {
     if (hops > MAX_HOPS) return 0;
     const nowMs = Date.now();
-    const targets = this.sql
-      .exec<{ url: string }>(`SELECT url FROM peers WHERE (banned_until IS NULL OR banned_until < ?) AND (public_key IS NULL OR ? IS NULL OR public_key != ?)`, nowMs, except, except)
-      .toArray();
+    const peers = this.sql
+      .exec<{ url: string; public_key: string | null; banned_until: number | null }>(`SELECT url, public_key, banned_until FROM peers`)
+      .toArray()
+      .map((r) => ({ url: r.url, publicKey: r.public_key, bannedUntil: r.banned_until }));
+    const targets = relayTargets(peers, { degree, except, nowMs, random: Math.random });
     if (targets.length === 0) return 0;
     const body = JSON.stringify(createMessage(kind, payload, { secret: this.config.nodeSecret, network: this.config.params.network, nowMs, hops }));
     const ids: number[] = [];
@@ -272,7 +281,7 @@ export class NetworkDO extends DurableObject<Env> {
         if (delivered) this.sql.exec(`DELETE FROM outgoing WHERE id = ?`, id);
         else {
           this.sql.exec(`UPDATE outgoing SET attempts = attempts + 1, next_at = ? WHERE id = ?`, Date.now() + 2 ** Math.min(row.attempts, 8) * 1000, id);
-          if (row.attempts >= 10) this.sql.exec(`DELETE FROM outgoing WHERE id = ?`, id);
+          if (row.attempts >= MAX_DELIVERY_ATTEMPTS) this.sql.exec(`DELETE FROM outgoing WHERE id = ?`, id);
           else failed.push(id);
         }
       }),
@@ -440,7 +449,8 @@ export class NetworkDO extends DurableObject<Env> {
       this.sql.exec(`INSERT INTO senders (public_key, score, banned_until) VALUES (?, 0, ?) ON CONFLICT(public_key) DO UPDATE SET banned_until = excluded.banned_until`, row.public_key, nowMs + BAN_MS);
     }
     if (row.source === "bootstrap") {
-      this.sql.exec(`UPDATE peers SET score = MAX(score - ?, -100), banned_until = ?, last_error = ? WHERE url = ?`, FAULT_PENALTY, nowMs + BAN_MS, `faulty: ${reason}`.slice(0, 300), url);
+      const score = this.sql.exec<{ score: number }>(`SELECT score FROM peers WHERE url = ?`, url).one().score;
+      this.sql.exec(`UPDATE peers SET score = ?, banned_until = ?, last_error = ? WHERE url = ?`, peerAfterFault(score), nowMs + BAN_MS, `faulty: ${reason}`.slice(0, 300), url);
     } else {
       this.forgetPeer(url);
       this.sql.exec(`INSERT OR REPLACE INTO candidates (url, via, state, next_at, last_error) VALUES (?, 'sync', 'refused', ?, ?)`, url, nowMs + BAN_MS, `faulty: ${reason}`.slice(0, 300));
@@ -477,9 +487,10 @@ export class NetworkDO extends DurableObject<Env> {
       await this.verifyCandidates();
       const mine = await this.chain().status();
       const urls = this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE banned_until IS NULL OR banned_until < ?`, Date.now()).toArray().map((r) => r.url);
-      const ahead: string[] = [];
-      await Promise.all(
-        urls.map(async (url) => {
+      const poll = pollPeers(
+        urls,
+        mine,
+        async (url): Promise<HeadStatus | null> => {
           try {
             const known = this.sql.exec<{ public_key: string | null }>(`SELECT public_key FROM peers WHERE url = ?`, url).toArray()[0];
             if (known?.public_key == null) {
@@ -495,16 +506,21 @@ export class NetworkDO extends DurableObject<Env> {
             }
             const s = (await readBoundedJson(res, PEER_ANSWER_LIMITS.status, undefined, "status")) as { cumulativeWork?: string; height?: number; genesis?: string; tip?: string; weight?: number; beacon?: string };
             this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL, score = MIN(score + 1, 100) WHERE url = ?`, Date.now(), url);
-            if (s.genesis !== mine.genesis) return;
-            const theirs = headOf({ tip: String(s.tip ?? ""), height: s.height ?? 0, cumulativeWork: String(s.cumulativeWork ?? "0"), weight: Number(s.weight ?? 0), beacon: String(s.beacon ?? "") });
-            if (compareHeads(theirs, headOf(mine)) > 0) ahead.push(url);
+            return { genesis: String(s.genesis ?? ""), tip: String(s.tip ?? ""), height: s.height ?? 0, cumulativeWork: String(s.cumulativeWork ?? "0"), weight: Number(s.weight ?? 0), beacon: String(s.beacon ?? "") };
           } catch (e) {
             this.sql.exec(`UPDATE peers SET last_error = ?, score = MAX(score - 1, -100) WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
+            return null;
           }
-        }),
+        },
+        new Promise((resolve) => setTimeout(resolve, STATUS_WAIT_MS)),
       );
-      // learned peers that keep failing are dropped: nobody polls a dead URL forever
-      for (const r of this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'exchange' AND score <= ?`, DROP_SCORE).toArray()) this.forgetPeer(r.url);
+      const ahead = await poll.ahead;
+      // the slow answers still count for liveness; learned peers that keep failing are dropped: nobody polls a dead URL forever
+      const forgetFailing = (): void => {
+        for (const r of this.sql.exec<{ url: string }>(`SELECT url FROM peers WHERE source = 'exchange' AND score <= ?`, DROP_SCORE).toArray()) this.forgetPeer(r.url);
+      };
+      forgetFailing();
+      this.ctx.waitUntil(poll.done.then(forgetFailing));
       if (ahead.length > 0) await this.syncFrom(ahead);
       return { ahead };
     } finally {
@@ -529,7 +545,8 @@ export class NetworkDO extends DurableObject<Env> {
       this.sql.exec(`INSERT OR REPLACE INTO seen (hash, expires_at) VALUES ('peer-exchange', ?)`, nowMs + PEER_EXCHANGE_MS);
       // only peers whose handshake this node checked (a bootstrap peer that never answered one is not vouched for)
       const urls = [this.config.nodeUrl, ...this.peers().filter((p) => p.publicKey !== null && (p.bannedUntil === null || p.bannedUntil < nowMs)).map((p) => p.url)];
-      await this.broadcast("peers", urls.slice(0, MAX_PEERS), MAX_HOPS, null);
+      // to every peer (at most MAX_PEERS, once a minute): how a new peer learns about the others
+      await this.broadcast("peers", urls.slice(0, MAX_PEERS), MAX_HOPS, null, MAX_PEERS);
     }
     await this.ctx.storage.setAlarm(Date.now() + TICK_MS);
   }

@@ -1,12 +1,14 @@
 /**
  * Headers-first sync from peers.
  *
- * 1. Ask every peer for its status; the peer whose head wins by fork choice
+ * 1. Ask every peer for its status (waiting a bounded time for slow ones,
+ *    when the caller says so); the peer whose head wins by fork choice
  *    (work, then schedule weight, then the lower beacon) is the target, if
  *    it beats ours.
- * 2. Find the last block we share with it, walking down in windows of 50
- *    headers, never below our finalized block (a peer that does not contain
- *    it is on a chain we must refuse).
+ * 2. Find the last block we share with it (the highest of its blocks we
+ *    hold, on our chain or on a branch we know), walking down in windows of
+ *    50 headers, never below our finalized block (a peer that does not
+ *    contain it is on a chain we must refuse).
  * 3. Fetch its headers from there to its tip, check that they link (each
  *    header's parent is the hash of the previous one, heights consecutive)
  *    and that they end at a head that beats ours: the cheap proof that the
@@ -22,7 +24,9 @@
  * (an oversized or malformed answer, headers that do not link, a branch
  * without our finalized block, blocks that do not match their headers or
  * that the chain refuses) is reported in `faulty`; the NetworkDO scores it
- * down and drops it. A peer that is merely unreachable is not faulty.
+ * down and drops it. A peer that is merely unreachable is not faulty, nor
+ * one whose head moved during the sync (headers or blocks of its new branch
+ * no longer match what it served before: `reorganized`).
  */
 import { blockHash, parseHeader } from "../core/block.ts";
 import { compareHeads, type WeightedNode } from "../core/fork-choice.ts";
@@ -52,6 +56,37 @@ export interface PeerStatusView {
   readonly weight: number;
   readonly beacon: string;
   readonly genesis: string;
+}
+
+/** How long a status poll waits for its slowest peers before it syncs from those ahead so far (the others still answer, for liveness). */
+export const STATUS_WAIT_MS = 2_000;
+
+/** What a peer's status says about its head. */
+export interface HeadStatus {
+  readonly genesis: string;
+  readonly tip: string;
+  readonly height: number;
+  readonly cumulativeWork: string;
+  readonly weight: number;
+  readonly beacon: string;
+}
+
+/**
+ * Asks every peer for its status at once (`status` answers null for no
+ * answer). `ahead` resolves with the peers of our genesis whose head beats
+ * `mine` by fork choice, as soon as every peer answered or `wait` resolved:
+ * a peer that is down or far away does not hold back a sync from the
+ * others. `done` resolves when every poll is over.
+ */
+export function pollPeers<P>(peers: readonly P[], mine: HeadStatus, status: (peer: P) => Promise<HeadStatus | null>, wait: Promise<void>): { ahead: Promise<P[]>; done: Promise<void> } {
+  const ahead: P[] = [];
+  const done = Promise.all(
+    peers.map(async (p) => {
+      const s = await status(p).catch(() => null);
+      if (s !== null && s.genesis === mine.genesis && compareHeads(headOf(s), headOf(mine)) > 0) ahead.push(p);
+    }),
+  ).then(() => undefined);
+  return { ahead: Promise.race([done, wait]).then(() => [...ahead]), done };
 }
 
 /** A chain status as a fork-choice head (what compareHeads reads). */
@@ -152,24 +187,42 @@ function parseHeaders(raw: readonly unknown[], from: number): BlockHeader[] {
   });
 }
 
-export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClient[]): Promise<SyncReport> {
+/**
+ * Whether a peer's head moved since it answered `before`: headers or blocks
+ * it serves now may come from its new branch (a reorganization during our
+ * sync, common just after a partition heals), which is no fault. A peer
+ * that no longer answers is unreachable, not faulty.
+ */
+async function reorganized(peer: PeerClient, before: PeerStatusView): Promise<boolean> {
+  try {
+    return (await peer.status()).tip !== before.tip;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * `wait`, when given, bounds how long step 1 waits for the peers' statuses:
+ * the target is chosen among those that answered by the time it resolves
+ * (or all of them, if sooner).
+ */
+export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClient[], opts: { readonly wait?: () => Promise<void> } = {}): Promise<SyncReport> {
   const ours = await chain.status();
   const faulty: string[] = [];
-  const statuses = await Promise.all(
+  const answered: ({ peer: PeerClient; status: PeerStatusView } | null)[] = [];
+  const polls = Promise.all(
     peers.map(async (p) => {
       try {
         const s = await p.status();
-        if (s.genesis !== ours.genesis) {
-          faulty.push(p.url);
-          return null;
-        }
-        return { peer: p, status: s };
+        if (s.genesis !== ours.genesis) faulty.push(p.url);
+        else answered.push({ peer: p, status: s });
       } catch (e) {
         if (e instanceof PeerFault) faulty.push(p.url);
-        return null;
       }
     }),
   );
+  await (opts.wait === undefined ? polls : Promise.race([polls, opts.wait()]));
+  const statuses = [...answered];
   // Peers whose head wins by the fork-choice rule.
   const head = headOf;
   const candidates = statuses
@@ -183,9 +236,9 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
   const targetHeight = best.status.height;
 
   try {
-    // 2. common ancestor, walking down from the lower of the two heights
+    // 2. common ancestor, walking down from the lower of the two heights: the
+    //    highest of the peer's blocks that we hold (on our chain or on a branch we know)
     let ancestor = -1;
-    // the block we share: the peer's at that height, which may be one of our side branches rather than our canonical one
     let ancestorHash = "";
     let top = Math.min(ours.height, targetHeight);
     while (ancestor < 0 && top >= ours.finalizedHeight) {
@@ -217,7 +270,10 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
       const to = Math.min(targetHeight, from + SYNC_BATCH - 1);
       const headers = parseHeaders(await target.headers(from, to), from);
       for (const h of headers) {
-        if (h.parent !== prevHash) throw new PeerFault(`header ${h.height} does not link to its parent`);
+        if (h.parent !== prevHash) {
+          if (await reorganized(target, best.status)) throw new Error(`peer ${target.url} reorganized during the sync`);
+          throw new PeerFault(`header ${h.height} does not link to its parent`);
+        }
         prevHash = blockHash(h);
         hashes.set(h.height, prevHash);
         lastWork = h.cumulativeWork;
@@ -232,16 +288,16 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
     }
 
     // 4. blocks in batches, round-robin over peers that have them, one batch fetched ahead
-    const sources = candidates.filter((c) => c.status.height >= ancestor + 1).map((c) => c.peer);
+    const sources = candidates.filter((c) => c.status.height >= ancestor + 1);
     let turn = 0;
     const fetchBatch = async (from: number, to: number): Promise<unknown[]> => {
       for (let attempt = 0; attempt < sources.length; attempt++) {
-        const source = sources[(turn++) % sources.length] as PeerClient;
+        const { peer: source, status } = sources[(turn++) % sources.length] as { peer: PeerClient; status: PeerStatusView };
         try {
           const blocks = await source.blocks(from, to);
           const ok = blocks.length > 0 && blocks.every((b, i) => (b as { hash?: unknown }).hash === hashes.get(from + i));
           if (ok) return blocks;
-          if (!faulty.includes(source.url) && blocks.length > 0) faulty.push(source.url);
+          if (!faulty.includes(source.url) && blocks.length > 0 && !(await reorganized(source, status))) faulty.push(source.url);
         } catch (e) {
           if (e instanceof PeerFault && !faulty.includes(source.url)) faulty.push(source.url);
           // try the next peer

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
 const runs = [
   { name: "core", args: ["--project", "core", "--coverage"] },
   { name: "workers", args: ["--project", "workers"] },
+  { name: "sim", args: ["--project", "sim"] },
   { name: "runner", args: ["--project", "runner"] },
   { name: "testnet", args: ["--project", "testnet"] },
   { name: "security", args: ["--project", "security"] },

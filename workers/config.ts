@@ -7,6 +7,7 @@ import { isHex, hexToBytes } from "../core/hex.ts";
 import { addressFromPublicKey, publicKeyFromSecret } from "../core/keys.ts";
 import { COIN_UNIT, devnetParams, FIXED_ONE, mainnetParams } from "../core/params.ts";
 import { parseDomainList } from "../core/domain-config.ts";
+import { parseGossipDegree } from "../durable-objects/gossip.ts";
 import type { Address, ChainParams, DomainConfig, PublicKeyHex } from "../core/types.ts";
 
 export interface NodeConfig {
@@ -27,6 +28,8 @@ export interface NodeConfig {
   readonly allowPrivatePeers: boolean;
   /** an inference request nobody claimed within this long expires */
   readonly inferenceTtlMs: number;
+  /** gossip degree D: a new payload goes to this many peers drawn at random (durable-objects/gossip.ts) */
+  readonly gossipDegree: number;
 }
 
 /** Default time to live of an inference request (INFERENCE_TTL_MS). */
@@ -105,7 +108,7 @@ function list(value: string | undefined): string[] {
 }
 
 export function nodeConfig(env: Env): NodeConfig {
-  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS, env.FAUCET_DOIN, env.GENESIS_TIME, env.ALLOW_PRIVATE_PEERS, env.INFERENCE_TTL_MS].join("|");
+  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS, env.FAUCET_DOIN, env.GENESIS_TIME, env.ALLOW_PRIVATE_PEERS, env.INFERENCE_TTL_MS, env.GOSSIP_DEGREE].join("|");
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   if (!isHex(env.NODE_SECRET, 32)) throw new ConfigError("NODE_SECRET must be 64 lower-case hex characters (an Ed25519 seed)");
@@ -123,6 +126,8 @@ export function nodeConfig(env: Env): NodeConfig {
   if (!["", "true", "false", "1", "0"].includes(allowPrivate)) throw new ConfigError("ALLOW_PRIVATE_PEERS must be true or false");
   const ttl = (env.INFERENCE_TTL_MS ?? "").trim();
   if (ttl !== "" && !(/^\d+$/.test(ttl) && Number(ttl) >= 1_000 && Number(ttl) <= 24 * 3600_000)) throw new ConfigError("INFERENCE_TTL_MS must be milliseconds from 1000 to 86400000");
+  const gossipDegree = parseGossipDegree(env.GOSSIP_DEGREE);
+  if (gossipDegree === null) throw new ConfigError("GOSSIP_DEGREE must be an integer from 1 to 64, or empty");
   const config: NodeConfig = Object.freeze({
     params,
     nodeSecret,
@@ -136,6 +141,7 @@ export function nodeConfig(env: Env): NodeConfig {
     faucetAmount: faucetSetting(env.FAUCET_DOIN, env.NETWORK_ID),
     allowPrivatePeers: allowPrivate === "true" || allowPrivate === "1",
     inferenceTtlMs: ttl === "" ? DEFAULT_INFERENCE_TTL_MS : Number(ttl),
+    gossipDegree,
   });
   cache.set(key, config);
   return config;

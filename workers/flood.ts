@@ -3,6 +3,8 @@
  * NetworkDO; delivery failures are retried with backoff (the row stays in
  * the NetworkDO's storage, whose alarm also re-sends what a queue lost).
  */
+import { queueRetryDelayS } from "../durable-objects/gossip.ts";
+
 export async function handleFloodBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const network = env.NETWORK.get(env.NETWORK.idFromName("network"));
   const byId = new Map<number, Message<unknown>>();
@@ -14,7 +16,7 @@ export async function handleFloodBatch(batch: MessageBatch<unknown>, env: Env): 
   if (byId.size === 0) return;
   const failed = new Set(await network.deliver([...byId.keys()]));
   for (const [id, m] of byId) {
-    if (failed.has(id)) m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
+    if (failed.has(id)) m.retry({ delaySeconds: queueRetryDelayS(m.attempts) });
     else m.ack();
   }
 }

@@ -49,4 +49,11 @@ describe("nodeConfig", () => {
     expect(config({ INFERENCE_TTL_MS: "5000" } as never).inferenceTtlMs).toBe(5_000);
     for (const bad of ["0", "999", "1e4", "-5", "86400001"]) expect(() => config({ INFERENCE_TTL_MS: bad } as never)).toThrow(/INFERENCE_TTL_MS/);
   });
+
+  it("reads GOSSIP_DEGREE (8 by default, 1..64), refusing anything else", () => {
+    expect(config({}).gossipDegree).toBe(8);
+    expect(config({ GOSSIP_DEGREE: "3" } as never).gossipDegree).toBe(3);
+    expect(config({ GOSSIP_DEGREE: "64" } as never).gossipDegree).toBe(64);
+    for (const bad of ["0", "65", "-1", "2.5", "08", "eight"]) expect(() => config({ GOSSIP_DEGREE: bad } as never)).toThrow(/GOSSIP_DEGREE must be an integer from 1 to 64/);
+  });
 });

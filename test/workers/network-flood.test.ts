@@ -407,3 +407,30 @@ describe("peer exchange", () => {
     expect((await network.proposePeers([faulty.url])).queued).toBe(0);
   });
 });
+
+describe("gossip degree", () => {
+  /** The fake peers that were sent the payload with this hash. */
+  const reached = (hash: string) => [...fakes.values()].filter((p) => sentTo(p, hash).length > 0).map((p) => p.url);
+
+  it("with more peers than GOSSIP_DEGREE (8 by default), a new payload goes to 8 of them, drawn afresh for each payload, and a relay never back to its sender", async () => {
+    const now = Date.now();
+    const open = (await network.peers()).filter((p) => p.bannedUntil === null || p.bannedUntil < now);
+    expect(open.length).toBeGreaterThan(20);
+    const one = { gossip: "first" };
+    const two = { gossip: "second" };
+    expect(await network.announce("tx", one)).toBe(8);
+    expect(await network.announce("tx", two)).toBe(8);
+    const h1 = payloadHash(one);
+    const h2 = payloadHash(two);
+    await until(() => reached(h1).length === 8 && reached(h2).length === 8);
+    // two draws of 8 among > 20 peers: the same 8 twice has odds below 1 in 10⁵
+    expect(new Set(reached(h1))).not.toEqual(new Set(reached(h2)));
+
+    const relayed = tx("degree");
+    const r = await p2p(msg("tx", relayed, A.secret, 1));
+    expect(await r.json()).toEqual({ duplicate: false, accepted: true, code: null });
+    const h3 = payloadHash(relayed as JsonValue);
+    await until(() => reached(h3).length === 8);
+    expect(reached(h3)).not.toContain(A.url);
+  });
+});
