@@ -9,7 +9,7 @@
  * maxAttempts counted attempts.
  */
 import { z } from "zod";
-import { MAX_FIXED, revealParamsProblem } from "../core/tx.ts";
+import { MAX_FIXED, paramsSize, revealParamsProblem } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
 
 export type JobKind = "optimize" | "evaluate" | "inference";
@@ -245,7 +245,7 @@ export function parseJobResult(kind: JobKind, value: unknown, limits: { readonly
     return { ok: false, message: `${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid result"}` };
   }
   if (kind === "optimize" && limits.maxParamsBytes !== undefined) {
-    const size = JSON.stringify((r.data as OptimizeResult).params).length;
+    const size = paramsSize((r.data as OptimizeResult).params as JsonValue);
     if (size > limits.maxParamsBytes) return { ok: false, message: `params: ${size} bytes, the domain allows ${limits.maxParamsBytes}` };
   }
   return { ok: true, result: r.data as JsonValue };

@@ -16,7 +16,7 @@ import { DurableObject } from "cloudflare:workers";
 import { bytesToHex } from "../core/hex.ts";
 import { evaluatorSeed } from "../core/quorum.ts";
 import { improvement } from "../core/state-transition.ts";
-import { computeCommitment } from "../core/tx.ts";
+import { computeCommitment, paramsHash } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "../workers/config.ts";
 import { parseJobResult, type EvaluateResult, type Job, type JobSpec, type OptimizeResult } from "./jobs.ts";
@@ -75,6 +75,8 @@ export class QuorumDO extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS duties (optimae TEXT PRIMARY KEY, deadline INTEGER NOT NULL, state TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS own (commitment TEXT PRIMARY KEY, data TEXT NOT NULL)`);
+    // params this node committed to: the chain takes a set of params from its first revealer only
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS own_params (hash TEXT PRIMARY KEY)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   }
 
@@ -239,8 +241,14 @@ export class QuorumDO extends DurableObject<Env> {
     const params = result["params"] as JsonValue;
     const reported = BigInt(String(result["reported"]));
     const salt = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
+    // A runner that finds nothing better hands back its best again: committing those params a second time
+    // would end in DUPLICATE_PARAMS at the reveal and burn the bond.
+    const hash = paramsHash(params);
+    if (this.sql.exec(`SELECT 1 FROM own_params WHERE hash = ?`, hash).toArray().length > 0) {
+      await this.arm();
+      return null;
+    }
     const commitment = computeCommitment({ domain, params, salt, reported, optimizer: this.config.nodeKey });
-    if (this.sql.exec(`SELECT 1 FROM own WHERE commitment = ?`, commitment).toArray().length > 0) return { commitment };
     const own: OwnOptimae = {
       commitment,
       params,
@@ -259,6 +267,7 @@ export class QuorumDO extends DurableObject<Env> {
     };
     // Stored before it is sent: a crash between the two re-sends, never loses the salt.
     this.saveOwn(own);
+    this.sql.exec(`INSERT OR IGNORE INTO own_params (hash) VALUES (?)`, hash);
     const sent = await this.mempool.submitOwn("commit", { domain, commitment });
     if (sent.ok) this.saveOwn({ ...own, stage: "revealing", commitId: sent.value.id });
     await this.arm();
