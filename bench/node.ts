@@ -6,7 +6,8 @@
  *   applied and stored per second by ChainDO through POST /chain/blocks.
  * Both sit beside a Durable Object's soft limit of about 1,000 requests/s.
  */
-import { secretFromSeedPhrase } from "../core/keys.ts";
+import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../core/keys.ts";
+import { COIN_UNIT } from "../core/params.ts";
 import { createTx, txToWire } from "../core/tx.ts";
 import { startLocalNode } from "../testnet/local-node.ts";
 import { transferChain } from "./transfer-chain.ts";
@@ -38,7 +39,9 @@ async function postAll(url: string, bodies: readonly unknown[], inFlight: number
 }
 
 export async function nodeBenchmarks(): Promise<BenchResult[]> {
-  const chain = transferChain("node-bench-funder", BLOCKS, TXS_PER_BLOCK);
+  // The mempool's senders are fresh keys, funded by blocks after the timed ones so that each can pay a commit bond.
+  const senders = Array.from({ length: TX_COUNT }, (_, i) => secretFromSeedPhrase(`node-bench-tx-${i}`));
+  const chain = transferChain("node-bench-funder", BLOCKS, TXS_PER_BLOCK, { to: senders.map((s) => addressFromPublicKey(publicKeyFromSecret(s))), amount: 2n * COIN_UNIT });
   const node = await startLocalNode({ secret: NODE_SECRET, vars: { GENESIS_VALIDATORS: chain.keys.join(",") } });
   try {
     const params = chain.params;
@@ -53,11 +56,15 @@ export async function nodeBenchmarks(): Promise<BenchResult[]> {
       await r.arrayBuffer();
     }
     const blockSeconds = (performance.now() - start) / 1000;
-    // Mempool: commits from fresh keys (fee 0, nonce 1): valid, independent transactions.
-    const txs = Array.from({ length: TX_COUNT }, (_, i) => {
-      const secret = secretFromSeedPhrase(`node-bench-tx-${i}`);
-      return txToWire(createTx("commit", { domain: "quadratic", commitment: (i + 1).toString(16).padStart(64, "0") }, { secret, nonce: 1, network: params.network }));
-    });
+    for (const w of chain.funding) {
+      const r = await fetch(`${node.url}/chain/blocks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(w) });
+      if (r.status !== 202) throw new Error(`funding block refused: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+    }
+    // Mempool: commits from funded fresh keys (fee 0, nonce 1): valid, independent transactions.
+    const txs = senders.map((secret, i) =>
+      txToWire(createTx("commit", { domain: "quadratic", commitment: (i + 1).toString(16).padStart(64, "0") }, { secret, nonce: 1, network: params.network })),
+    );
     await postAll(`${node.url}/tx`, txs.slice(0, 20), 4); // warm-up (those are then duplicates)
     const mem = await postAll(`${node.url}/tx`, txs.slice(20), IN_FLIGHT);
     if (mem.ok < (TX_COUNT - 20) * 0.95) throw new Error(`mempool refused transactions: ${JSON.stringify([...mem.statuses])}`);
