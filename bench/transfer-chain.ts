@@ -10,7 +10,7 @@ import { producerSchedule } from "../core/schedule.ts";
 import { buildBlock } from "../core/state-transition.ts";
 import { createTx } from "../core/tx.ts";
 import type { Address, ChainParams, ChainState, Tx } from "../core/types.ts";
-import { paramsFor } from "../workers/config.ts";
+import { paramsFor } from "../core/params.ts";
 
 export interface TransferChain {
   /** public keys to list as GENESIS_VALIDATORS (they are funded at genesis) */

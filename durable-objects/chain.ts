@@ -22,7 +22,7 @@ import { applyBlock, buildBlock } from "../core/state-transition.ts";
 import { decodeState, encodeState } from "../core/state-codec.ts";
 import { parseTx, txToWire } from "../core/tx.ts";
 import type { Block, ChainParams, ChainState, Tx } from "../core/types.ts";
-import { nodeConfig, type NodeConfig } from "../workers/config.ts";
+import { nodeConfig, type NodeConfig } from "./config.ts";
 import { writeProjection } from "./d1-writer.ts";
 import { Outbox } from "./outbox.ts";
 import { quorumFor } from "./quorum.ts";

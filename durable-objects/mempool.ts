@@ -59,7 +59,7 @@ import type { ErrorCode } from "../core/errors.ts";
 import { txSpend } from "../core/state-transition.ts";
 import { createTx, parseTx, TX_KINDS, txSender, txSize, txToWire } from "../core/tx.ts";
 import type { ChainParams, JsonValue, Tx, TxKind } from "../core/types.ts";
-import { nodeConfig } from "../workers/config.ts";
+import { nodeConfig } from "./config.ts";
 import { failure, success, type AccountView, type ChainStatus, type NodeErrorCode, type Outcome, type ProduceResult } from "./rpc.ts";
 
 /** The one mempool of a node: `env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME))`. */

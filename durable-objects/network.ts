@@ -34,9 +34,9 @@ import { compareHeads } from "../core/fork-choice.ts";
 import { checkHandshake, signHandshake, type Handshake } from "../core/handshake.ts";
 import { bytesToHex } from "../core/hex.ts";
 import type { JsonValue } from "../core/types.ts";
-import { discardBounded, readBoundedJson } from "../workers/bounded-json.ts";
-import { nodeConfig, type NodeConfig } from "../workers/config.ts";
-import { peerUrlProblem } from "../workers/peer-url.ts";
+import { discardBounded, readBoundedJson } from "./bounded-json.ts";
+import { nodeConfig, type NodeConfig } from "./config.ts";
+import { peerUrlProblem } from "./peer-url.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
 import { headOf, PEER_ANSWER_LIMITS, type SyncReport } from "./sync.ts";
 

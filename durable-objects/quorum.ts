@@ -18,7 +18,7 @@ import { evaluatorSeed } from "../core/quorum.ts";
 import { improvement } from "../core/state-transition.ts";
 import { computeCommitment } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
-import { nodeConfig, type NodeConfig } from "../workers/config.ts";
+import { nodeConfig, type NodeConfig } from "./config.ts";
 import { parseJobResult, type EvaluateResult, type Job, type JobSpec, type OptimizeResult } from "./jobs.ts";
 import type { Outcome } from "./rpc.ts";
 

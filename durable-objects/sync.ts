@@ -28,7 +28,7 @@ import { blockHash, parseHeader } from "../core/block.ts";
 import { compareHeads, type WeightedNode } from "../core/fork-choice.ts";
 import { turnWeight } from "../core/schedule.ts";
 import type { BlockHeader } from "../core/types.ts";
-import { BoundError, readBoundedJson } from "../workers/bounded-json.ts";
+import { BoundError, readBoundedJson } from "./bounded-json.ts";
 
 export const SYNC_BATCH = 50;
 

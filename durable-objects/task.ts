@@ -59,7 +59,7 @@ import {
   type JobStats,
   type JobStatus,
 } from "./jobs.ts";
-import { nodeConfig } from "../workers/config.ts";
+import { nodeConfig } from "./config.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
 
 /** Finished jobs are kept this long (idempotent enqueue, result reads), then deleted. */

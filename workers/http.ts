@@ -11,8 +11,8 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { NodeErrorCode, Outcome } from "../durable-objects/rpc.ts";
-import { BoundError, checkDepth, readBoundedText } from "./bounded-json.ts";
-import { nodeConfig, type NodeConfig } from "./config.ts";
+import { BoundError, checkDepth, readBoundedText } from "../durable-objects/bounded-json.ts";
+import { nodeConfig, type NodeConfig } from "../durable-objects/config.ts";
 
 export type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig } };
 export type NodeApp = OpenAPIHono<NodeEnv>;

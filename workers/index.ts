@@ -5,7 +5,7 @@
 // First: it gives zod its .openapi() before any module builds a schema that a route describes.
 import "@hono/zod-openapi";
 import { quorumFor } from "../durable-objects/quorum.ts";
-import { nodeConfig } from "./config.ts";
+import { nodeConfig } from "../durable-objects/config.ts";
 import { buildApp } from "./app.ts";
 import { handleFloodBatch } from "./flood.ts";
 import { handleJobsBatch } from "./queue.ts";

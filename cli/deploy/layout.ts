@@ -20,7 +20,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { genesisBlock } from "../../core/genesis.ts";
-import { domainsSetting, genesisTimeSetting, paramsFor } from "../../workers/config.ts";
+import { domainsSetting, genesisTimeSetting } from "../../durable-objects/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { CliError, EXIT } from "../errors.ts";
 
 /** The package root (where wrangler.toml and the Worker's sources are). */

@@ -7,7 +7,7 @@ import { buildBlock } from "../../core/state-transition.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
 import type { Block, ChainParams, ChainState } from "../../core/types.ts";
 import type { Outcome, ProduceResult } from "../../durable-objects/rpc.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { scheduledKey, WORKERS_VALIDATORS, type ValidatorKey } from "../support/workers-network.ts";
 
 const params: ChainParams = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));

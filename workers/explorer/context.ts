@@ -6,7 +6,7 @@
  * the API answers.
  */
 import type { Context } from "hono";
-import type { NodeConfig } from "../config.ts";
+import type { NodeConfig } from "../../durable-objects/config.ts";
 import type { NodeApp, NodeEnv } from "../http.ts";
 import { MEMPOOL_NAME } from "../../durable-objects/mempool.ts";
 import type { Section } from "./layout.tsx";

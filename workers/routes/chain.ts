@@ -4,7 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { toWire, type Encodable } from "../../core/encoding.ts";
-import { peerUrlProblem } from "../peer-url.ts";
+import { peerUrlProblem } from "../../durable-objects/peer-url.ts";
 import { Address, answer, declareBodyLimit, ErrorSchema, Hex32, jsonError, requireRunner, type NodeApp } from "../http.ts";
 
 const chainStub = (env: Env) => env.CHAIN.get(env.CHAIN.idFromName("chain"));

@@ -12,7 +12,7 @@ import type { MiddlewareHandler } from "hono";
 import { TX_KINDS } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
 import { MEMPOOL_NAME, type PendingTxView } from "../../durable-objects/mempool.ts";
-import type { NodeConfig } from "../config.ts";
+import type { NodeConfig } from "../../durable-objects/config.ts";
 import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
 
 /** Extra room above params.maxTxBytes for a body that is not canonical (whitespace, key order). */

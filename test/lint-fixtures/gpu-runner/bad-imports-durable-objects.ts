@@ -1,0 +1,2 @@
+import type { Job } from "../../durable-objects/jobs.ts";
+export type J = Job;
