@@ -21,14 +21,26 @@ import { decayedReputation } from "../core/reputation.ts";
 import { applyBlock, buildBlock } from "../core/state-transition.ts";
 import { decodeState, encodeState } from "../core/state-codec.ts";
 import { parseTx, txToWire } from "../core/tx.ts";
-import type { Block, ChainParams, ChainState, Tx } from "../core/types.ts";
+import type { Block, ChainParams, ChainState, JsonValue, Tx } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "./config.ts";
 import { writeProjection } from "./d1-writer.ts";
 import { Outbox } from "./outbox.ts";
-import { quorumFor } from "./quorum.ts";
 import { httpPeer, syncFromPeers, type LocalChain, type SyncReport } from "./sync.ts";
 import { deriveProjection, type ProjectionEvent } from "./projection.ts";
-import { failure, success, type AccountView, type ChainStatus, type Outcome, type ProduceResult, type SubmitBlockResult } from "./rpc.ts";
+import { mempoolOf, networkOf, quorumOf } from "./stubs.ts";
+import {
+  failure,
+  success,
+  type AccountView,
+  type ChainStatus,
+  type ChampionView,
+  type CommitView,
+  type DifficultyView,
+  type Outcome,
+  type ProduceResult,
+  type RoundView,
+  type SubmitBlockResult,
+} from "./rpc.ts";
 
 /** Outbox drain retry: doubling from 1 s up to 5 min. */
 const DRAIN_BACKOFF_MS = [1_000, 2_000, 5_000, 15_000, 60_000, 300_000] as const;
@@ -318,7 +330,7 @@ export class ChainDO extends DurableObject<Env> {
   /** Hands a new block of ours to the network layer (best effort: peers also sync). */
   private async flood(kind: "block", wire: unknown): Promise<void> {
     try {
-      await this.env.NETWORK.get(this.env.NETWORK.idFromName("network")).announce(kind, wire);
+      await networkOf(this.env).announce(kind, wire);
     } catch (e) {
       console.warn("flooding failed", e instanceof Error ? e.message : e);
     }
@@ -369,7 +381,7 @@ export class ChainDO extends DurableObject<Env> {
     // Reverted transactions go back to the mempool (it refuses those that no longer apply).
     const requeue = this.sql.exec<{ id: string; wire: string }>(`SELECT id, wire FROM requeue LIMIT 200`).toArray();
     if (requeue.length > 0) {
-      const mempool = this.env.MEMPOOL.get(this.env.MEMPOOL.idFromName("mempool"));
+      const mempool = mempoolOf(this.env);
       for (const r of requeue) {
         try {
           await mempool.submit(JSON.parse(r.wire) as unknown);
@@ -384,7 +396,7 @@ export class ChainDO extends DurableObject<Env> {
     // sync's time); /chain/status shows the backlog as outboxPending.
     if (this.syncing !== null) return;
     // The head moved: every domain's QuorumDO looks for new duties (it also polls by itself).
-    await Promise.allSettled(this.params.domains.map(async (d) => (await quorumFor(this.env, d.id)).sync()));
+    await Promise.allSettled(this.params.domains.map(async (d) => (await quorumOf(this.env, d.id)).sync()));
     const result = await this.outbox.drain((events: readonly ProjectionEvent[]) => writeProjection(this.env.DB, events));
     if (result.error !== null) {
       const delay = DRAIN_BACKOFF_MS[Math.min(this.drainFailures, DRAIN_BACKOFF_MS.length - 1)] as number;
@@ -470,31 +482,31 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   /** Canonical blocks from..to inclusive (at most 50), as wire JSON. */
-  getBlocks(from: number, to: number): unknown[] {
+  getBlocks(from: number, to: number): JsonValue[] {
     const last = Math.min(to, from + MAX_BLOCKS_PER_REQUEST - 1, this.head.height);
     if (last < from) return [];
     return this.sql
       .exec<{ wire: string }>(`SELECT b.wire FROM canonical c JOIN blocks b ON b.hash = c.hash WHERE c.height BETWEEN ? AND ? ORDER BY c.height`, from, last)
       .toArray()
-      .map((r) => JSON.parse(r.wire) as unknown);
+      .map((r) => JSON.parse(r.wire) as JsonValue);
   }
 
-  getBlock(height: number): unknown {
+  getBlock(height: number): JsonValue {
     return this.getBlocks(height, height)[0] ?? null;
   }
 
-  getBlockByHash(hash: string): unknown {
+  getBlockByHash(hash: string): JsonValue {
     const row = this.sql.exec<{ wire: string }>(`SELECT wire FROM blocks WHERE hash = ?`, hash).toArray()[0];
-    return row === undefined ? null : (JSON.parse(row.wire) as unknown);
+    return row === undefined ? null : (JSON.parse(row.wire) as JsonValue);
   }
 
   /** Headers of canonical blocks from..to (headers-first sync reads these). */
-  getHeaders(from: number, to: number): unknown[] {
-    return this.getBlocks(from, to).map((b) => (b as { header: unknown }).header);
+  getHeaders(from: number, to: number): JsonValue[] {
+    return this.getBlocks(from, to).map((b) => (b as { readonly header: JsonValue }).header);
   }
 
   /** Each domain's champion on the head chain. */
-  champions(): unknown {
+  champions(): ChampionView[] {
     return [...this.head.champions.entries()].map(([domain, c]) => ({
       domain,
       performance: c.performance.toString(),
@@ -506,7 +518,7 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   /** Rounds on the head state (open and recently decided), for the node's quorum duties and the API. */
-  rounds(): unknown {
+  rounds(): RoundView[] {
     return [...this.head.rounds.values()].map((r) => ({
       optimae: r.optimae,
       domain: r.domain,
@@ -526,11 +538,11 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   /** Open commits on the head state. */
-  commits(): unknown {
-    return [...this.head.commits.values()].map((c) => ({ ...c, bond: c.bond.toString() }));
+  commits(): CommitView[] {
+    return [...this.head.commits.values()].map((c) => ({ id: c.id, domain: c.domain, optimizer: c.optimizer, commitment: c.commitment, height: c.height, bond: c.bond.toString() }));
   }
 
-  difficulty(): unknown {
+  difficulty(): DifficultyView {
     const d = this.head.difficulty;
     return {
       threshold: d.threshold.toString(),

@@ -1,6 +1,6 @@
 /**
  * MempoolDO: the node's pending transactions (one instance, named
- * `MEMPOOL_NAME`). It admits signed transactions after the stateless checks,
+ * `MEMPOOL_NAME` in stubs.ts). It admits signed transactions after the stateless checks,
  * the signature and cheap stateful pre-checks against the chain; bounds
  * itself by count and bytes, evicting by fee per byte; orders candidates for
  * a block; and, from its alarm, asks the ChainDO to produce blocks.
@@ -60,12 +60,8 @@ import { txSpend } from "../core/state-transition.ts";
 import { createTx, parseTx, TX_KINDS, txSender, txSize, txToWire } from "../core/tx.ts";
 import type { ChainParams, JsonValue, Tx, TxKind } from "../core/types.ts";
 import { nodeConfig } from "./config.ts";
+import { chainOf, networkOf } from "./stubs.ts";
 import { failure, success, type AccountView, type ChainStatus, type NodeErrorCode, type Outcome, type ProduceResult } from "./rpc.ts";
-
-/** The one mempool of a node: `env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME))`. */
-export const MEMPOOL_NAME = "mempool";
-/** The one chain of a node. */
-export const CHAIN_NAME = "chain";
 
 /** Default bound on the number of pending txs. */
 export const MAX_TXS = 5_000;
@@ -436,7 +432,7 @@ export class MempoolDO extends DurableObject<Env> {
     await this.arm();
     // Flood it to the peers (the network's seen-set stops echoes of what came from them).
     try {
-      await this.env.NETWORK.get(this.env.NETWORK.idFromName("network")).announce("tx", txToWire(tx));
+      await networkOf(this.env).announce("tx", txToWire(tx));
     } catch (e) {
       console.warn("flooding failed", e instanceof Error ? e.message : e);
     }
@@ -665,7 +661,7 @@ export class MempoolDO extends DurableObject<Env> {
 
   private chain(): ChainLink {
     if (this.chainOverride !== null) return this.chainOverride;
-    return this.env.CHAIN.get(this.env.CHAIN.idFromName(CHAIN_NAME)) as unknown as ChainLink;
+    return chainOf(this.env);
   }
 
   private blockLimit(max: number | undefined): number {

@@ -38,6 +38,7 @@ import { discardBounded, readBoundedJson } from "./bounded-json.ts";
 import { nodeConfig, type NodeConfig } from "./config.ts";
 import { peerUrlProblem } from "./peer-url.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
+import { chainOf, mempoolOf } from "./stubs.ts";
 import { headOf, PEER_ANSWER_LIMITS, type SyncReport } from "./sync.ts";
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -141,11 +142,11 @@ export class NetworkDO extends DurableObject<Env> {
   }
 
   private chain() {
-    return this.env.CHAIN.get(this.env.CHAIN.idFromName("chain"));
+    return chainOf(this.env);
   }
 
   private mempool() {
-    return this.env.MEMPOOL.get(this.env.MEMPOOL.idFromName("mempool"));
+    return mempoolOf(this.env);
   }
 
   // -------------------------------------------------------------------------

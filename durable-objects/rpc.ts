@@ -5,6 +5,7 @@
  * properties, so expected failures never travel as exceptions).
  */
 import type { ErrorCode } from "../core/errors.ts";
+import type { JsonValue } from "../core/types.ts";
 
 /** Error codes of the node beyond the protocol's own. */
 export type NodeErrorCode =
@@ -66,8 +67,8 @@ export interface AccountView {
 
 /** ChainDO.produce(): what became of the mempool's candidates. */
 export interface ProduceResult {
-  /** the block's wire form (unknown: RPC types do not recurse into JSON) */
-  readonly block: unknown;
+  /** the block's wire form */
+  readonly block: JsonValue;
   readonly height: number;
   readonly included: readonly string[];
   /** candidates refused by the state, with the reason: the mempool drops them unless the code is temporary */
@@ -89,9 +90,12 @@ export interface RoundView {
   readonly domain: string;
   readonly optimizer: string;
   readonly commit: string;
-  readonly commitBlockHash: string;
+  /** the beacon that seeds the quorum and every evaluator's data */
+  readonly beacon: string;
+  /** base units, held while the round votes */
+  readonly bond: string;
   /** the revealed parameters (JSON) */
-  readonly params: unknown;
+  readonly params: JsonValue;
   readonly reported: string;
   readonly revealHeight: number;
   readonly deadline: number;
@@ -108,6 +112,29 @@ export interface ChampionView {
   readonly optimae: string | null;
   readonly optimizer: string | null;
   /** the champion's parameters (JSON), null for the domain's initial champion */
-  readonly params: unknown;
+  readonly params: JsonValue | null;
   readonly height: number;
+}
+
+/** ChainDO.commits(): an open commit on the head state. */
+export interface CommitView {
+  readonly id: string;
+  readonly domain: string;
+  readonly optimizer: string;
+  readonly commitment: string;
+  readonly height: number;
+  /** base units */
+  readonly bond: string;
+}
+
+/** ChainDO.difficulty(), GET /chain/difficulty. */
+export interface DifficultyView {
+  readonly threshold: string;
+  readonly emaBlockTimeMs: string;
+  readonly lastWorkTimestamp: number;
+  readonly epochStartTimestamp: number;
+  readonly blocksInEpoch: number;
+  readonly targetBlockTimeMs: number;
+  readonly carrierIntervalMs: number;
+  readonly pendingWork: string;
 }

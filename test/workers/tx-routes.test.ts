@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTx } from "../../core/tx.ts";
-import { MEMPOOL_NAME } from "../../durable-objects/mempool.ts";
+import { mempoolOf } from "../../durable-objects/stubs.ts";
 import { createNodeApp } from "../../workers/http.ts";
 import { registerTxRoutes, TX_BODY_SLACK_BYTES } from "../../workers/routes/tx.ts";
 import { BOND, commit, FakeChain, fresh, key, NETWORK, transfer, useChain, wire } from "./mempool-helpers.ts";
@@ -14,7 +14,7 @@ const app = createNodeApp();
 registerTxRoutes(app);
 app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "test", version: "1" } });
 
-const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME));
+const mempool = mempoolOf(env);
 const chain = new FakeChain();
 
 async function post(path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Response> {

@@ -13,7 +13,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { addressFromPublicKey } from "../../core/keys.ts";
-import { MEMPOOL_NAME } from "../../durable-objects/mempool.ts";
+import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
 import { ErrorSchema, type NodeApp } from "../http.ts";
 
 // ---------------------------------------------------------------------------
@@ -531,7 +531,7 @@ export async function roundOfCommit(db: D1Database, commit: string): Promise<str
  * reached yet). Null: nothing known by that name.
  */
 export async function search(env: Env, q: string): Promise<SearchResult | null> {
-  const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
+  const chain = chainOf(env);
   if (/^[0-9]{1,16}$/.test(q)) {
     const height = Number(q);
     if (!Number.isSafeInteger(height)) return null;
@@ -551,7 +551,7 @@ export async function search(env: Env, q: string): Promise<SearchResult | null> 
   if (raw !== null) return { kind: "block", id: q, height: raw.header?.height ?? null };
   const at = await chain.txLocation(q);
   if (at !== null) return { kind: "transaction", id: q, height: at.height };
-  const pending = await env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME)).get(q);
+  const pending = await mempoolOf(env).get(q);
   if (pending.ok) return { kind: "transaction", id: q, height: null };
   return null;
 }

@@ -11,14 +11,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { TX_KINDS } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
-import { MEMPOOL_NAME, type PendingTxView } from "../../durable-objects/mempool.ts";
+import type { PendingTxView } from "../../durable-objects/mempool.ts";
+import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
 import type { NodeConfig } from "../../durable-objects/config.ts";
 import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
 
 /** Extra room above params.maxTxBytes for a body that is not canonical (whitespace, key order). */
 export const TX_BODY_SLACK_BYTES = 4_096;
 
-const mempoolStub = (env: Env) => env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME));
 
 // ---------------------------------------------------------------------------
 // schemas
@@ -223,10 +223,10 @@ export function registerTxRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const mempool = mempoolStub(c.env);
+      const mempool = mempoolOf(c.env);
       const got = await mempool.get(id);
       if (!got.ok) {
-        const at = await c.env.CHAIN.get(c.env.CHAIN.idFromName("chain")).txLocation(id);
+        const at = await chainOf(c.env).txLocation(id);
         if (at !== null) return c.json({ id, status: "included", height: at.height, block: at.block }, 200) as never;
         const dropped = await mempool.dropped(id);
         if (dropped !== null) return c.json(dropped, 200) as never;
@@ -246,7 +246,7 @@ export function registerTxRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { limit } = c.req.valid("query");
-      const list = await mempoolStub(c.env).list(limit ?? 100);
+      const list = await mempoolOf(c.env).list(limit ?? 100);
       if (!list.ok) return answer(c, list) as never;
       return c.json({ total: list.value.total, bytes: list.value.bytes, txs: list.value.txs.map(pendingJson) }, 200) as never;
     },
@@ -259,7 +259,7 @@ export function registerTxRoutes(app: NodeApp): void {
       summary: "Suggested fees from the mempool's fullness",
       responses: { 200: json(FeesSchema, "Suggested fees") },
     }),
-    async (c) => answer(c, await mempoolStub(c.env).fees()) as never,
+    async (c) => answer(c, await mempoolOf(c.env).fees()) as never,
   );
 }
 
@@ -270,7 +270,7 @@ function pendingJson(v: PendingTxView): Record<string, unknown> {
 }
 
 async function submit(env: Env, wire: unknown, c: Parameters<typeof answer>[0]): Promise<Response> {
-  const outcome = await mempoolStub(env).submit(wire);
+  const outcome = await mempoolOf(env).submit(wire);
   if (!outcome.ok) return answer(c, outcome);
   return c.json({ id: outcome.value.id, status: outcome.value.status }, 202);
 }
