@@ -34,26 +34,26 @@ export function transferChain(label: string, blocks: number, txsPerBlock: number
   const params = paramsFor("doin-devnet", keys);
   let state: ChainState = genesisBlock(params).state;
   let t = params.genesisTimestamp;
-  const next = (txs: (nonce: number) => Tx[]): unknown => {
+  const next = (txs: () => Tx[]): unknown => {
     t += params.carrierIntervalMs;
     // the producer in turn, so that the block may come at the carrier interval
     const producer = secrets[addresses.indexOf(producerSchedule(state, params)[0] as Address)] as Uint8Array;
-    const built = buildBlock(state, txs(state.height + 1), params, { producerSecret: producer, timestamp: t });
+    const built = buildBlock(state, txs(), params, { producerSecret: producer, timestamp: t });
     if (!built.ok) throw new Error(built.error.message);
     state = built.value.state;
     return blockToWire(built.value.block);
   };
+  const nonces = secrets.map(() => 0);
+  const transfer = (from: number, to: Address, amount: bigint): Tx =>
+    createTx("transfer", { to, amount }, { secret: secrets[from] as Uint8Array, nonce: ++nonces[from]!, network: params.network, fee: 1n });
   const wires: unknown[] = [];
-  for (let b = 0; b < blocks; b++) {
-    wires.push(
-      next((nonce) => secrets.map((secret, i) => createTx("transfer", { to: addresses[(i + 1) % keys.length] as Address, amount: 1n }, { secret, nonce, network: params.network, fee: 1n }))),
-    );
-  }
+  for (let b = 0; b < blocks; b++) wires.push(next(() => secrets.map((_, i) => transfer(i, addresses[(i + 1) % keys.length] as Address, 1n))));
+  // funding blocks are full: each funder pays several addresses per block
   const funding: unknown[] = [];
   const to = fund?.to ?? [];
-  for (let i = 0; i < to.length; i += txsPerBlock) {
-    const part = to.slice(i, i + txsPerBlock);
-    funding.push(next((nonce) => part.map((address, j) => createTx("transfer", { to: address, amount: fund!.amount }, { secret: secrets[j] as Uint8Array, nonce, network: params.network, fee: 1n }))));
+  for (let i = 0; i < to.length; i += params.maxTxsPerBlock) {
+    const part = to.slice(i, i + params.maxTxsPerBlock);
+    funding.push(next(() => part.map((address, j) => transfer(j % secrets.length, address, fund?.amount ?? 0n))));
   }
   return { keys, params, wires, funding };
 }

@@ -17,10 +17,11 @@ import type { ErrorCode, ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { quorumOutlook, type QuorumOutlook } from "../core/quorum-outlook.ts";
+import { producerRank } from "../core/schedule.ts";
 import { decayedReputation } from "../core/reputation.ts";
 import { applyBlock, buildBlock } from "../core/state-transition.ts";
 import { decodeState, encodeState } from "../core/state-codec.ts";
-import { parseTx, txToWire } from "../core/tx.ts";
+import { parseTx, txSender, txToWire } from "../core/tx.ts";
 import type { Block, ChainParams, ChainState, JsonValue, Tx } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "./config.ts";
 import { writeProjection } from "./d1-writer.ts";
@@ -40,6 +41,7 @@ import {
   type ProduceResult,
   type RoundView,
   type SubmitBlockResult,
+  type TxScreen,
 } from "./rpc.ts";
 
 /** Outbox drain retry: doubling from 1 s up to 5 min. */
@@ -306,6 +308,10 @@ export class ChainDO extends DurableObject<Env> {
    * the node key, and accepts it. BELOW_THRESHOLD: not yet.
    */
   async produce(candidates: readonly unknown[], nowMs: number = Date.now()): Promise<Outcome<ProduceResult>> {
+    // a node that may not produce at all is told so before its candidates are parsed (buildBlock says the same)
+    if (producerRank(this.head, this.params, this.config.nodeAddress) < 0) {
+      return failure("NOT_A_PRODUCER", `${this.config.nodeAddress} may not produce blocks: its reputation is below ${this.params.reputation.minForEvaluator}`);
+    }
     const txs: Tx[] = [];
     const rejected: { id: string; code: string; message: string }[] = [];
     for (const c of candidates) {
@@ -469,10 +475,32 @@ export class ChainDO extends DurableObject<Env> {
     return r.ok ? null : { code: r.error.code, message: r.error.message };
   }
 
-  knownTxs(ids: readonly string[]): string[] {
-    const out: string[] = [];
-    for (const id of ids) if (this.sql.exec(`SELECT 1 FROM txs WHERE id = ?`, id).toArray().length > 0) out.push(id);
+  /**
+   * The mempool's one question per batch of parsed, verified transactions:
+   * for each, whether the canonical chain holds it, its sender's nonce and
+   * balance, and admissionCheck's refusal on the head (none for transfers,
+   * which it has no rule for).
+   */
+  screen(txs: readonly Tx[]): TxScreen[] {
+    const known = new Set(this.knownTxs(txs.map((tx) => tx.id)));
+    return txs.map((tx) => {
+      const a = this.head.accounts.get(txSender(tx));
+      const refused = tx.kind === "transfer" ? null : this.admission(tx);
+      return { known: known.has(tx.id), nonce: a?.nonce ?? 0, balance: (a?.balance ?? 0n).toString(), refusal: refused };
+    });
+  }
+
+  /** Each sender's last applied nonce on the head (0 for an unknown account): the mempool plans a block with one call. */
+  nonces(senders: readonly string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of senders) out[s] = this.head.accounts.get(s)?.nonce ?? 0;
     return out;
+  }
+
+  knownTxs(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    const found = new Set(this.sql.exec<{ id: string }>(`SELECT id FROM txs WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids)).toArray().map((r) => r.id));
+    return ids.filter((id) => found.has(id));
   }
 
   /** Where a transaction is in the canonical chain, if it is. */

@@ -221,6 +221,25 @@ export class NetworkDO extends DurableObject<Env> {
     return this.broadcast(kind, payload as JsonValue, 0, null);
   }
 
+  /**
+   * Many new transactions of this node at once (a batch the mempool took):
+   * one call; with no peer to send to, nothing is hashed or signed.
+   */
+  async announceMany(kind: "tx" | "block", payloads: readonly JsonValue[]): Promise<number> {
+    if (!this.hasTargets(null)) return 0;
+    let sent = 0;
+    for (const p of payloads) sent += await this.announce(kind, p);
+    return sent;
+  }
+
+  private hasTargets(except: string | null): boolean {
+    return (
+      this.sql
+        .exec(`SELECT 1 FROM peers WHERE (banned_until IS NULL OR banned_until < ?) AND (public_key IS NULL OR ? IS NULL OR public_key != ?) LIMIT 1`, Date.now(), except, except)
+        .toArray().length > 0
+    );
+  }
+
   private async broadcast(kind: EnvelopeKind, payload: JsonValue, hops: number, except: string | null): Promise<number> {
     if (hops > MAX_HOPS) return 0;
     const nowMs = Date.now();

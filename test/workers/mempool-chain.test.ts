@@ -6,7 +6,7 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { publicKeyFromSecret } from "../../core/keys.ts";
 import { computeCommitment, createTx } from "../../core/tx.ts";
-import type { AssembleResult } from "../../durable-objects/mempool.ts";
+import type { AssembleResult } from "../../durable-objects/rpc.ts";
 import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { createNodeApp } from "../../workers/http.ts";

@@ -1,6 +1,6 @@
 /**
- * Transaction routes: submission (any kind, and one alias per kind), a
- * pending tx by id, the mempool and suggested fees.
+ * Transaction routes: submission (any kind, one alias per kind, and a batch),
+ * a pending tx by id, the mempool and suggested fees.
  *
  * The zod schemas below check the envelope's shape (exact fields, types,
  * hex lengths, integer ranges) and generate /openapi.json; core's `parseTx`
@@ -11,7 +11,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { TX_KINDS } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
-import type { PendingTxView } from "../../durable-objects/mempool.ts";
+import { MAX_BATCH_TXS } from "../../durable-objects/mempool.ts";
+import type { PendingTxView } from "../../durable-objects/rpc.ts";
 import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
 import type { NodeConfig } from "../../durable-objects/config.ts";
 import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
@@ -93,6 +94,15 @@ const TxSchema = z
 
 const SubmittedSchema = z.object({ id: Hex32, status: z.literal("pending") }).openapi("Submitted");
 
+const BatchSchema = z.object({ txs: z.array(TxSchema).min(1).max(MAX_BATCH_TXS) }).strict().openapi("TxBatch");
+
+const BatchResultSchema = z
+  .object({
+    accepted: z.number().int().openapi({ description: "how many of the batch's transactions are now pending" }),
+    results: z.array(z.union([SubmittedSchema, ErrorSchema])).openapi({ description: "one per transaction, in order: pending, or why not ({code, message}, as POST /tx would answer it)" }),
+  })
+  .openapi("TxBatchResult");
+
 const PendingTxSchema = z
   .object({
     id: Hex32,
@@ -168,12 +178,35 @@ const requireJson: MiddlewareHandler<NodeEnv> = async (c, next) => {
 
 /** The body limit follows the chain parameters: a bit above the largest transaction. */
 const txBodyLimit = (config: NodeConfig) => config.params.maxTxBytes + TX_BODY_SLACK_BYTES;
+/** A batch: that much per transaction it may carry. */
+const batchBodyLimit = (config: NodeConfig) => MAX_BATCH_TXS * txBodyLimit(config);
 
 // ---------------------------------------------------------------------------
 // routes
 
 export function registerTxRoutes(app: NodeApp): void {
   for (const path of ["/tx", ...TX_KINDS.map((k) => `/tx/${k}`)]) declareBodyLimit(app, path, txBodyLimit);
+  declareBodyLimit(app, "/tx/batch", batchBodyLimit);
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/tx/batch",
+      summary: `Submit up to ${MAX_BATCH_TXS} signed transactions at once: each is checked as POST /tx checks it and has its own result`,
+      middleware: [requireJson] as const,
+      request: { body: { content: { "application/json": { schema: BatchSchema } }, required: true } },
+      responses: {
+        202: json(BatchResultSchema, "Each transaction's outcome, in order (the batch was read; some may have been refused)"),
+        400: json(ErrorSchema, "Malformed (the first malformed transaction is named by its index)"),
+        413: json(ErrorSchema, "Too large"),
+        415: json(ErrorSchema, "Not application/json"),
+      },
+    }),
+    async (c) => {
+      const outcomes = await mempoolOf(c.env).submitMany(c.req.valid("json").txs);
+      const results = outcomes.map((o) => (o.ok ? { id: o.value.id, status: o.value.status } : { code: o.code, message: o.message }));
+      return c.json({ accepted: outcomes.filter((o) => o.ok).length, results }, 202);
+    },
+  );
   app.openapi(
     createRoute({
       method: "post",
