@@ -9,10 +9,11 @@
  * c colluders among K, voting far from the honest measurements (all honest
  * members voting):
  * - block:  c ≥ min(K − required + 1, ⌈K/2⌉). Withholding K − required + 1
- *   votes leaves fewer than `required` (the round expires; withholding costs
- *   no reputation), and as many votes far off leave fewer than the fraction
- *   agreeing (rejected); ⌈K/2⌉ votes far off own the median, or for an even K
- *   pull it halfway, where nothing agrees. Any claim, honest or not, fails.
+ *   votes leaves fewer than `required` (the round expires; each withheld
+ *   vote costs the missed-vote penalty), and as many votes far off leave
+ *   fewer than the fraction agreeing (rejected); ⌈K/2⌉ votes far off own the
+ *   median, or for an even K pull it halfway, where nothing agrees. Any
+ *   claim, honest or not, fails.
  * - median: c ≥ ⌈K/2⌉. Every honest vote is an outlier and loses reputation,
  *   whatever the verdict.
  * - accept: c ≥ max(required, ⌊K/2⌋ + 1). The median is theirs and enough

@@ -1,35 +1,41 @@
 /**
  * A Byzantine simulation of verification rounds with the real core:
- * evaluator eligibility and reputation (core/reputation.ts), quorum size and
+ * who may evaluate (core/schedule.ts validatorSet), the quorum size and
  * selection (core/quorum.ts quorumSize, quorumSeed, selectQuorum,
  * evaluatorSeed), votes and verdicts (aggregateVotes, requiredVotes with the
- * quadratic domain's tolerance), and honest votes measured the way a runner
- * measures them: the quadratic plugin's synthetic data from the evaluator's
- * seed, its evaluation, and the SDK's conversion to Fixed.
+ * quadratic domain's tolerance), reputation (adjustReputation, decayed by
+ * block time, reputationDelta for every event, the missed vote included), and
+ * honest votes measured the way a runner measures them: the quadratic
+ * plugin's synthetic data from the evaluator's seed, its evaluation, and the
+ * SDK's conversion to Fixed.
  *
  * One round = commit, reveal, votes and verdict at one height (rounds do not
- * overlap). What the chain does between them that this model restates,
- * because core keeps it inside the state transition: who is eligible and
- * active, the optimizer's reputation relative to the best (state-transition
- * selectEvaluators), and the reputation a verdict moves (decideRound, plus the
- * optimizer's `accept` transaction, taken to be an improvement). A test runs
- * the same rounds through the real chain and compares.
+ * overlap); height h is block time h · carrierIntervalMs. The rounds of one
+ * height share their beacon, so their quorums are drawn from one ranking, as
+ * the chain draws the quorums of the commits of one block. What the chain does
+ * inside its state transition and this model restates: the share of the
+ * eligible recently active (state-transition selectEvaluators), and what a
+ * verdict does to reputation (decideRound, plus the optimizer's `accept`
+ * transaction, taken to be an improvement). A test runs the same rounds
+ * through the real chain and compares quorums and every account's reputation.
  *
- * The quorum size rule is a parameter (default: core's quorumSize), so another
- * rule can be measured with the same rounds.
+ * The quorum size rule is a parameter (default: core's quorumSize), so the
+ * reference's old rule can be measured with the same rounds; so are the
+ * chain parameters (a missed-vote penalty of 0 measures the rules without it).
  */
 import { FIXED_ONE } from "../../core/params.ts";
 import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
 import { hashOf } from "../../core/hash.ts";
-import { aggregateVotes, evaluatorSeed, quorumSeed, selectQuorum, toleranceFor, type QuorumSizeInput } from "../../core/quorum.ts";
-import { adjustReputation, decayedReputation } from "../../core/reputation.ts";
+import { aggregateVotes, evaluatorSeed, quorumSeed, selectQuorum, toleranceFor } from "../../core/quorum.ts";
+import { adjustReputation, decayedReputation, reputationDelta } from "../../core/reputation.ts";
+import { validatorSet } from "../../core/schedule.ts";
 import { requiredVotes } from "../../core/state-transition.ts";
 import type { Account, Address, ChainParams, DomainConfig, Fixed, Hash, Vote } from "../../core/types.ts";
 import { N_PARAMS, performance, quantize, syntheticData, targetOf } from "../../plugins/quadratic/domain.ts";
 import { createRng, type Rng } from "../../plugins/rng.ts";
 import { toFixed } from "../../plugins/sdk.ts";
 import { captureProbability, decisiveColluders, DECISIONS, withholdingColluders, type Decision } from "./capture.ts";
-import { currentRule, type QuorumRule } from "./quorum-rules.ts";
+import { currentRule, type QuorumRule, type RuleInput } from "./quorum-rules.ts";
 
 /**
  * What an optimizer claims: its true performance (honest), or that plus or
@@ -71,7 +77,7 @@ export interface SimulationConfig {
   readonly roundsPerBlock: number;
   readonly initialEvaluatorReputation: Fixed;
   readonly initialOptimizerReputation: Fixed;
-  /** the ally's starting reputation (default: as the other optimizers); a high one earns it the rule's reputation discount */
+  /** the ally's starting reputation (default: as the other optimizers); a high one earns it the reference rule's discount */
   readonly initialAllyReputation?: Fixed;
   /** the claimed points' squared distance from the target, log-uniform in [lo, hi] */
   readonly sse: readonly [number, number];
@@ -82,8 +88,6 @@ export interface SimulationConfig {
   readonly outlierFactor: number;
   /** rounds between reputation samples */
   readonly sampleEvery: number;
-  /** reputation a selected evaluator loses by not voting: 0 in today's rules (see settleRound) */
-  readonly missedVotePenalty: Fixed;
 }
 
 export function simulationConfig(
@@ -109,7 +113,6 @@ export function simulationConfig(
     outsideFactor: 3,
     outlierFactor: 10,
     sampleEvery: 100,
-    missedVotePenalty: params.reputation.missedVotePenalty,
     ...overrides,
   };
 }
@@ -153,6 +156,8 @@ export interface RoundRecord {
   readonly eligibleColluders: number;
   /** colluders in the quorum */
   readonly colluders: number;
+  /** votes cast (an expired round pays each voter bond / k and returns the rest to the optimizer) */
+  readonly votes: number;
   readonly outcome: "accepted" | "rejected" | "expired" | "withdrawn";
 }
 
@@ -246,47 +251,53 @@ function offsetOf(kind: ClaimKind, tol: Fixed, cfg: SimulationConfig): Fixed {
   }
 }
 
-export type ReputationAt = (account: Account, height: number) => Fixed;
-
 /** The simulation counts blocks; reputation decays by block time: one carrier interval per block. */
 export function timeOf(height: number, params: ChainParams): number {
   return height * params.carrierIntervalMs;
 }
 
+/** An account with its reputation decayed to `height`'s block time (and recorded at that time). */
+export type DecayedAt = (account: Account, height: number) => Account;
+
 /**
- * core's decayedReputation, remembered per account object and height (accounts
- * are immutable values, so an unchanged account at the same height decays to
- * the same value): the exact decay costs ≈ 15 µs, and every round reads every
- * evaluator's reputation.
+ * core's decayedReputation applied ahead, remembered per account object and
+ * height (accounts are immutable values, so an unchanged account at the same
+ * height decays to the same value): the exact decay costs ≈ 15 µs, and every
+ * round reads every evaluator's reputation. The account returned, with
+ * reputationTime at that block time, decays by nothing more there, so core's
+ * functions read the same reputation from it as from the original.
  */
-export function reputationReader(params: ChainParams): ReputationAt {
-  const memo = new WeakMap<Account, { height: number; value: Fixed }>();
+export function decayedAccounts(params: ChainParams): DecayedAt {
+  const memo = new WeakMap<Account, { height: number; value: Account }>();
   return (account, height) => {
     const hit = memo.get(account);
     if (hit !== undefined && hit.height === height) return hit.value;
-    const value = decayedReputation(account, timeOf(height, params), params);
+    const timeMs = timeOf(height, params);
+    const value = account.reputationTime >= timeMs ? account : { ...account, reputation: decayedReputation(account, timeMs, params), reputationTime: timeMs };
     memo.set(account, { height, value });
     return value;
   };
 }
 
-/** The evaluators eligible at `height` and the quorum-size inputs (state-transition selectEvaluators). */
-export function eligibility(
-  evaluators: readonly { readonly address: Address; readonly account: Account }[],
-  optimizer: Account,
-  height: number,
-  params: ChainParams,
-  reputationAt: ReputationAt = (a, h) => decayedReputation(a, timeOf(h, params), params),
-): { eligible: Address[]; input: QuorumSizeInput } {
-  const eligible: Address[] = [];
+/**
+ * Who may evaluate an optimizer's claim at block time `timeMs`, and the
+ * quorum-size inputs, as the chain draws them (state-transition
+ * selectEvaluators): core's validatorSet without the optimizer, the share of
+ * them active within one half-life, and, for the reference's rule only, the
+ * optimizer's reputation relative to the highest.
+ */
+export function eligibility(accounts: ReadonlyMap<Address, Account>, optimizer: Address, timeMs: number, params: ChainParams): { eligible: Address[]; input: RuleInput } {
+  const eligible = validatorSet(accounts, params, timeMs).filter((a) => a !== optimizer);
+  const reputation = (a: Address) => {
+    const account = accounts.get(a);
+    return account === undefined ? 0n : decayedReputation(account, timeMs, params);
+  };
   let active = 0;
-  const optimizerRep = reputationAt(optimizer, height);
+  const optimizerRep = reputation(optimizer);
   let maxRep = optimizerRep;
-  for (const e of evaluators) {
-    const r = reputationAt(e.account, height);
-    if (r < params.reputation.minForEvaluator) continue;
-    eligible.push(e.address);
-    if (e.account.lastActiveTime >= timeOf(height, params) - params.reputation.halfLifeMs) active++;
+  for (const address of eligible) {
+    if ((accounts.get(address)?.lastActiveTime ?? -1) >= timeMs - params.reputation.halfLifeMs) active++;
+    const r = reputation(address);
     if (r > maxRep) maxRep = r;
   }
   return {
@@ -294,12 +305,15 @@ export function eligibility(
     input: {
       eligible: eligible.length,
       activeFractionPpm: eligible.length === 0 ? 0 : Math.floor((active * 1_000_000) / eligible.length),
+      optimizerReputationPpm: maxRep === 0n ? 0 : Number((optimizerRep * 1_000_000n) / maxRep),
     },
   };
 }
 
 export function simulate(cfg: SimulationConfig): SimulationResult {
   const { params, domain } = cfg;
+  // validatorSet falls back on the genesis validators when few qualify: the simulated evaluators are the only ones
+  if (params.genesisAccounts.length > 0) throw new RangeError("the simulation's evaluators are its only validators: give it params without genesis accounts");
   const rule: QuorumRule = cfg.quorumRule ?? currentRule(params.quorum);
   const rng = createRng(cfg.seed);
   const target = targetOf();
@@ -336,7 +350,11 @@ export function simulate(cfg: SimulationConfig): SimulationResult {
   };
   const records: RoundRecord[] = [];
   const rep = params.reputation;
-  const reputationAt = reputationReader(params);
+  const decayed = decayedAccounts(params);
+  const allAddresses = evaluators.map((e) => e.address);
+  let rankedAt = -1;
+  let beacon: Hash = "";
+  let ranking: Address[] = [];
 
   const sample = (round: number, height: number) => {
     const groups: Record<string, GroupSample> = {};
@@ -344,7 +362,7 @@ export function simulate(cfg: SimulationConfig): SimulationResult {
       let sum = 0n;
       let eligible = 0;
       for (const a of accounts) {
-        const r = reputationAt(a, height);
+        const r = decayed(a, height).reputation;
         sum += r;
         if (r >= rep.minForEvaluator) eligible++;
       }
@@ -383,10 +401,17 @@ export function simulate(cfg: SimulationConfig): SimulationResult {
     tally.rounds++;
 
     const commitId = hashOf("tx", { simulation: cfg.seed, round, step: "commit" });
-    const beacon = hashOf("beacon", { simulation: cfg.seed, round });
+    // Every commit of one block draws from the same beacon, hence the same ranking (as on the chain).
+    if (height !== rankedAt) {
+      beacon = hashOf("beacon", { simulation: cfg.seed, height });
+      ranking = selectQuorum(quorumSeed(beacon), allAddresses, allAddresses.length);
+      rankedAt = height;
+    }
 
     // Who may evaluate, how many, and who is drawn.
-    const { eligible, input } = eligibility(evaluators, optimizer.account, height, params, reputationAt);
+    const accounts = new Map<Address, Account>(evaluators.map((e) => [e.address, decayed(e.account, height)]));
+    accounts.set(optimizer.address, decayed(optimizer.account, height));
+    const { eligible, input } = eligibility(accounts, optimizer.address, timeOf(height, params), params);
     const eligibleColluders = eligible.filter((a) => byAddress.get(a)?.group === "colluder").length;
     for (const [group, count] of [["honest", eligible.length - eligibleColluders], ["colluder", eligibleColluders]] as const) {
       const members = group === "colluder" ? nColluders : cfg.evaluators - nColluders;
@@ -398,10 +423,12 @@ export function simulate(cfg: SimulationConfig): SimulationResult {
     quorumSizes.set(k, (quorumSizes.get(k) ?? 0) + 1);
     if (k === 0) {
       tally.expired++;
-      records.push({ kind, k, eligible: eligible.length, eligibleColluders, colluders: 0, outcome: "expired" });
+      records.push({ kind, k, eligible: eligible.length, eligibleColluders, colluders: 0, votes: 0, outcome: "expired" });
       continue;
     }
-    const quorum = selectQuorum(quorumSeed(beacon), eligible, k);
+    // = selectQuorum(quorumSeed(beacon), eligible, k): the ranking is by hash, so a subset's is the full one restricted to it
+    const eligibleSet = new Set(eligible);
+    const quorum = ranking.filter((a) => eligibleSet.has(a)).slice(0, k);
     const c = quorum.filter((a) => byAddress.get(a)?.group === "colluder").length;
     const need = decisiveColluders(k, domain);
     const exact = captureProbability(eligible.length, eligibleColluders, k, domain);
@@ -413,8 +440,8 @@ export function simulate(cfg: SimulationConfig): SimulationResult {
       if (c >= need.accept) allyCaptured++;
       allyExpectedCaptured += exact.accept;
     }
-    const record = (outcome: RoundRecord["outcome"]) =>
-      records.push({ kind, k, eligible: eligible.length, eligibleColluders, colluders: c, outcome });
+    const record = (outcome: RoundRecord["outcome"], votes = 0) =>
+      records.push({ kind, k, eligible: eligible.length, eligibleColluders, colluders: c, votes, outcome });
 
     if (kind === "ally" && cfg.colluders.allyRevealsOnlyWhenCaptured && c < need.accept) {
       tally.withdrawn++;
@@ -442,7 +469,7 @@ export function simulate(cfg: SimulationConfig): SimulationResult {
     }
 
     // Verdict and reputation.
-    const settled = settleRound(quorum, votes, reported, domain, params, cfg.missedVotePenalty);
+    const settled = settleRound(quorum, votes, reported, domain, params);
     for (const [a, delta] of settled.evaluators) {
       const e = byAddress.get(a) as Evaluator;
       adjust(e, height, delta);
@@ -451,7 +478,7 @@ export function simulate(cfg: SimulationConfig): SimulationResult {
     if (settled.optimizer !== 0n) adjust(optimizer, height, settled.optimizer);
     if (settled.outcome === "accepted") optimizer.account = { ...optimizer.account, lastActiveTime: timeOf(height, params) };
     tally[settled.outcome]++;
-    record(settled.outcome);
+    record(settled.outcome, votes.length);
   }
   sample(cfg.rounds, 1 + Math.floor(cfg.rounds / cfg.roundsPerBlock));
 
@@ -477,42 +504,33 @@ export function simulate(cfg: SimulationConfig): SimulationResult {
 
 export interface Settlement {
   readonly outcome: "accepted" | "rejected" | "expired";
-  /** reputation change of each quorum member that gains or loses some */
+  /** reputation change of each quorum member whose reputation the verdict updates (0: decayed and recorded, nothing added) */
   readonly evaluators: ReadonlyMap<Address, Fixed>;
   /** reputation change of the optimizer */
   readonly optimizer: Fixed;
 }
 
 /**
- * What a round's votes do (state-transition decideRound, and the optimizer's
- * `accept` transaction when accepted): fewer votes than required → expired,
- * nobody moves; otherwise agreeing members +agree reward, outliers −diverge
- * penalty, optimizer +accept reward or −reject penalty. `missedVotePenalty`
- * (0 in today's rules) is what a member who did not vote would lose: a rule
- * this simulation can measure before the chain has it.
+ * What a round's votes do to reputation (state-transition decideRound, and
+ * the optimizer's `accept` transaction when accepted), with core's
+ * reputationDelta for every event: each selected member who did not vote
+ * loses missedVotePenalty, whatever the outcome; fewer votes than required →
+ * expired, nothing else moves; otherwise agreeing members gain, outliers lose
+ * the divergence penalty, and the optimizer gains the accept reward or loses
+ * the reject penalty.
  */
-export function settleRound(
-  quorum: readonly Address[],
-  votes: readonly Vote[],
-  reported: Fixed,
-  domain: DomainConfig,
-  params: ChainParams,
-  missedVotePenalty: Fixed = 0n,
-): Settlement {
-  const rep = params.reputation;
+export function settleRound(quorum: readonly Address[], votes: readonly Vote[], reported: Fixed, domain: DomainConfig, params: ChainParams): Settlement {
   const evaluators = new Map<Address, Fixed>();
-  if (missedVotePenalty !== 0n) {
-    const voted = new Set(votes.map((v) => v.evaluator));
-    for (const a of quorum) if (!voted.has(a)) evaluators.set(a, -missedVotePenalty);
-  }
+  const voted = new Set(votes.map((v) => v.evaluator));
+  for (const a of quorum) if (!voted.has(a)) evaluators.set(a, reputationDelta("evaluationMissed", params));
   const required = requiredVotes(quorum.length, domain);
   if (votes.length === 0 || votes.length < required) return { outcome: "expired", evaluators, optimizer: 0n };
   const verdict = aggregateVotes(votes, reported, domain, required);
-  for (const a of verdict.agreeing) evaluators.set(a, rep.evaluationAgreeReward);
-  for (const a of verdict.outliers) evaluators.set(a, -rep.evaluationDivergePenalty);
+  for (const a of verdict.agreeing) evaluators.set(a, reputationDelta("evaluationAgreed", params));
+  for (const a of verdict.outliers) evaluators.set(a, reputationDelta("evaluationDiverged", params));
   return verdict.accepted
-    ? { outcome: "accepted", evaluators, optimizer: rep.acceptReward }
-    : { outcome: "rejected", evaluators, optimizer: -rep.rejectPenalty };
+    ? { outcome: "accepted", evaluators, optimizer: reputationDelta("optimaeAccepted", params) }
+    : { outcome: "rejected", evaluators, optimizer: reputationDelta("optimaeRejected", params) };
 }
 
 /** Events per 10,000 of `of` (0 when `of` is 0). */

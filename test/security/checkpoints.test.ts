@@ -128,11 +128,13 @@ describe("long-range rewrite with the validators' keys", () => {
     // 4. joined to the others, node3 follows the live chain (the checkpoint is final on it)
     await net.stopNode(3);
     await net.heal();
+    let lastSeen: unknown = null;
     await until("node3 on the live chain", async () => {
       await payer.transfer(url(0), "cd".repeat(20));
       const [a, c] = await Promise.all([status(0), status(2)]);
+      lastSeen = { live: a, node3: c, peers: await (await fetch(`${url(2)}/peers`)).json() };
       return c.height >= live.height && (await blockAt(2, live.height)).hash === (await blockAt(0, live.height)).hash && a.height >= c.height - 1 ? true : undefined;
-    }, { timeoutMs: 120_000, everyMs: 2_000 });
+    }, { timeoutMs: 240_000, everyMs: 2_000, context: () => JSON.stringify(lastSeen) });
     expect((await blockAt(2, 5)).hash).toBe(checkpoint.slice(2));
-  }, 300_000);
+  }, 480_000);
 });

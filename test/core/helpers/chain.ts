@@ -42,7 +42,11 @@ export class ChainDriver {
   readonly nonces = new Map<PublicKeyHex, number>();
   now: number;
 
-  constructor(readonly params: ChainParams = testParams()) {
+  /** `keys`: the keys the driver may produce with (the first of them in the schedule produces) */
+  constructor(
+    readonly params: ChainParams = testParams(),
+    readonly keys: readonly TestKey[] = [...VALIDATORS, OUTSIDER],
+  ) {
     const g = genesisBlock(params);
     this.state = g.state;
     this.blocks.push(g.block);
@@ -58,7 +62,7 @@ export class ChainDriver {
 
   /** The first producer in this height's schedule whose key the tests hold. */
   scheduled(): TestKey {
-    return scheduledFor(this.state, this.params);
+    return scheduledFor(this.state, this.params, this.keys);
   }
 
   /**
@@ -132,9 +136,9 @@ export class ChainDriver {
 }
 
 /** The first producer in the schedule after `state` whose key the tests hold. */
-export function scheduledFor(state: ChainState, params: ChainParams): TestKey {
+export function scheduledFor(state: ChainState, params: ChainParams, keys: readonly TestKey[] = [...VALIDATORS, OUTSIDER]): TestKey {
   for (const address of producerSchedule(state, params)) {
-    const key = [...VALIDATORS, OUTSIDER].find((k) => k.address === address);
+    const key = keys.find((k) => k.address === address);
     if (key !== undefined) return key;
   }
   throw new Error("no scheduled producer with a test key");

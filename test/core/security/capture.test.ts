@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { QUADRATIC_DOMAIN } from "../../../core/params.ts";
+import { mainnetParams, QUADRATIC_DOMAIN } from "../../../core/params.ts";
 import { aggregateVotes, selectQuorum, toleranceFor } from "../../../core/quorum.ts";
 import { requiredVotes } from "../../../core/state-transition.ts";
 import type { DomainConfig, Fixed, Vote } from "../../../core/types.ts";
@@ -22,6 +22,7 @@ import {
   ratioToNumber,
   withholdingColluders,
 } from "../../../bench/byzantine/capture.ts";
+import { currentRule, referenceRule, sizeRange, worstOverEligible } from "../../../bench/byzantine/quorum-rules.ts";
 import { hypergeometricPmf, selectionTrials } from "../../../bench/byzantine/selection-trials.ts";
 import { chiSquareCritical, chiSquareFit, countConsistent } from "../../../bench/byzantine/statistics.ts";
 import { asObject, expectKeys, int, loadVectors, str } from "../helpers/vectors.ts";
@@ -120,9 +121,22 @@ describe("exact probabilities", () => {
       { numRuns: 100 },
     );
   });
-  it("today's rule at 100 eligible and 20 % colluding: the figures of docs/security-byzantine.md", () => {
+  it("the sizes the rules choose and the figures of docs/SECURITY.md (100 eligible, 20 % colluding)", () => {
+    const chain = currentRule(mainnetParams().quorum);
+    // the chain: 12 when most are active, never under 10; the reference's old rule: down to 7 (little activity, a reputable optimizer)
+    expect(sizeRange(chain, 100)).toEqual({ typical: 12, lowest: 10, highest: 12 });
+    expect(sizeRange(chain, 1_000)).toEqual({ typical: 15, lowest: 12, highest: 15 });
+    expect(sizeRange(referenceRule(), 100)).toEqual({ typical: 12, lowest: 7, highest: 12 });
+    expect(sizeRange(referenceRule(), 1_000)).toEqual({ typical: 15, lowest: 10, highest: 15 });
     expect(captureProbability(100, 20, 12, D).accept).toBeCloseTo(2.03e-4, 6);
+    expect(captureProbability(100, 20, 10, D).accept).toBeCloseTo(3.92e-4, 6);
     expect(captureProbability(100, 20, 7, D).accept).toBeCloseTo(3.26e-3, 5);
+  });
+  it("the worst over every network of 2–300 eligible at 20 %: under 1e-3 with the chain's rule, 1.2e-2 with the reference's", () => {
+    const chain = worstOverEligible(currentRule(mainnetParams().quorum), 0.2, 300, D);
+    expect(chain).toEqual({ probability: expect.closeTo(6.54e-4, 6), eligible: 255, k: 10 });
+    const reference = worstOverEligible(referenceRule(), 0.2, 300, D);
+    expect(reference).toEqual({ probability: expect.closeTo(1.19e-2, 4), eligible: 60, k: 6 });
   });
   it("minimumQuorum: every size from it up keeps under the target, the one below does not", () => {
     for (const [n, m] of [[100, 20], [1000, 200], [1000, 250], [50, 10]] as const) {
@@ -137,13 +151,23 @@ describe("exact probabilities", () => {
 });
 
 describe("quorums drawn by core's selection follow the exact law", () => {
+  const addr = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => Buffer.from(b).toString("hex"));
+  const seed = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString("hex"));
   it("the quorum of size k is the first k of a larger one (what selectionTrials relies on)", () => {
-    const addr = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => Buffer.from(b).toString("hex"));
-    const seed = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString("hex"));
     fc.assert(
       fc.property(seed, fc.array(addr, { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 40 }), (s, cands, a, b) => {
         const [k, kMax] = a <= b ? [a, b] : [b, a];
         expect(selectQuorum(s, cands, k)).toEqual(selectQuorum(s, cands, kMax).slice(0, k));
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it("the quorum drawn from a subset is the whole ranking restricted to it (what the simulation relies on)", () => {
+    fc.assert(
+      fc.property(seed, fc.array(fc.tuple(addr, fc.boolean()), { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 40 }), (s, marked, k) => {
+        const all = marked.map(([a]) => a);
+        const subset = new Set(marked.filter(([, m]) => m).map(([a]) => a));
+        expect(selectQuorum(s, [...subset], k)).toEqual(selectQuorum(s, all, all.length).filter((a) => subset.has(a)).slice(0, k));
       }),
       { numRuns: 200 },
     );
