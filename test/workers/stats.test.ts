@@ -113,7 +113,7 @@ async function scenario(): Promise<Scenario> {
   const all: ProjectionEvent[] = [
     ...events,
     { kind: "revert", hash: gBlock.hash, height: gBlock.header.height },
-    deriveProjection(parent, carrier.state, carrier.block, d.params),
+    deriveProjection(parent, carrier.state, carrier.block, d.params, carrier.receipts),
   ];
   await writeProjection(env.DB, all);
   const canonical = [...d.blocks.slice(0, at), carrier.block];
