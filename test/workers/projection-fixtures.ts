@@ -56,7 +56,7 @@ export function blockOn(state: ChainState, d: ChainDriver, txs: Parameters<typeo
   return { block: built.value.block, state: built.value.state, receipts: built.value.receipts };
 }
 
-export const PROJECTION_TABLES = ["blocks", "transactions", "experiments", "rounds", "chain_metrics", "account_history", "peers"] as const;
+export const PROJECTION_TABLES = ["blocks", "transactions", "experiments", "rounds", "chain_metrics", "account_history"] as const;
 
 /** Empties every projection table (D1 storage is shared by the tests of one file). */
 export async function resetD1(): Promise<void> {
@@ -72,7 +72,6 @@ export async function dumpD1(): Promise<Record<string, unknown[]>> {
     rounds: "optimae",
     chain_metrics: "domain, height",
     account_history: "address, height",
-    peers: "url",
   };
   const out: Record<string, unknown[]> = {};
   for (const t of PROJECTION_TABLES) out[t] = (await env.DB.prepare(`SELECT * FROM ${t} ORDER BY ${order[t]}`).all()).results;

@@ -146,6 +146,8 @@ export function registerChainRoutes(app: NodeApp): void {
     async (c) => answer(c, await chainOf(c.env).submitBlocks(c.req.valid("json").blocks), 202) as never,
   );
 
+  // 32 peer URLs of at most 200 characters: 8 KiB is room enough (the default is 16)
+  declareBodyLimit(app, "/chain/sync", 8 * 1024);
   app.use("/chain/sync", requireRunner);
   app.openapi(
     createRoute({

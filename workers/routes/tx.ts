@@ -71,7 +71,7 @@ function envelope<K extends TxKind>(kind: K) {
       kind: z.literal(kind),
       from: Hex32.openapi({ description: "the sender's Ed25519 public key" }),
       nonce: Nonce.openapi({ description: "the sender's sequence number, from 1" }),
-      fee: AmountString.openapi({ description: "base units (1 DOIN = 10^8), paid to the block's producer" }),
+      fee: AmountString.openapi({ description: "base units (1 DOIN = 10^8), paid in the block's coinbase (the producer's in a carrier block, split 5/65/30 with the reward in a work block)" }),
       body: BODIES[kind],
       id: Hex32.openapi({ description: 'H("tx", {network, kind, from, nonce, fee, body})' }),
       sig: Hex64.openapi({ description: "Ed25519 signature by `from` over the 32 id bytes" }),
