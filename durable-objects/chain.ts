@@ -431,7 +431,8 @@ export class ChainDO extends DurableObject<Env> {
     // sync's time); /chain/status shows the backlog as outboxPending.
     if (this.syncing !== null) return;
     // The head moved: every domain's QuorumDO looks for new duties (it also polls by itself).
-    await Promise.allSettled(this.params.domains.map(async (d) => (await quorumOf(this.env, d.id)).sync()));
+    // Not awaited: its reads of this chain then come as any other request, not inside this alarm.
+    this.ctx.waitUntil(Promise.allSettled(this.params.domains.map(async (d) => (await quorumOf(this.env, d.id)).sync())));
     const result = await this.outbox.drain((events: readonly ProjectionEvent[]) => writeProjection(this.env.DB, events));
     if (result.error !== null) {
       const delay = DRAIN_BACKOFF_MS[Math.min(this.drainFailures, DRAIN_BACKOFF_MS.length - 1)] as number;

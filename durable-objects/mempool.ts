@@ -168,6 +168,8 @@ export class MempoolDO extends DurableObject<Env> {
   private assembling: Promise<Outcome<AssembleResult>> | null = null;
   /** an alarm this object set and that has not run yet (spares a storage read per submission) */
   private alarmArmed = false;
+  /** until when a QuorumDO asked for blocks even without transactions (liveness: round deadlines need heights) */
+  private blocksWantedUntil = 0;
   /** the pool's count and bytes, kept beside the table (a COUNT over it per admission would grow with the pool); null: read again */
   private cachedTotals: { count: number; bytes: number } | null = null;
 
@@ -254,6 +256,17 @@ export class MempoolDO extends DurableObject<Env> {
     const sent = await this.submitOwn("transfer", { to: address, amount });
     if (sent.ok) this.sql.exec("INSERT OR REPLACE INTO faucet_grants (address, at) VALUES (?, ?)", address, nowMs);
     return sent;
+  }
+
+  /**
+   * Open rounds wait for heights: until `forMs` from now the alarm runs even
+   * with nothing pending and asks the chain for an empty carrier block in this
+   * node's turn (the QuorumDO asks again while rounds wait). In memory: an
+   * evicted object forgets it until the next request.
+   */
+  async keepBlocksComing(forMs: number): Promise<void> {
+    this.blocksWantedUntil = Math.max(this.blocksWantedUntil, Date.now() + Math.max(0, Math.min(forMs, 60_000)));
+    await this.arm();
   }
 
   /** A pending tx, or NOT_FOUND. */
@@ -348,7 +361,7 @@ export class MempoolDO extends DurableObject<Env> {
       console.error(`mempool: assemble failed: ${messageOf(e)}`);
     }
     // the alarm that is running counts as unset: set the next one outright
-    if (this.count() > 0) {
+    if (this.count() > 0 || this.blocksWanted()) {
       await this.ctx.storage.setAlarm(Date.now() + ASSEMBLE_INTERVAL_MS);
       this.alarmArmed = true;
     } else await this.ctx.storage.deleteAlarm();
@@ -496,7 +509,7 @@ export class MempoolDO extends DurableObject<Env> {
     this.remove(plan.stale.map((r) => r.id));
 
     const base = { height: null, blockHash: null, candidates: plan.chosen.length, included: [] as string[], deferred: [] as { id: string; code: string }[] };
-    if (plan.chosen.length === 0) {
+    if (plan.chosen.length === 0 && !this.blocksWanted()) {
       return success({ ...base, produced: false, reason: "EMPTY", dropped, pending: this.count() });
     }
     const wires = this.wires(plan.chosen.map((r) => r.id));
@@ -578,6 +591,10 @@ export class MempoolDO extends DurableObject<Env> {
     return this.sql.exec<OwnPending>("SELECT id, nonce, wire, received_at, fee FROM pending WHERE sender = ? ORDER BY nonce", this.config.nodeAddress).toArray();
   }
 
+  private blocksWanted(): boolean {
+    return Date.now() < this.blocksWantedUntil;
+  }
+
   private count(): number {
     return this.totals().count;
   }
@@ -593,7 +610,7 @@ export class MempoolDO extends DurableObject<Env> {
   /** Arms the alarm when txs are pending and none is set; clears it when the pool is empty. (`alarmArmed` spares the hot path the storage read.) */
   private async arm(): Promise<void> {
     if (!this.autoAssemble) return;
-    if (this.count() === 0) {
+    if (this.count() === 0 && !this.blocksWanted()) {
       await this.ctx.storage.deleteAlarm();
       this.alarmArmed = false;
       return;

@@ -27,6 +27,8 @@ import { chainOf, mempoolOf, tasksOf } from "./stubs.ts";
 const POLL_MS = 2_000;
 /** Own optimae between commit and verdict at once. */
 const MAX_IN_FLIGHT = 2;
+/** How long one liveness request keeps the mempool producing carrier blocks (renewed by every sync while rounds wait). */
+const LIVENESS_MS = 3 * POLL_MS;
 
 /** An optimae of this node, from its optimize result to its accept. */
 interface OwnOptimae {
@@ -136,11 +138,10 @@ export class QuorumDO extends DurableObject<Env> {
     if (this.config.optimizeDomains.includes(domain)) await this.ensureOptimizeJob(domain);
 
     // 4. liveness: open rounds need blocks for their deadlines to pass even when
-    //    nobody sends a transaction; an empty carrier block (in this node's turn) moves the height
+    //    nobody sends a transaction: the mempool's alarm (the node's one block
+    //    scheduler) produces empty carrier blocks in this node's turn while asked to
     const waiting = rounds.some((r) => r.status === "voting") || this.ownOptimae().some((o) => o.stage !== "done" && o.stage !== "failed");
-    if (waiting && Date.now() >= status.tipTimestamp + this.config.params.carrierIntervalMs && (await this.mempool.size()) === 0) {
-      await this.chain.produce([], Date.now());
-    }
+    if (waiting) await this.mempool.keepBlocksComing(LIVENESS_MS);
 
     // 5. forget duties past their deadline
     this.sql.exec(`DELETE FROM duties WHERE deadline < ?`, status.height - this.config.params.voteWindowBlocks);
