@@ -45,7 +45,7 @@ import { hexToBytes } from "../core/hex.ts";
 import { verifySignature } from "../core/keys.ts";
 import { COIN_UNIT } from "../core/params.ts";
 import { txSpend } from "../core/state-transition.ts";
-import { parseTx, txSender, txSize, txToWire } from "../core/tx.ts";
+import { parseTx, txSender, txSize, txToWire, WIRE_PATTERNS } from "../core/tx.ts";
 import type { ChainParams, JsonValue, Tx, TxKind } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "./config.ts";
 import {
@@ -242,7 +242,7 @@ export class MempoolDO extends DurableObject<Env> {
    * address. A newcomer's way to its first commit bond and fees.
    */
   async faucet(address: string, amount: string, nowMs: number = Date.now()): Promise<Outcome<SubmitResult>> {
-    if (!/^[0-9a-f]{40}$/.test(address)) return failure("MALFORMED", "address: expected 40 lower-case hex characters");
+    if (!WIRE_PATTERNS.address.test(address)) return failure("MALFORMED", "address: expected 40 lower-case hex characters");
     const last = this.sql.exec<{ at: number }>("SELECT at FROM faucet_grants WHERE address = ?", address).toArray()[0];
     if (last !== undefined && nowMs - last.at < FAUCET_PERIOD_MS) {
       return failure("RATE_LIMITED", `this address was given coin ${Math.round((nowMs - last.at) / 1000)} s ago: once per ${FAUCET_PERIOD_MS / 60_000} minutes`);

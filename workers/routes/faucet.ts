@@ -10,8 +10,9 @@
 import { mempoolOf } from "../../durable-objects/stubs.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { answer, ErrorSchema, jsonError, type NodeApp } from "../http.ts";
+import { WIRE_PATTERNS } from "../../core/tx.ts";
 
-const FaucetBody = z.object({ address: z.string().regex(/^[0-9a-f]{40}$/, "40 lower-case hex characters") }).strict();
+const FaucetBody = z.object({ address: z.string().regex(WIRE_PATTERNS.address, "40 lower-case hex characters") }).strict();
 
 export function registerFaucetRoutes(app: NodeApp): void {
   app.openapi(

@@ -14,14 +14,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { addressFromPublicKey } from "../../core/keys.ts";
 import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
-import { ErrorSchema, type NodeApp } from "../http.ts";
+import { Address, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
+import { WIRE_PATTERNS } from "../../core/tx.ts";
 
 // ---------------------------------------------------------------------------
 // request schemas
 
-const Hash = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex characters");
-const AddressP = z.string().regex(/^[0-9a-f]{40}$/, "expected 40 lower-case hex characters");
-const DomainId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "expected a domain id");
+const Hash = Hex32;
+const AddressP = Address;
+const DomainId = z.string().regex(WIRE_PATTERNS.id, "expected a domain id");
 const HeightQ = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt).openapi({ description: `1..${max}, default ${dflt}` });
 const BlockId = z

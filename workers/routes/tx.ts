@@ -9,13 +9,13 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { TX_KINDS } from "../../core/tx.ts";
+import { TX_KINDS, WIRE_PATTERNS } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
 import { MAX_BATCH_TXS } from "../../durable-objects/mempool.ts";
 import type { PendingTxView } from "../../durable-objects/rpc.ts";
 import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
 import type { NodeConfig } from "../../durable-objects/config.ts";
-import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
+import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, Hex64, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
 
 /** Extra room above params.maxTxBytes for a body that is not canonical (whitespace, key order). */
 export const TX_BODY_SLACK_BYTES = 4_096;
@@ -24,8 +24,6 @@ export const TX_BODY_SLACK_BYTES = 4_096;
 // ---------------------------------------------------------------------------
 // schemas
 
-const NETWORK_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const Hex64 = z.string().regex(/^[0-9a-f]{128}$/, "expected 128 lower-case hex characters");
 const Nonce = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** A non-negative amount of base units (decimal string); core bounds it by 2^63 − 1. */
@@ -33,7 +31,7 @@ const AmountString = z.string().regex(/^(0|[1-9][0-9]{0,18})$/, "expected a non-
 const PositiveAmountString = z.string().regex(/^[1-9][0-9]{0,18}$/, "expected a positive integer as a canonical decimal string");
 
 const BODIES = {
-  commit: z.object({ domain: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/), commitment: Hex32 }).strict(),
+  commit: z.object({ domain: z.string().regex(WIRE_PATTERNS.id), commitment: Hex32 }).strict(),
   reveal: z
     .object({
       commit: Hex32,
@@ -46,7 +44,7 @@ const BODIES = {
   accept: z
     .object({
       optimae: Hex32,
-      experimentId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),
+      experimentId: z.string().regex(WIRE_PATTERNS.experimentId),
       roundNumber: Count,
       timeToResultSeconds: Count,
       optimizationConfigHash: Hex32,
@@ -58,8 +56,8 @@ const BODIES = {
     .object({
       height: Nonce,
       blockHash: Hex32,
-      ledger: z.string().regex(/^[a-z0-9_-]{1,32}$/),
-      ref: z.string().max(128).regex(/^[\x20-\x7e]*$/),
+      ledger: z.string().regex(WIRE_PATTERNS.ledger),
+      ref: z.string().max(128).regex(WIRE_PATTERNS.text),
     })
     .strict(),
 } as const;
@@ -67,7 +65,7 @@ const BODIES = {
 function envelope<K extends TxKind>(kind: K) {
   return z
     .object({
-      network: z.string().regex(NETWORK_RE, "expected a network id"),
+      network: z.string().regex(WIRE_PATTERNS.id, "expected a network id"),
       kind: z.literal(kind),
       from: Hex32.openapi({ description: "the sender's Ed25519 public key" }),
       nonce: Nonce.openapi({ description: "the sender's sequence number, from 1" }),
