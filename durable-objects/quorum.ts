@@ -19,7 +19,7 @@ import { improvement } from "../core/state-transition.ts";
 import { computeCommitment } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "./config.ts";
-import { parseJobResult, type EvaluateResult, type Job, type JobSpec, type OptimizeResult } from "./jobs.ts";
+import { parseJobResult, type EvaluateResult, type Job, type JobSpec, type OptimizeResult } from "../protocol/jobs.ts";
 import { chainOf, mempoolOf, tasksOf } from "./stubs.ts";
 
 

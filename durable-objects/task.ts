@@ -58,7 +58,7 @@ import {
   type JobSpec,
   type JobStats,
   type JobStatus,
-} from "./jobs.ts";
+} from "../protocol/jobs.ts";
 import { nodeConfig } from "./config.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
 import { quorumStubOf } from "./stubs.ts";

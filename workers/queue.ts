@@ -11,7 +11,7 @@
  * to TaskDO directly (`env.TASKS…enqueue`) or keeps it in its own storage
  * until sent; the queue is for fire-and-forget producers.
  */
-import { parseJobSpec, type JobSpec } from "../durable-objects/jobs.ts";
+import { parseJobSpec, type JobSpec } from "../protocol/jobs.ts";
 import { tasksOf } from "../durable-objects/stubs.ts";
 
 /** Retry delay for a message on its n-th delivery: 2 s, 4 s, 8 s … at most 5 min. */

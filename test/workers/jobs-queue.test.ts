@@ -1,7 +1,7 @@
 // The `jobs` Queue consumer (doin-jobs → TaskDO) and its producer helper.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { JobSpec } from "../../durable-objects/jobs.ts";
+import type { JobSpec } from "../../protocol/jobs.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { tasksOf } from "../../durable-objects/stubs.ts";
 import worker from "../../workers/index.ts";

@@ -2,7 +2,7 @@
 // (createNodeApp + registerTaskRoutes), against the node's real TaskDO.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Job, JobSpec } from "../../durable-objects/jobs.ts";
+import type { Job, JobSpec } from "../../protocol/jobs.ts";
 import type { TaskDO } from "../../durable-objects/task.ts";
 import { tasksOf } from "../../durable-objects/stubs.ts";
 import { createNodeApp } from "../../workers/http.ts";

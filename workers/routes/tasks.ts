@@ -19,7 +19,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import canonicalize from "canonicalize";
 import type { MiddlewareHandler } from "hono";
 import type { JsonValue } from "../../core/types.ts";
-import { DomainSchema, JOB_LIMITS, JobIdSchema, JobKindSchema, LeaseMsSchema, RunnerSchema, type Job, type JobResult } from "../../durable-objects/jobs.ts";
+import { DomainSchema, JOB_LIMITS, JobIdSchema, JobKindSchema, LeaseMsSchema, RunnerSchema, type Job, type JobResult } from "../../protocol/jobs.ts";
 import { tasksOf } from "../../durable-objects/stubs.ts";
 import { answer, declareBodyLimit, ErrorSchema, jsonError, requireRunner, statusFor, type NodeApp, type NodeEnv } from "../http.ts";
 

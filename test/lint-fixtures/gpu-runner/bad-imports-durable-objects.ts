@@ -1,2 +1,2 @@
-import type { Job } from "../../durable-objects/jobs.ts";
-export type J = Job;
+import type { TaskDO } from "../../durable-objects/task.ts";
+export type T = TaskDO;

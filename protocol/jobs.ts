@@ -1,6 +1,8 @@
 /**
- * Jobs for runners: what producers enqueue (JobSpec), what TaskDO keeps (Job)
- * and what runners report (JobResult). Plain serializable data: it crosses
+ * The runner job contract, declared once: what producers enqueue (JobSpec),
+ * what TaskDO keeps (Job), what runners report (JobResult), the kinds, the
+ * limits and the result schemas. The Worker, the Durable Objects and the
+ * runner (gpu-runner/) all import it. Plain serializable data: it crosses
  * Queues, Durable Object RPC and HTTP unchanged.
  *
  * Life of a job: pending → leased (a runner claimed it, under a lease that
