@@ -17,6 +17,14 @@ export default defineConfig(async () => ({
         },
       },
       {
+        // node policy as pure functions (the mempool's rules, the node's wallet, the duty planner), in Node
+        test: {
+          name: "policy",
+          environment: "node" as const,
+          include: ["test/policy/**/*.test.ts"],
+        },
+      },
+      {
         test: {
           name: "testnet",
           environment: "node" as const,

@@ -76,14 +76,25 @@ async function throughput(results: BenchResult[], lines: string[]): Promise<void
   let t0 = performance.now();
   for (const c of pop) trainMlp(train, { window: c.window, hidden: c.hidden, learningRateLog10: c.learningRateLog10 / FIXED, weightDecayLog10: c.weightDecayLog10 / FIXED }, c.seed, DEFAULT_TRAIN);
   const ts = pop.length / ((performance.now() - t0) / 1000);
-  results.push({ name: "predictor.models_per_second.typescript", value: ts, unit: "models/s", note: `8 models of mixed shapes, one after another (${DEFAULT_SERIES.trainLength} values, ${DEFAULT_TRAIN.epochs} epochs)` });
+  results.push({
+    name: "predictor.models_per_second.typescript",
+    value: ts,
+    unit: "models/s",
+    note: `8 models of mixed shapes, one after another (${DEFAULT_SERIES.trainLength} values, ${DEFAULT_TRAIN.epochs} epochs)`,
+  });
   lines.push(`TypeScript (CPU, one at a time)   ${ts.toFixed(2)} models/s`);
 
   const workers: { name: string; command: string; backend: string }[] = [{ name: "numpy", command: "python3", backend: "numpy" }];
   if (hasTorch("/usr/bin/python3")) workers.push({ name: "torch_cpu", command: "/usr/bin/python3", backend: "torch-cpu" });
   workers.push({ name: "default", command: "python3", backend: "" });
   for (const w of workers) {
-    const worker = new WorkerProcess({ command: [w.command, "gpu-runner/python/doin_worker.py"], cwd: ROOT, env: { ...process.env, DOIN_WORKER_BACKEND: w.backend }, requestTimeoutMs: 600_000, log: () => undefined });
+    const worker = new WorkerProcess({
+      command: [w.command, "gpu-runner/python/doin_worker.py"],
+      cwd: ROOT,
+      env: { ...process.env, DOIN_WORKER_BACKEND: w.backend },
+      requestTimeoutMs: 600_000,
+      log: () => undefined,
+    });
     try {
       const hello = await worker.start();
       const name = w.name === "default" ? (hello.device === "cuda" ? "cuda" : null) : w.name;
@@ -99,7 +110,12 @@ async function throughput(results: BenchResult[], lines: string[]): Promise<void
       for (const c of pop) single += await call([c] as unknown as JsonValue[]);
       const oneByOne = pop.length / single;
       results.push(
-        { name: `predictor.models_per_second.${name}.batched`, value: batched, unit: "models/s", note: `the 8 in one train_batch (${hello.backend} on ${hello.device}${hello.gpu ? `, ${hello.gpu}` : ""})` },
+        {
+          name: `predictor.models_per_second.${name}.batched`,
+          value: batched,
+          unit: "models/s",
+          note: `the 8 in one train_batch (${hello.backend} on ${hello.device}${hello.gpu ? `, ${hello.gpu}` : ""})`,
+        },
         { name: `predictor.models_per_second.${name}.one_at_a_time`, value: oneByOne, unit: "models/s", note: "the same 8, one train_batch each" },
       );
       lines.push(`${name.padEnd(33)} ${batched.toFixed(2)} models/s batched, ${oneByOne.toFixed(2)} one at a time`);
@@ -149,7 +165,16 @@ async function search(opts: Required<PredictorBenchOptions>, results: BenchResul
     const m80: (number | null)[] = [];
     const m90: (number | null)[] = [];
     for (let seed = 1; seed <= opts.runs; seed++) {
-      const r = await simulateIslands({ plugin: predictor, optimizer, optimizerConfig: SEARCH_CONFIG, nodes, seed, epsilon: 0.01, thresholds: [0.8 * OPTIMUM, 0.9 * OPTIMUM], maxRounds: Math.ceil(opts.cap / perRound) });
+      const r = await simulateIslands({
+        plugin: predictor,
+        optimizer,
+        optimizerConfig: SEARCH_CONFIG,
+        nodes,
+        seed,
+        epsilon: 0.01,
+        thresholds: [0.8 * OPTIMUM, 0.9 * OPTIMUM],
+        maxRounds: Math.ceil(opts.cap / perRound),
+      });
       const [a, b] = r.reached;
       e80.push(a?.evaluations ?? null);
       e90.push(b?.evaluations ?? null);
@@ -164,11 +189,31 @@ async function search(opts: Required<PredictorBenchOptions>, results: BenchResul
     const censored = (q: Quantiles) => (q.failed > 0 ? `; ${q.failed} of ${opts.runs} runs did not reach it in ${opts.cap} models per island` : "");
     const key = `${optimizer}.${nodes}`;
     results.push(
-      { name: `predictor.evaluations_to_80pct.${key}`, value: finite(row.reach80.median, cap), unit: "models", note: `models trained, all islands; p10–p90 ${spread(row.reach80)}; ${opts.runs} seeded runs${censored(row.reach80)}` },
+      {
+        name: `predictor.evaluations_to_80pct.${key}`,
+        value: finite(row.reach80.median, cap),
+        unit: "models",
+        note: `models trained, all islands; p10–p90 ${spread(row.reach80)}; ${opts.runs} seeded runs${censored(row.reach80)}`,
+      },
       { name: `predictor.evaluations_to_90pct.${key}`, value: finite(row.reach90.median, cap), unit: "models", note: `p10–p90 ${spread(row.reach90)}${censored(row.reach90)}` },
-      { name: `predictor.rounds_to_80pct.${key}`, value: finite(row.rounds80.median, Math.ceil(opts.cap / perRound)), unit: "rounds", note: `wall-clock rounds (islands train at once); p10–p90 ${spread(row.rounds80)}${censored(row.rounds80)}` },
-      { name: `predictor.rounds_to_90pct.${key}`, value: finite(row.rounds90.median, Math.ceil(opts.cap / perRound)), unit: "rounds", note: `p10–p90 ${spread(row.rounds90)}${censored(row.rounds90)}` },
-      { name: `predictor.ms_to_80pct.${key}`, value: finite(row.ms80.median, Number.MAX_SAFE_INTEGER - 1), unit: "ms", note: "in-process compute time, the islands one after another (TypeScript training)" },
+      {
+        name: `predictor.rounds_to_80pct.${key}`,
+        value: finite(row.rounds80.median, Math.ceil(opts.cap / perRound)),
+        unit: "rounds",
+        note: `wall-clock rounds (islands train at once); p10–p90 ${spread(row.rounds80)}${censored(row.rounds80)}`,
+      },
+      {
+        name: `predictor.rounds_to_90pct.${key}`,
+        value: finite(row.rounds90.median, Math.ceil(opts.cap / perRound)),
+        unit: "rounds",
+        note: `p10–p90 ${spread(row.rounds90)}${censored(row.rounds90)}`,
+      },
+      {
+        name: `predictor.ms_to_80pct.${key}`,
+        value: finite(row.ms80.median, Number.MAX_SAFE_INTEGER - 1),
+        unit: "ms",
+        note: "in-process compute time, the islands one after another (TypeScript training)",
+      },
       { name: `predictor.ms_to_90pct.${key}`, value: finite(row.ms90.median, Number.MAX_SAFE_INTEGER - 1), unit: "ms", note: `in-process compute time${censored(row.ms90)}` },
     );
     lines.push(
@@ -183,11 +228,25 @@ async function fractionAfter(models: number, opts: Required<PredictorBenchOption
     const fractions: number[] = [];
     for (let seed = 1; seed <= opts.runs; seed++) {
       // a threshold never reached: the run goes on until its budget is spent
-      const r = await simulateIslands({ plugin: predictor, optimizer, optimizerConfig: SEARCH_CONFIG, nodes: 1, seed, epsilon: 0.01, thresholds: [10], maxRounds: optimizer === "cmaes" ? models / 8 : models });
+      const r = await simulateIslands({
+        plugin: predictor,
+        optimizer,
+        optimizerConfig: SEARCH_CONFIG,
+        nodes: 1,
+        seed,
+        epsilon: 0.01,
+        thresholds: [10],
+        maxRounds: optimizer === "cmaes" ? models / 8 : models,
+      });
       fractions.push((r.champion?.performance ?? 0) / OPTIMUM);
     }
     const q = quantiles(fractions);
-    results.push({ name: `predictor.fraction_of_optimum_after_${models}_models.${optimizer}`, value: q.median, unit: "×optimum", note: `one island, ${opts.runs} runs; p10–p90 ${q.p10.toFixed(3)}–${q.p90.toFixed(3)}` });
+    results.push({
+      name: `predictor.fraction_of_optimum_after_${models}_models.${optimizer}`,
+      value: q.median,
+      unit: "×optimum",
+      note: `one island, ${opts.runs} runs; p10–p90 ${q.p10.toFixed(3)}–${q.p90.toFixed(3)}`,
+    });
     lines.push(`${optimizer.padEnd(12)} after ${models} models: ${q.median.toFixed(3)} of the optimum (p10–p90 ${q.p10.toFixed(3)}–${q.p90.toFixed(3)})`);
   }
 }
@@ -199,7 +258,9 @@ export async function predictorBenchmarks(options: PredictorBenchOptions = {}): 
   const lines: string[] = [];
   await throughput(results, lines);
   lines.push("");
-  lines.push(`${"optimizer".padEnd(12)} ${"isl.".padStart(5)}  ${"models to 80 %".padEnd(20)} ${"rounds to 80 %".padEnd(16)} ${"models to 90 %".padEnd(20)} ${"rounds to 90 %".padEnd(16)} ${"80 % in".padStart(9)}`);
+  lines.push(
+    `${"optimizer".padEnd(12)} ${"isl.".padStart(5)}  ${"models to 80 %".padEnd(20)} ${"rounds to 80 %".padEnd(16)} ${"models to 90 %".padEnd(20)} ${"rounds to 90 %".padEnd(16)} ${"80 % in".padStart(9)}`,
+  );
   const rows = await search(opts, results, lines);
   lines.push("");
   await fractionAfter(64, opts, results, lines);
@@ -208,15 +269,22 @@ export async function predictorBenchmarks(options: PredictorBenchOptions = {}): 
   const row = (o: string, n: number) => rows.find((r) => r.optimizer === o && r.nodes === n);
   const c1 = row("cmaes", 1);
   const c4 = row("cmaes", 4);
-  if (c1 !== undefined && c4 !== undefined) checks.push(`${c4.rounds80.median < c1.rounds80.median ? "ok  " : "FAIL"} cmaes: 4 islands reach 80 % in ${show(c4.rounds80.median, 1)} rounds, 1 island in ${show(c1.rounds80.median, 1)} (floor: fewer)`);
+  if (c1 !== undefined && c4 !== undefined)
+    checks.push(
+      `${c4.rounds80.median < c1.rounds80.median ? "ok  " : "FAIL"} cmaes: 4 islands reach 80 % in ${show(c4.rounds80.median, 1)} rounds, 1 island in ${show(c1.rounds80.median, 1)} (floor: fewer)`,
+    );
   const b1 = row("bobyqa", 1);
   if (c1 !== undefined && b1 !== undefined) {
     const ratio = b1.reach80.median / c1.reach80.median;
     results.push({ name: "predictor.evaluations_to_80pct_ratio.bobyqa_to_cmaes.1", value: ratio, unit: "×", note: "median models trained to 80 % of the optimum, one island; floor < 1" });
-    checks.push(`${ratio < 1 ? "ok  " : "FAIL"} bobyqa needs ${show(b1.reach80.median, 1)} models to reach 80 % on one island, cmaes ${show(c1.reach80.median, 1)}: ratio ${ratio.toFixed(3)} (floor < 1)`);
+    checks.push(
+      `${ratio < 1 ? "ok  " : "FAIL"} bobyqa needs ${show(b1.reach80.median, 1)} models to reach 80 % on one island, cmaes ${show(c1.reach80.median, 1)}: ratio ${ratio.toFixed(3)} (floor < 1)`,
+    );
   }
   console.log(`\nPredictor benchmark: MLP forecasters of the regime-switching series, optimum (Bayes-optimal skill) ${OPTIMUM}.`);
-  console.log(`Search: ${opts.runs} seeded runs per row, in-process islands, ε = 0.01, training ${SEARCH_CONFIG.trainLength} values × ${SEARCH_CONFIG.epochs} epochs, at most ${opts.cap} models per island.\n`);
+  console.log(
+    `Search: ${opts.runs} seeded runs per row, in-process islands, ε = 0.01, training ${SEARCH_CONFIG.trainLength} values × ${SEARCH_CONFIG.epochs} epochs, at most ${opts.cap} models per island.\n`,
+  );
   for (const l of lines) console.log(`  ${l}`);
   for (const c of checks) console.log(`  ${c}`);
   console.log(`  (suite: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);

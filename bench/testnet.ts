@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { secretFromSeedPhrase } from "../core/keys.ts";
+import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../core/keys.ts";
 import { createTx, txToWire } from "../core/tx.ts";
 import { freeBasePort, startTestnet } from "../testnet/harness.ts";
 import type { BenchResult } from "./run.ts";
@@ -26,9 +26,24 @@ export async function testnetBenchmarks(): Promise<BenchResult[]> {
   try {
     // let the nodes learn each other's keys first
     await new Promise((r) => setTimeout(r, 6_000));
+    // the senders pay a commit bond: the first node's faucet funds them, on chain before the clock starts
+    const secrets = Array.from({ length: SAMPLES }, (_, i) => secretFromSeedPhrase(`flood-bench-${i}`));
+    const node0 = net.nodes[0]?.url as string;
+    for (const secret of secrets) {
+      const r = await fetch(`${node0}/faucet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ address: addressFromPublicKey(publicKeyFromSecret(secret)) }) });
+      if (r.status !== 202) throw new Error(`faucet refused: ${r.status} ${await r.text()}`);
+    }
+    for (const secret of secrets) {
+      const address = addressFromPublicKey(publicKeyFromSecret(secret));
+      for (let t = performance.now(); ; await new Promise((res) => setTimeout(res, 300))) {
+        const a = (await (await fetch(`${node0}/chain/account/${address}`)).json()) as { balance: string };
+        if (BigInt(a.balance) > 0n) break;
+        if (performance.now() - t > 120_000) throw new Error(`the faucet's coin for ${address} did not arrive in 120 s`);
+      }
+    }
     const latencies: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      const tx = txToWire(createTx("commit", { domain: "quadratic", commitment: (i + 1).toString(16).padStart(64, "9") }, { secret: secretFromSeedPhrase(`flood-bench-${i}`), nonce: 1, network: "doin-devnet" }));
+      const tx = txToWire(createTx("commit", { domain: "quadratic", commitment: (i + 1).toString(16).padStart(64, "9") }, { secret: secrets[i] as Uint8Array, nonce: 1, network: "doin-devnet" }));
       const id = (tx as { id: string }).id;
       const start = performance.now();
       const r = await fetch(`${net.nodes[0]?.url}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(tx) });

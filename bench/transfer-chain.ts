@@ -6,10 +6,11 @@
 import { blockToWire } from "../core/block.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../core/keys.ts";
+import { producerSchedule } from "../core/schedule.ts";
 import { buildBlock } from "../core/state-transition.ts";
 import { createTx } from "../core/tx.ts";
-import type { ChainParams, ChainState } from "../core/types.ts";
-import { paramsFor } from "../workers/config.ts";
+import type { Address, ChainParams, ChainState, Tx } from "../core/types.ts";
+import { paramsFor } from "../core/params.ts";
 
 export interface TransferChain {
   /** public keys to list as GENESIS_VALIDATORS (they are funded at genesis) */
@@ -17,24 +18,42 @@ export interface TransferChain {
   readonly params: ChainParams;
   /** blocks in wire form, heights 1..n */
   readonly wires: readonly unknown[];
+  /** blocks after `wires` that pay `amount` to each of `fund` (empty without it) */
+  readonly funding: readonly unknown[];
 }
 
-export function transferChain(label: string, blocks: number, txsPerBlock: number): TransferChain {
+export interface Funding {
+  readonly to: readonly Address[];
+  readonly amount: bigint;
+}
+
+export function transferChain(label: string, blocks: number, txsPerBlock: number, fund?: Funding): TransferChain {
   const secrets = Array.from({ length: txsPerBlock }, (_, i) => secretFromSeedPhrase(`${label}-${i}`));
   const keys = secrets.map(publicKeyFromSecret);
+  const addresses = keys.map(addressFromPublicKey);
   const params = paramsFor("doin-devnet", keys);
   let state: ChainState = genesisBlock(params).state;
   let t = params.genesisTimestamp;
-  const wires: unknown[] = [];
-  for (let b = 0; b < blocks; b++) {
+  const next = (txs: () => Tx[]): unknown => {
     t += params.carrierIntervalMs;
-    const txs = secrets.map((secret, i) =>
-      createTx("transfer", { to: addressFromPublicKey(keys[(i + 1) % keys.length] as string), amount: 1n }, { secret, nonce: b + 1, network: params.network, fee: 1n }),
-    );
-    const built = buildBlock(state, txs, params, { producerSecret: secrets[0] as Uint8Array, timestamp: t });
+    // the producer in turn, so that the block may come at the carrier interval
+    const producer = secrets[addresses.indexOf(producerSchedule(state, params)[0] as Address)] as Uint8Array;
+    const built = buildBlock(state, txs(), params, { producerSecret: producer, timestamp: t });
     if (!built.ok) throw new Error(built.error.message);
     state = built.value.state;
-    wires.push(blockToWire(built.value.block));
+    return blockToWire(built.value.block);
+  };
+  const nonces = secrets.map(() => 0);
+  const transfer = (from: number, to: Address, amount: bigint): Tx =>
+    createTx("transfer", { to, amount }, { secret: secrets[from] as Uint8Array, nonce: ++nonces[from]!, network: params.network, fee: 1n });
+  const wires: unknown[] = [];
+  for (let b = 0; b < blocks; b++) wires.push(next(() => secrets.map((_, i) => transfer(i, addresses[(i + 1) % keys.length] as Address, 1n))));
+  // funding blocks are full: each funder pays several addresses per block
+  const funding: unknown[] = [];
+  const to = fund?.to ?? [];
+  for (let i = 0; i < to.length; i += params.maxTxsPerBlock) {
+    const part = to.slice(i, i + params.maxTxsPerBlock);
+    funding.push(next(() => part.map((address, j) => transfer(j % secrets.length, address, fund?.amount ?? 0n))));
   }
-  return { keys, params, wires };
+  return { keys, params, wires, funding };
 }

@@ -7,7 +7,7 @@
  * reported within seconds.
  */
 import type { AccountView, ChainStatus, ChampionView, RoundView } from "../durable-objects/rpc.ts";
-import type { DroppedTxView, FeeSuggestion, PendingTxView } from "../durable-objects/mempool.ts";
+import type { DroppedTxView, FeeSuggestion, PendingTxView } from "../durable-objects/rpc.ts";
 import { errorCode, NetworkError, requestJson, type RetryPolicy } from "../gpu-runner/http.ts";
 import { CliError, EXIT, refused } from "./errors.ts";
 

@@ -62,6 +62,21 @@ export function toWire(value: Encodable, path = "$"): JsonValue {
   }
 }
 
+/**
+ * The wire form of a record declared as an interface (chain parameters, a
+ * domain's rules): toWire of each field. Interfaces carry no index signature,
+ * so they are not `Encodable` to the type checker; the encoder's own checks
+ * still refuse any field that does not encode.
+ */
+export function recordToWire(value: object, path = "$"): { readonly [key: string]: JsonValue } {
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    out[k] = toWire(v, `${path}.${k}`);
+  }
+  return out;
+}
+
 /** RFC 8785 canonical JSON text of a value. */
 export function canonicalJson(value: Encodable): string {
   const text = canonicalize(toWire(value));

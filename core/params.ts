@@ -3,7 +3,8 @@
  * preset by its network id. Constants are the reference's (doin-core) unless
  * a comment says why not; docs/PROTOCOL.md lists each one.
  */
-import type { ChainParams, DomainConfig } from "./types.ts";
+import { addressFromPublicKey } from "./keys.ts";
+import type { ChainParams, DomainConfig, PublicKeyHex } from "./types.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -113,4 +114,21 @@ export function devnetParams(overrides: Partial<ChainParams> = {}): ChainParams 
     voteWindowBlocks: 20,
     ...overrides,
   };
+}
+
+/**
+ * Chain parameters for a network id: genesis validators get reputation and
+ * coin to start the network; `domains` are declared beside the built-in
+ * quadratic one (the DOMAINS setting, see core/domain-config.ts);
+ * `genesisTime` (GENESIS_TIME) is when the network starts: reputation decays
+ * with block time from there, so a network's genesis is its creation time.
+ */
+export function paramsFor(networkId: string, genesisValidators: readonly PublicKeyHex[], domains: readonly DomainConfig[] = [], genesisTime?: number): ChainParams {
+  const genesisAccounts = genesisValidators.map((pub) => ({
+    address: addressFromPublicKey(pub),
+    balance: 1_000n * COIN_UNIT,
+    reputation: 5n * FIXED_ONE,
+  }));
+  const base = networkId === "doin-mainnet" ? mainnetParams(networkId) : devnetParams({ network: networkId });
+  return { ...base, ...(genesisTime === undefined ? {} : { genesisTimestamp: genesisTime }), genesisAccounts, domains: [...base.domains, ...domains] };
 }

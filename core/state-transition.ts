@@ -19,7 +19,7 @@ import { rewardFraction } from "./incentive.ts";
 import { blockReward, splitReward } from "./issuance.ts";
 import { addressFromPublicKey, publicKeyFromSecret, verifyAll } from "./keys.ts";
 import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.ts";
-import { adjustReputation, reputationDelta, reputationFactor } from "./reputation.ts";
+import { adjustReputation, reputationDelta, reputationFactor, type ReputationEvent } from "./reputation.ts";
 import { producerRank, slotDelayMs, validatorSet } from "./schedule.ts";
 import { computeStateRoot } from "./state-root.ts";
 import { paramsHash, txSize } from "./tx.ts";
@@ -45,6 +45,61 @@ import type {
 
 const EMPTY_ACCOUNT: Account = { balance: 0n, nonce: 0, reputation: 0n, reputationTime: 0, lastActiveTime: -1 };
 
+/**
+ * What applying a block did beyond its post-state, as the transition decided
+ * it: the work each accept added, the rounds decided, every reputation
+ * change. Readers (the node's D1 projection, explorers) map these instead of
+ * re-deriving them from two states.
+ */
+export interface BlockReceipts {
+  /** the block's accepts that found their round verified, in block order */
+  readonly accepts: readonly AcceptReceipt[];
+  /** rounds decided in the block (a closed voting window at its start, or a last vote), in order */
+  readonly verdicts: readonly VerdictReceipt[];
+  /** every reputation change, in order (the delta before decay) */
+  readonly reputation: readonly ReputationReceipt[];
+}
+
+export interface AcceptReceipt {
+  readonly txIndex: number;
+  readonly optimae: Hash;
+  readonly domain: string;
+  readonly optimizer: Address;
+  /** the domain's champion just before this accept */
+  readonly previousBest: Fixed;
+  readonly verified: Fixed;
+  /** the work it added to the block (0 when superseded) */
+  readonly increment: Fixed;
+  /** a better champion came first: recorded, worth nothing */
+  readonly superseded: boolean;
+}
+
+export interface VerdictReceipt {
+  readonly optimae: Hash;
+  readonly status: "accepted" | "rejected" | "expired";
+  readonly verified: Fixed | null;
+  /** the vote that decided it, or null when its window closed at the block's start */
+  readonly txIndex: number | null;
+}
+
+export interface ReputationReceipt {
+  readonly address: Address;
+  readonly event: ReputationEvent;
+  readonly delta: Fixed;
+  /** the transaction whose effect it is, or null for a round decided at the block's start */
+  readonly txIndex: number | null;
+}
+
+export const NO_RECEIPTS: BlockReceipts = { accepts: [], verdicts: [], reputation: [] };
+
+interface ReceiptLog {
+  readonly accepts: AcceptReceipt[];
+  readonly verdicts: VerdictReceipt[];
+  readonly reputation: ReputationReceipt[];
+  /** the transaction being applied, null outside one */
+  txIndex: number | null;
+}
+
 /** Mutable copy of the state used while one block is applied. */
 interface Working {
   readonly params: ChainParams;
@@ -66,6 +121,7 @@ interface Working {
   /** work carried by this block's accepted optimae */
   blockWork: Fixed;
   fees: Amount;
+  readonly receipts: ReceiptLog;
 }
 
 export function domainOf(params: ChainParams, id: string): DomainConfig | undefined {
@@ -74,6 +130,13 @@ export function domainOf(params: ChainParams, id: string): DomainConfig | undefi
 
 function account(w: Working, address: Address): Account {
   return w.accounts.get(address) ?? EMPTY_ACCOUNT;
+}
+
+/** adjustReputation by the event's delta (reputationDelta), recorded in the block's receipts. */
+function moveReputation(w: Working, address: Address, event: ReputationEvent): Account {
+  const delta = reputationDelta(event, w.params);
+  w.receipts.reputation.push({ address, event, delta, txIndex: w.receipts.txIndex });
+  return adjustReputation(account(w, address), w.timestamp, delta, w.params);
 }
 
 /** Opens a working copy for the block at `height`, running the start-of-block rules. */
@@ -96,6 +159,7 @@ function beginBlock(state: ChainState, height: number, timestamp: number, params
     burned: state.burned,
     blockWork: 0n,
     fees: 0n,
+    receipts: { accepts: [], verdicts: [], reputation: [], txIndex: null },
   };
   // The parent's beacon becomes readable by quorum seeds (for as long as a commit may wait to reveal).
   w.recentBeacons.set(state.height, state.beacon);
@@ -160,13 +224,13 @@ function payBond(w: Working, bond: Amount, recipients: readonly Address[]): void
 function decideRound(w: Working, r: Round): void {
   const domain = domainOf(w.params, r.domain) as DomainConfig;
   const required = requiredVotes(r.quorum.length, domain);
-  const { params } = w;
   const voted = new Set(r.votes.map((v) => v.evaluator));
   for (const e of r.quorum) {
-    if (!voted.has(e)) w.accounts.set(e, adjustReputation(account(w, e), w.timestamp, reputationDelta("evaluationMissed", params), params));
+    if (!voted.has(e)) w.accounts.set(e, moveReputation(w, e, "evaluationMissed"));
   }
   if (r.votes.length === 0 || r.votes.length < required) {
     w.rounds.set(r.optimae, { ...r, status: "expired" });
+    w.receipts.verdicts.push({ optimae: r.optimae, status: "expired", verified: null, txIndex: w.receipts.txIndex });
     const seat = r.quorum.length === 0 ? 0n : r.bond / BigInt(r.quorum.length);
     for (const v of r.votes) payBond(w, seat, [v.evaluator]);
     payBond(w, r.bond - seat * BigInt(r.votes.length), [r.optimizer]);
@@ -174,16 +238,16 @@ function decideRound(w: Working, r: Round): void {
   }
   const verdict = aggregateVotes(r.votes, r.reported, domain, required);
   for (const e of verdict.agreeing) {
-    w.accounts.set(e, adjustReputation(account(w, e), w.timestamp, reputationDelta("evaluationAgreed", params), params));
+    w.accounts.set(e, moveReputation(w, e, "evaluationAgreed"));
     w.pendingEvaluators.set(e, (w.pendingEvaluators.get(e) ?? 0) + 1);
   }
   for (const e of verdict.outliers) {
-    w.accounts.set(e, adjustReputation(account(w, e), w.timestamp, reputationDelta("evaluationDiverged", params), params));
+    w.accounts.set(e, moveReputation(w, e, "evaluationDiverged"));
   }
   if (verdict.accepted) {
     payBond(w, r.bond, [r.optimizer]);
   } else {
-    w.accounts.set(r.optimizer, adjustReputation(account(w, r.optimizer), w.timestamp, reputationDelta("optimaeRejected", params), params));
+    w.accounts.set(r.optimizer, moveReputation(w, r.optimizer, "optimaeRejected"));
     payBond(w, r.bond, verdict.agreeing.length > 0 ? verdict.agreeing : r.votes.map((v) => v.evaluator));
   }
   w.rounds.set(r.optimae, {
@@ -192,6 +256,7 @@ function decideRound(w: Working, r: Round): void {
     verified: verdict.verified,
     agreeing: verdict.agreeing,
   });
+  w.receipts.verdicts.push({ optimae: r.optimae, status: verdict.accepted ? "accepted" : "rejected", verified: verdict.verified, txIndex: w.receipts.txIndex });
 }
 
 /** Effective increment of an improvement Δ: Δ × domain weight × reputation factor × reward fraction. */
@@ -262,7 +327,9 @@ function applyTx(w: Working, tx: Tx, index: number): Result<void> {
   // Fee and nonce first (the effect may touch the sender's account too).
   w.accounts.set(sender, { ...acct, balance: acct.balance - spend, nonce: tx.nonce });
   w.fees += tx.fee;
+  w.receipts.txIndex = index;
   effect.value();
+  w.receipts.txIndex = null;
   return ok(undefined);
 }
 
@@ -361,18 +428,21 @@ function acceptEffect(w: Working, tx: TxOf<"accept">, sender: Address): Result<(
   if (delta < domain.epsilon) {
     // Verified, but a better champion came first: recorded as superseded, worth nothing
     // (it keeps the optimizer's nonces contiguous; no work, no reward, no reputation).
+    const verified = r.verified;
     return ok(() => {
       w.rounds.set(r.optimae, { ...r, status: "superseded" });
+      w.receipts.accepts.push({ txIndex: w.receipts.txIndex ?? -1, optimae: r.optimae, domain: r.domain, optimizer: sender, previousBest: champion.performance, verified, increment: 0n, superseded: true });
     });
   }
   const verified = r.verified;
   return ok(() => {
-    const rep = adjustReputation(account(w, sender), w.timestamp, reputationDelta("optimaeAccepted", w.params), w.params);
+    const rep = moveReputation(w, sender, "optimaeAccepted");
     w.accounts.set(sender, { ...rep, lastActiveTime: w.timestamp });
     const fraction = rewardFraction(r.reported, verified, domain.higherIsBetter, domain.incentive);
     const inc = effectiveIncrement(delta, domain, rep.reputation, fraction);
     w.champions.set(r.domain, { performance: verified, optimae: r.optimae, optimizer: sender, params: r.params, height: w.height });
     w.rounds.set(r.optimae, { ...r, status: "claimed" });
+    w.receipts.accepts.push({ txIndex: w.receipts.txIndex ?? -1, optimae: r.optimae, domain: r.domain, optimizer: sender, previousBest: champion.performance, verified, increment: inc, superseded: false });
     w.blockWork += inc;
     w.pendingWork += inc;
     if (inc > 0n) w.pendingOptimizers.set(sender, (w.pendingOptimizers.get(sender) ?? 0n) + inc);
@@ -512,12 +582,24 @@ export interface ApplyOptions {
  * verifyBlockSignatures). Synchronous, pure, deterministic.
  */
 export function transitionBlock(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions = {}): Result<ChainState> {
+  const r = transitionWithReceipts(state, block, params, opts);
+  return r.ok ? ok(r.value.state) : r;
+}
+
+/** A block's post-state and its receipts. */
+export interface Transition {
+  readonly state: ChainState;
+  readonly receipts: BlockReceipts;
+}
+
+/** transitionBlock, with the block's receipts beside the state. */
+export function transitionWithReceipts(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions = {}): Result<Transition> {
   const stateless = checkBlock(block, params);
   if (!stateless.ok) return stateless;
   return transitionChecked(state, block, params, opts);
 }
 
-function transitionChecked(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions): Result<ChainState> {
+function transitionChecked(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions): Result<Transition> {
   const h = block.header;
   if (h.height !== state.height + 1) return err("BAD_HEIGHT", `block height ${h.height}, expected ${state.height + 1}`);
   if (h.parent !== state.tipHash) return err("BAD_PARENT", `block parent ${h.parent} is not the tip ${state.tipHash}`);
@@ -547,7 +629,12 @@ function transitionChecked(state: ChainState, block: Block, params: ChainParams,
   if (f.header.cumulativeWork !== h.cumulativeWork) return err("BAD_WORK", `cumulative work ${h.cumulativeWork}, expected ${f.header.cumulativeWork}`);
   if (!sameOutputs(f.coinbase, block.coinbase)) return err("BAD_COINBASE", "the coinbase does not pay exactly what the rules give");
   if (f.header.stateRoot !== h.stateRoot) return err("BAD_STATE_ROOT", "the state root does not match the state after the block");
-  return ok({ ...f.state, tipHash: block.hash });
+  return ok({ state: { ...f.state, tipHash: block.hash }, receipts: receiptsOf(w) });
+}
+
+function receiptsOf(w: Working): BlockReceipts {
+  const { accepts, verdicts, reputation } = w.receipts;
+  return { accepts, verdicts, reputation };
 }
 
 /**
@@ -557,34 +644,26 @@ function transitionChecked(state: ChainState, block: Block, params: ChainParams,
  * error, as if it had been checked first).
  */
 export async function applyBlock(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions = {}): Promise<Result<ChainState>> {
+  const r = await applyWithReceipts(state, block, params, opts);
+  return r.ok ? ok(r.value.state) : r;
+}
+
+/** applyBlock, with the block's receipts beside the state. */
+export async function applyWithReceipts(state: ChainState, block: Block, params: ChainParams, opts: ApplyOptions = {}): Promise<Result<Transition>> {
   if (block.txs.length > params.maxTxsPerBlock) return err("TOO_MANY_TXS", `block has ${block.txs.length} transactions, limit ${params.maxTxsPerBlock}`);
   // the producer signs the hash: a wrong hash is reported as such, not as a bad signature
   if (blockHash(block.header) !== block.hash) return err("BAD_ID", "block hash is not the hash of its header");
   const signatures = verifyBlockSignatures(block);
-  const next = transitionBlock(state, block, params, opts);
+  const next = transitionWithReceipts(state, block, params, opts);
   const signed = await signatures;
   if (!signed.ok) return signed;
   return next;
 }
 
-/**
- * The verified work that `txs`, applied in order on `state` in a block at
- * `timestamp`, add (the sum of their accepts' effective increments), without
- * building, scheduling or signing a block. Lets a reader of a block attribute
- * its work to each accept by differencing prefixes.
- */
-export function workOfTxs(state: ChainState, txs: readonly Tx[], params: ChainParams, timestamp: number): Result<Fixed> {
-  const w = beginBlock(state, state.height + 1, timestamp, params);
-  for (let i = 0; i < txs.length; i++) {
-    const r = applyTx(w, txs[i] as Tx, i);
-    if (!r.ok) return r;
-  }
-  return ok(w.blockWork);
-}
-
 export interface BuiltBlock {
   readonly block: Block;
   readonly state: ChainState;
+  readonly receipts: BlockReceipts;
   /** candidates left out, with the reason */
   readonly rejected: readonly { readonly tx: Tx; readonly error: ProtocolError }[];
 }
@@ -639,5 +718,5 @@ export function buildBlock(
     coinbaseRoot: coinbaseRoot(f.coinbase),
   };
   const block = sealBlock(header, included, f.coinbase, opts.producerSecret);
-  return ok({ block, state: { ...f.state, tipHash: blockHash(header) }, rejected });
+  return ok({ block, state: { ...f.state, tipHash: blockHash(header) }, receipts: receiptsOf(w), rejected });
 }

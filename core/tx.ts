@@ -18,8 +18,28 @@ export const MAX_AMOUNT: Amount = 2n ** 63n - 1n;
 /** Bound on any Fixed performance on the wire: ±10^30 (10^24 in real units). */
 export const MAX_FIXED: Fixed = 10n ** 30n;
 
-const DOMAIN_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const TEXT_RE = /^[\x20-\x7e]*$/;
+/**
+ * The wire's string shapes, exported so that the API's schemas (zod, in
+ * workers/) are built from the same expressions parseTx applies.
+ */
+export const WIRE_PATTERNS = {
+  /** a network id and a domain id */
+  id: /^[a-z0-9][a-z0-9_-]{0,63}$/,
+  /** an accept's experiment id */
+  experimentId: /^[A-Za-z0-9_.:-]{1,64}$/,
+  /** an anchor's ledger name */
+  ledger: /^[a-z0-9_-]{1,32}$/,
+  /** printable ASCII */
+  text: /^[\x20-\x7e]*$/,
+  /** an address: 20 bytes of lower-case hex */
+  address: /^[0-9a-f]{40}$/,
+  /** a hash or public key: 32 bytes of lower-case hex */
+  hex32: /^[0-9a-f]{64}$/,
+  /** a signature: 64 bytes of lower-case hex */
+  hex64: /^[0-9a-f]{128}$/,
+} as const;
+const DOMAIN_RE = WIRE_PATTERNS.id;
+const TEXT_RE = WIRE_PATTERNS.text;
 
 export function txId(tx: UnsignedTx): Hash {
   return hashOf("tx", unsignedPart(tx));
@@ -175,7 +195,7 @@ function readBody(kind: TxKind, v: unknown, path: string): Obj {
       const b = asObject(v, path, ["optimae", "experimentId", "roundNumber", "timeToResultSeconds", "optimizationConfigHash", "dataHash"]);
       return {
         optimae: asHex(b["optimae"], `${path}.optimae`, 32),
-        experimentId: asString(b["experimentId"], `${path}.experimentId`, 64, /^[A-Za-z0-9_.:-]+$/),
+        experimentId: asString(b["experimentId"], `${path}.experimentId`, 64, WIRE_PATTERNS.experimentId),
         roundNumber: asInt(b["roundNumber"], `${path}.roundNumber`, 0),
         timeToResultSeconds: asInt(b["timeToResultSeconds"], `${path}.timeToResultSeconds`, 0),
         optimizationConfigHash: asHex(b["optimizationConfigHash"], `${path}.optimizationConfigHash`, 32),
@@ -191,7 +211,7 @@ function readBody(kind: TxKind, v: unknown, path: string): Obj {
       return {
         height: asInt(b["height"], `${path}.height`, 1),
         blockHash: asHex(b["blockHash"], `${path}.blockHash`, 32),
-        ledger: asString(b["ledger"], `${path}.ledger`, 32, /^[a-z0-9_-]+$/),
+        ledger: asString(b["ledger"], `${path}.ledger`, 32, WIRE_PATTERNS.ledger),
         ref: asString(b["ref"], `${path}.ref`, 128, TEXT_RE),
       };
     }

@@ -25,13 +25,12 @@ export type Amount = bigint;
 export type Fixed = bigint;
 
 /** JSON values that may appear inside hashed structures: no floats, no undefined. */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly JsonValue[]
-  | { readonly [key: string]: JsonValue };
+export type JsonValue = null | boolean | number | string | JsonArray | JsonObject;
+/** (Interfaces rather than inline types: the recursion stays lazy, so RPC stub types can map over it.) */
+export interface JsonArray extends ReadonlyArray<JsonValue> {}
+export interface JsonObject {
+  readonly [key: string]: JsonValue;
+}
 
 // ---------------------------------------------------------------------------
 // Transactions

@@ -17,18 +17,33 @@ import type { ErrorCode, ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { quorumOutlook, type QuorumOutlook } from "../core/quorum-outlook.ts";
+import { producerRank } from "../core/schedule.ts";
 import { decayedReputation } from "../core/reputation.ts";
-import { applyBlock, buildBlock } from "../core/state-transition.ts";
+import { applyWithReceipts, buildBlock, NO_RECEIPTS, transitionWithReceipts, type BlockReceipts } from "../core/state-transition.ts";
 import { decodeState, encodeState } from "../core/state-codec.ts";
-import { parseTx, txToWire } from "../core/tx.ts";
-import type { Block, ChainParams, ChainState, Tx } from "../core/types.ts";
-import { nodeConfig, type NodeConfig } from "../workers/config.ts";
+import { parseTx, txSender, txToWire } from "../core/tx.ts";
+import type { Block, ChainParams, ChainState, JsonValue, Tx } from "../core/types.ts";
+import { nodeConfig, type NodeConfig } from "./config.ts";
 import { writeProjection } from "./d1-writer.ts";
 import { Outbox } from "./outbox.ts";
-import { quorumFor } from "./quorum.ts";
 import { httpPeer, STATUS_WAIT_MS, syncFromPeers, type LocalChain, type SyncReport } from "./sync.ts";
 import { deriveProjection, type ProjectionEvent } from "./projection.ts";
-import { failure, success, type AccountView, type ChainStatus, type Outcome, type ProduceResult, type SubmitBlockResult } from "./rpc.ts";
+import { receiptsFromText, receiptsToText } from "./receipts-codec.ts";
+import { mempoolOf, networkOf, quorumOf } from "./stubs.ts";
+import {
+  failure,
+  success,
+  type AccountView,
+  type ChainStatus,
+  type ChampionView,
+  type CommitView,
+  type DifficultyView,
+  type Outcome,
+  type ProduceResult,
+  type RoundView,
+  type SubmitBlockResult,
+  type TxScreen,
+} from "./rpc.ts";
 
 /** Outbox drain retry: doubling from 1 s up to 5 min. */
 const DRAIN_BACKOFF_MS = [1_000, 2_000, 5_000, 15_000, 60_000, 300_000] as const;
@@ -36,6 +51,17 @@ const DRAIN_BACKOFF_MS = [1_000, 2_000, 5_000, 15_000, 60_000, 300_000] as const
 const STATE_KEEP_BELOW_FINAL = 2;
 /** Blocks per getBlocks call (the API's limit). */
 export const MAX_BLOCKS_PER_REQUEST = 50;
+
+/** A block validated on its parent's state, on its way into storage. */
+interface Accepted {
+  readonly block: Block;
+  /** the parent's state when at hand (the head's), else read from storage when needed */
+  readonly prev: ChainState | undefined;
+  readonly next: ChainState;
+  readonly receipts: BlockReceipts;
+}
+
+type Known = Accepted & { readonly prev: ChainState };
 
 interface BlockRow {
   hash: string;
@@ -76,6 +102,8 @@ export class ChainDO extends DurableObject<Env> {
     this.sql.exec(`CREATE INDEX IF NOT EXISTS blocks_height ON blocks(height)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS canonical (height INTEGER PRIMARY KEY, hash TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS states (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, state TEXT NOT NULL)`);
+    // what each block's transition decided (core's receipts), kept as long as its state: the projection maps them
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS receipts (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, receipts TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS txs (id TEXT PRIMARY KEY, height INTEGER NOT NULL, block TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
     // transactions of blocks a reorganization reverted, on their way back to the mempool
@@ -89,7 +117,7 @@ export class ChainDO extends DurableObject<Env> {
         this.storeBlock(genesis.block);
         this.sql.exec(`INSERT INTO states (hash, height, state) VALUES (?, 0, ?)`, genesis.block.hash, encodeState(genesis.state));
         this.sql.exec(`INSERT INTO canonical (height, hash) VALUES (0, ?)`, genesis.block.hash);
-        this.outbox.add(deriveProjection(genesis.state, genesis.state, genesis.block, this.params));
+        this.outbox.add(deriveProjection(genesis.state, genesis.state, genesis.block, this.params, NO_RECEIPTS));
       });
     } else if (stored.hash !== genesis.block.hash) {
       // The parameters changed under a stored chain: refuse to run on the wrong chain.
@@ -140,9 +168,9 @@ export class ChainDO extends DurableObject<Env> {
    * Stores a block already validated on its parent's state, moves the head by
    * fork choice, and records what changed, all in one transaction.
    */
-  private accept(block: Block, state: ChainState): Outcome<SubmitBlockResult> {
+  private accept(block: Block, state: ChainState, receipts: BlockReceipts): Outcome<SubmitBlockResult> {
     const prev = block.header.parent === this.head.tipHash ? this.head : undefined;
-    const [result] = this.acceptMany([{ block, prev, next: state }]);
+    const [result] = this.acceptMany([{ block, prev, next: state, receipts }]);
     return result as Outcome<SubmitBlockResult>;
   }
 
@@ -152,10 +180,10 @@ export class ChainDO extends DurableObject<Env> {
    * one transaction. Post-states are kept only where a branch could still
    * start (near the top); deeper ones would be pruned at once.
    */
-  private acceptMany(items: readonly { block: Block; prev: ChainState | undefined; next: ChainState }[]): Outcome<SubmitBlockResult>[] {
+  private acceptMany(items: readonly Accepted[]): Outcome<SubmitBlockResult>[] {
     const oldHead = this.fork.head();
     const results: Outcome<SubmitBlockResult>[] = [];
-    const added: { block: Block; prev: ChainState | undefined; next: ChainState }[] = [];
+    const added: Accepted[] = [];
     for (const item of items) {
       const { block } = item;
       const h = block.header;
@@ -171,13 +199,14 @@ export class ChainDO extends DurableObject<Env> {
     if (added.length === 0) return results;
     const newHead = this.fork.head();
     const headMoved = newHead.hash !== oldHead.hash;
-    const known = new Map<string, { block: Block; prev: ChainState; next: ChainState }>();
-    for (const a of added) if (a.prev !== undefined) known.set(a.block.hash, { block: a.block, prev: a.prev, next: a.next });
+    const known = new Map<string, Known>();
+    for (const a of added) if (a.prev !== undefined) known.set(a.block.hash, { block: a.block, prev: a.prev, next: a.next, receipts: a.receipts });
     const top = Math.max(...added.map((a) => a.block.header.height));
     const keepFrom = Math.min(top - this.params.finalityDepth - STATE_KEEP_BELOW_FINAL, this.fork.finalized().height);
     this.ctx.storage.transactionSync(() => {
       for (const a of added) {
         this.storeBlock(a.block);
+        this.sql.exec(`INSERT OR REPLACE INTO receipts (hash, height, receipts) VALUES (?, ?, ?)`, a.block.hash, a.block.header.height, receiptsToText(a.receipts));
         if (a.block.header.height >= keepFrom || a.block.hash === newHead.hash) {
           this.sql.exec(`INSERT OR REPLACE INTO states (hash, height, state) VALUES (?, ?, ?)`, a.block.hash, a.block.header.height, encodeState(a.next));
         }
@@ -197,7 +226,7 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   /** Rewrites the canonical index from the common ancestor to the new head, with projection events. */
-  private moveHead(oldHead: HeaderNode, newHead: HeaderNode, known: ReadonlyMap<string, { block: Block; prev: ChainState; next: ChainState }>): void {
+  private moveHead(oldHead: HeaderNode, newHead: HeaderNode, known: ReadonlyMap<string, Known>): void {
     const ancestor = this.fork.commonAncestor(oldHead.hash, newHead.hash);
     if (ancestor === undefined) throw new Error("heads without a common ancestor");
     // revert the old branch
@@ -226,15 +255,29 @@ export class ChainDO extends DurableObject<Env> {
           requeued = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM requeue`).one().n > 0;
         }
       }
-      this.outbox.add(deriveProjection(prev, next, block, this.params));
+      this.outbox.add(deriveProjection(prev, next, block, this.params, k?.receipts ?? this.receiptsOf(block, prev)));
     }
     this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('head', ?)`, newHead.hash);
   }
 
-  /** Post-states are kept only above the finalized height (and a small margin): nothing can build below it. */
+  /** Post-states and receipts are kept only above the finalized height (and a small margin): nothing can build below it. */
   private pruneStates(): void {
     const finalized = this.fork.finalized();
     this.sql.exec(`DELETE FROM states WHERE height < ? AND hash != ?`, finalized.height - STATE_KEEP_BELOW_FINAL, finalized.hash);
+    this.sql.exec(`DELETE FROM receipts WHERE height < ?`, finalized.height - STATE_KEEP_BELOW_FINAL);
+  }
+
+  /**
+   * A stored block's receipts. A block stored before receipts were kept has
+   * none: its transition runs again on its parent's state (rare: a reorg onto
+   * a branch older than the upgrade).
+   */
+  private receiptsOf(block: Block, prev: ChainState): BlockReceipts {
+    const row = this.sql.exec<{ receipts: string }>(`SELECT receipts FROM receipts WHERE hash = ?`, block.hash).toArray()[0];
+    if (row !== undefined) return receiptsFromText(row.receipts);
+    const again = transitionWithReceipts(prev, block, this.params);
+    if (!again.ok) throw new Error(`stored block ${block.hash} no longer applies: ${again.error.message}`);
+    return again.value.receipts;
   }
 
   /** A block from a peer (or a test): validated on its parent's state with every rule, then accepted. */
@@ -246,9 +289,9 @@ export class ChainDO extends DurableObject<Env> {
     if (!this.fork.has(block.header.parent)) return failure("UNKNOWN_PARENT", `parent ${block.header.parent} of block ${block.header.height} is unknown`);
     const parentState = this.stateOf(block.header.parent);
     if (parentState === undefined) return failure("BELOW_FINALITY", "the block's parent is below the finalized height");
-    const applied = await applyBlock(parentState, block, this.params, { nowMs });
+    const applied = await applyWithReceipts(parentState, block, this.params, { nowMs });
     if (!applied.ok) return failure(applied.error.code, describe(applied.error));
-    return this.accept(block, applied.value);
+    return this.accept(block, applied.value.state, applied.value.receipts);
   }
 
   /**
@@ -257,7 +300,7 @@ export class ChainDO extends DurableObject<Env> {
    * first invalid block: the valid ones before it are kept.
    */
   async submitBlocks(wires: readonly unknown[], nowMs: number = Date.now()): Promise<Outcome<{ accepted: number; head: string; height: number; error: { index: number; code: string; message: string } | null }>> {
-    const items: { block: Block; prev: ChainState | undefined; next: ChainState }[] = [];
+    const items: Accepted[] = [];
     let error: { index: number; code: string; message: string } | null = null;
     const pending = new Map<string, ChainState>();
     for (let i = 0; i < wires.length && i < MAX_BLOCKS_PER_REQUEST; i++) {
@@ -274,13 +317,13 @@ export class ChainDO extends DurableObject<Env> {
         error = { index: i, code, message: `parent ${block.header.parent} of block ${block.header.height} is ${code === "UNKNOWN_PARENT" ? "unknown" : "below the finalized height"}` };
         break;
       }
-      const applied = await applyBlock(parentState, block, this.params, { nowMs });
+      const applied = await applyWithReceipts(parentState, block, this.params, { nowMs });
       if (!applied.ok) {
         error = { index: i, code: applied.error.code, message: describe(applied.error) };
         break;
       }
-      pending.set(block.hash, applied.value);
-      items.push({ block, prev: parentState, next: applied.value });
+      pending.set(block.hash, applied.value.state);
+      items.push({ block, prev: parentState, next: applied.value.state, receipts: applied.value.receipts });
     }
     const results = this.acceptMany(items);
     const accepted = results.filter((r) => r.ok).length;
@@ -294,6 +337,10 @@ export class ChainDO extends DurableObject<Env> {
    * the node key, and accepts it. BELOW_THRESHOLD: not yet.
    */
   async produce(candidates: readonly unknown[], nowMs: number = Date.now()): Promise<Outcome<ProduceResult>> {
+    // a node that may not produce at all is told so before its candidates are parsed (buildBlock says the same)
+    if (producerRank(this.head, this.params, this.config.nodeAddress) < 0) {
+      return failure("NOT_A_PRODUCER", `${this.config.nodeAddress} may not produce blocks: its reputation is below ${this.params.reputation.minForEvaluator}`);
+    }
     const txs: Tx[] = [];
     const rejected: { id: string; code: string; message: string }[] = [];
     for (const c of candidates) {
@@ -306,8 +353,8 @@ export class ChainDO extends DurableObject<Env> {
     // while its reputation is too low to produce at all.
     const built = buildBlock(this.head, txs, this.params, { producerSecret: this.config.nodeSecret, timestamp: Math.max(nowMs, this.head.tipTimestamp + 1) });
     if (!built.ok) return failure(built.error.code, built.error.message);
-    const { block, state } = built.value;
-    const accepted = this.accept(block, state);
+    const { block, state, receipts } = built.value;
+    const accepted = this.accept(block, state, receipts);
     if (!accepted.ok) return accepted;
     for (const r of built.value.rejected) rejected.push({ id: r.tx.id, code: r.error.code, message: r.error.message });
     const wire = blockToWire(block);
@@ -318,7 +365,7 @@ export class ChainDO extends DurableObject<Env> {
   /** Hands a new block of ours to the network layer (best effort: peers also sync). */
   private async flood(kind: "block", wire: unknown): Promise<void> {
     try {
-      await this.env.NETWORK.get(this.env.NETWORK.idFromName("network")).announce(kind, wire);
+      await networkOf(this.env).announce(kind, wire);
     } catch (e) {
       console.warn("flooding failed", e instanceof Error ? e.message : e);
     }
@@ -371,7 +418,7 @@ export class ChainDO extends DurableObject<Env> {
     // Reverted transactions go back to the mempool (it refuses those that no longer apply).
     const requeue = this.sql.exec<{ id: string; wire: string }>(`SELECT id, wire FROM requeue LIMIT 200`).toArray();
     if (requeue.length > 0) {
-      const mempool = this.env.MEMPOOL.get(this.env.MEMPOOL.idFromName("mempool"));
+      const mempool = mempoolOf(this.env);
       for (const r of requeue) {
         try {
           await mempool.submit(JSON.parse(r.wire) as unknown);
@@ -386,7 +433,8 @@ export class ChainDO extends DurableObject<Env> {
     // sync's time); /chain/status shows the backlog as outboxPending.
     if (this.syncing !== null) return;
     // The head moved: every domain's QuorumDO looks for new duties (it also polls by itself).
-    await Promise.allSettled(this.params.domains.map(async (d) => (await quorumFor(this.env, d.id)).sync()));
+    // Not awaited: its reads of this chain then come as any other request, not inside this alarm.
+    this.ctx.waitUntil(Promise.allSettled(this.params.domains.map(async (d) => (await quorumOf(this.env, d.id)).sync())));
     const result = await this.outbox.drain((events: readonly ProjectionEvent[]) => writeProjection(this.env.DB, events));
     if (result.error !== null) {
       const delay = DRAIN_BACKOFF_MS[Math.min(this.drainFailures, DRAIN_BACKOFF_MS.length - 1)] as number;
@@ -459,10 +507,32 @@ export class ChainDO extends DurableObject<Env> {
     return r.ok ? null : { code: r.error.code, message: r.error.message };
   }
 
-  knownTxs(ids: readonly string[]): string[] {
-    const out: string[] = [];
-    for (const id of ids) if (this.sql.exec(`SELECT 1 FROM txs WHERE id = ?`, id).toArray().length > 0) out.push(id);
+  /**
+   * The mempool's one question per batch of parsed, verified transactions:
+   * for each, whether the canonical chain holds it, its sender's nonce and
+   * balance, and admissionCheck's refusal on the head (none for transfers,
+   * which it has no rule for).
+   */
+  screen(txs: readonly Tx[]): TxScreen[] {
+    const known = new Set(this.knownTxs(txs.map((tx) => tx.id)));
+    return txs.map((tx) => {
+      const a = this.head.accounts.get(txSender(tx));
+      const refused = tx.kind === "transfer" ? null : this.admission(tx);
+      return { known: known.has(tx.id), nonce: a?.nonce ?? 0, balance: (a?.balance ?? 0n).toString(), refusal: refused };
+    });
+  }
+
+  /** Each sender's last applied nonce on the head (0 for an unknown account): the mempool plans a block with one call. */
+  nonces(senders: readonly string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of senders) out[s] = this.head.accounts.get(s)?.nonce ?? 0;
     return out;
+  }
+
+  knownTxs(ids: readonly string[]): string[] {
+    if (ids.length === 0) return [];
+    const found = new Set(this.sql.exec<{ id: string }>(`SELECT id FROM txs WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids)).toArray().map((r) => r.id));
+    return ids.filter((id) => found.has(id));
   }
 
   /** Where a transaction is in the canonical chain, if it is. */
@@ -472,31 +542,31 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   /** Canonical blocks from..to inclusive (at most 50), as wire JSON. */
-  getBlocks(from: number, to: number): unknown[] {
+  getBlocks(from: number, to: number): JsonValue[] {
     const last = Math.min(to, from + MAX_BLOCKS_PER_REQUEST - 1, this.head.height);
     if (last < from) return [];
     return this.sql
       .exec<{ wire: string }>(`SELECT b.wire FROM canonical c JOIN blocks b ON b.hash = c.hash WHERE c.height BETWEEN ? AND ? ORDER BY c.height`, from, last)
       .toArray()
-      .map((r) => JSON.parse(r.wire) as unknown);
+      .map((r) => JSON.parse(r.wire) as JsonValue);
   }
 
-  getBlock(height: number): unknown {
+  getBlock(height: number): JsonValue {
     return this.getBlocks(height, height)[0] ?? null;
   }
 
-  getBlockByHash(hash: string): unknown {
+  getBlockByHash(hash: string): JsonValue {
     const row = this.sql.exec<{ wire: string }>(`SELECT wire FROM blocks WHERE hash = ?`, hash).toArray()[0];
-    return row === undefined ? null : (JSON.parse(row.wire) as unknown);
+    return row === undefined ? null : (JSON.parse(row.wire) as JsonValue);
   }
 
   /** Headers of canonical blocks from..to (headers-first sync reads these). */
-  getHeaders(from: number, to: number): unknown[] {
-    return this.getBlocks(from, to).map((b) => (b as { header: unknown }).header);
+  getHeaders(from: number, to: number): JsonValue[] {
+    return this.getBlocks(from, to).map((b) => (b as { readonly header: JsonValue }).header);
   }
 
   /** Each domain's champion on the head chain. */
-  champions(): unknown {
+  champions(): ChampionView[] {
     return [...this.head.champions.entries()].map(([domain, c]) => ({
       domain,
       performance: c.performance.toString(),
@@ -508,7 +578,7 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   /** Rounds on the head state (open and recently decided), for the node's quorum duties and the API. */
-  rounds(): unknown {
+  rounds(): RoundView[] {
     return [...this.head.rounds.values()].map((r) => ({
       optimae: r.optimae,
       domain: r.domain,
@@ -528,11 +598,11 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   /** Open commits on the head state. */
-  commits(): unknown {
-    return [...this.head.commits.values()].map((c) => ({ ...c, bond: c.bond.toString() }));
+  commits(): CommitView[] {
+    return [...this.head.commits.values()].map((c) => ({ id: c.id, domain: c.domain, optimizer: c.optimizer, commitment: c.commitment, height: c.height, bond: c.bond.toString() }));
   }
 
-  difficulty(): unknown {
+  difficulty(): DifficultyView {
     const d = this.head.difficulty;
     return {
       threshold: d.threshold.toString(),

@@ -54,7 +54,17 @@ export const MAX_GOSSIP_DEGREE = 64;
  * Codes that say "not new" or "not now" rather than "invalid": the sender
  * is not scored down for them.
  */
-export const HARMLESS_CODES: ReadonlySet<string> = new Set(["ALREADY_KNOWN", "UNKNOWN_PARENT", "BELOW_FINALITY", "BAD_NONCE", "MEMPOOL_FULL", "FEE_TOO_LOW", "INSUFFICIENT_BALANCE", "BAD_TIMESTAMP", "PEER_URL_REFUSED"]);
+export const HARMLESS_CODES: ReadonlySet<string> = new Set([
+  "ALREADY_KNOWN",
+  "UNKNOWN_PARENT",
+  "BELOW_FINALITY",
+  "BAD_NONCE",
+  "MEMPOOL_FULL",
+  "FEE_TOO_LOW",
+  "INSUFFICIENT_BALANCE",
+  "BAD_TIMESTAMP",
+  "PEER_URL_REFUSED",
+]);
 
 export type GossipKind = "tx" | "block" | "peers" | "ping";
 

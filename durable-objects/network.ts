@@ -5,7 +5,7 @@
  *   learned from the network, each with a score and its last-seen time;
  *   liveness checks on the alarm. A URL learned from the network (peer
  *   exchange) is only a candidate: it must be a public http(s) origin
- *   (workers/peer-url.ts; private ranges only with ALLOW_PRIVATE_PEERS), and
+ *   (durable-objects/peer-url.ts; private ranges only with ALLOW_PRIVATE_PEERS), and
  *   it becomes a peer only after the node there answers a signed handshake
  *   (core/handshake.ts) naming that URL, this network and this genesis; a
  *   candidate that does not is refused for a while and never polled. One
@@ -37,9 +37,8 @@ import { checkMessage, createMessage, payloadHash, verifyMessageSignature, type 
 import { checkHandshake, signHandshake, type Handshake } from "../core/handshake.ts";
 import { bytesToHex } from "../core/hex.ts";
 import type { JsonValue } from "../core/types.ts";
-import { discardBounded, readBoundedJson } from "../workers/bounded-json.ts";
-import { nodeConfig, type NodeConfig } from "../workers/config.ts";
-import { peerUrlProblem } from "../workers/peer-url.ts";
+import { discardBounded, readBoundedJson } from "./bounded-json.ts";
+import { nodeConfig, type NodeConfig } from "./config.ts";
 import {
   afterDelivery,
   BAN_MS,
@@ -55,7 +54,9 @@ import {
   senderAfterInvalid,
   syncTriggerDue,
 } from "./gossip.ts";
+import { peerUrlProblem } from "./peer-url.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
+import { chainOf, mempoolOf } from "./stubs.ts";
 import { PEER_ANSWER_LIMITS, pollPeers, STATUS_WAIT_MS, type HeadStatus, type SyncReport } from "./sync.ts";
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -145,11 +146,11 @@ export class NetworkDO extends DurableObject<Env> {
   }
 
   private chain() {
-    return this.env.CHAIN.get(this.env.CHAIN.idFromName("chain"));
+    return chainOf(this.env);
   }
 
   private mempool() {
-    return this.env.MEMPOOL.get(this.env.MEMPOOL.idFromName("mempool"));
+    return mempoolOf(this.env);
   }
 
   // -------------------------------------------------------------------------
@@ -224,6 +225,25 @@ export class NetworkDO extends DurableObject<Env> {
     if (this.sql.exec(`SELECT 1 FROM seen WHERE hash = ? AND expires_at > ?`, hash, nowMs).toArray().length > 0) return 0;
     this.sql.exec(`INSERT OR REPLACE INTO seen (hash, expires_at) VALUES (?, ?)`, hash, nowMs + SEEN_TTL_MS);
     return this.broadcast(kind, payload as JsonValue, 0, null);
+  }
+
+  /**
+   * Many new transactions of this node at once (a batch the mempool took):
+   * one call; with no peer to send to, nothing is hashed or signed.
+   */
+  async announceMany(kind: "tx" | "block", payloads: readonly JsonValue[]): Promise<number> {
+    if (!this.hasTargets(null)) return 0;
+    let sent = 0;
+    for (const p of payloads) sent += await this.announce(kind, p);
+    return sent;
+  }
+
+  private hasTargets(except: string | null): boolean {
+    return (
+      this.sql
+        .exec(`SELECT 1 FROM peers WHERE (banned_until IS NULL OR banned_until < ?) AND (public_key IS NULL OR ? IS NULL OR public_key != ?) LIMIT 1`, Date.now(), except, except)
+        .toArray().length > 0
+    );
   }
 
   /** Sends a payload to `degree` peers drawn at random (gossip.ts), not to `except` (the key it came from). */

@@ -4,38 +4,26 @@
  * stores the block, keeps it in its outbox, and d1-writer.ts writes it to D1
  * later, retrying until it succeeds.
  *
- * `deriveProjection` is pure: it reads the state before and after the block
- * and the block itself, and computes every row. Bigints (Fixed micro-units,
+ * `deriveProjection` is pure: it reads the state before and after the block,
+ * the block itself and its receipts, and maps them to rows. Bigints (Fixed micro-units,
  * coin base units) are decimal strings.
  *
- * The increment of each accepted optimae (the work it added to cumulative
- * work) is recomputed with the core's own helpers (`improvement`,
- * `rewardFraction`, `effectiveIncrement`), against the champion as it stood
- * just before that accept (earlier accepts of the same block and domain
- * included) and with the optimizer's reputation after the block. That is
- * exactly the reputation the transition used, unless the account's
- * reputation changed again later in the same block: a second accept by the
- * same optimizer, or a later vote that completed (and so decided) a round in
- * which the optimizer was an evaluator or the optimizer. In those cases, and
- * should the recomputed increments ever not add up to the block's `work`,
- * each increment is instead computed exactly by replaying the block's
- * transactions up to that accept with core's `workOfTxs` (costlier: the
- * block's transactions again per accept); should even that fail, the block's work is
- * split in proportion to the recomputed figures. Either way the increments
- * of a block add up to its header's work.
+ * What the transition decided comes from its receipts (core's
+ * BlockReceipts): the work each accept added, the champion it beat. Nothing
+ * here applies a block again: the projection maps the receipts, the block and
+ * the two states to rows.
  *
  * An accept whose round is not in `prev`/`next` (inputs that do not belong
  * together) gets no experiment row rather than an exception: the projection
  * never stops the chain.
  */
 import { blockToWire } from "../core/block.ts";
-import { rewardFraction } from "../core/incentive.ts";
 import { addressFromPublicKey } from "../core/keys.ts";
 import { aggregateVotes, evaluatorSeed, toleranceFor } from "../core/quorum.ts";
 import { decayedReputation } from "../core/reputation.ts";
-import { domainOf, effectiveIncrement, improvement, requiredVotes, workOfTxs } from "../core/state-transition.ts";
+import { domainOf, requiredVotes, type AcceptReceipt, type BlockReceipts } from "../core/state-transition.ts";
 import { txSender } from "../core/tx.ts";
-import type { Account, Block, ChainParams, ChainState, Round, Tx, TxKind, TxOf } from "../core/types.ts";
+import type { Account, Block, ChainParams, ChainState, Round, TxKind, TxOf } from "../core/types.ts";
 
 /** The `blocks` row of a block (D1 adds the *_real columns and canonical = 1). */
 export interface BlockRowData {
@@ -181,15 +169,15 @@ export type ProjectionEvent = BlockEvent | RevertEvent;
 
 interface AcceptInfo {
   readonly tx: TxOf<"accept">;
-  readonly idx: number;
   readonly round: Round;
+  readonly receipt: AcceptReceipt;
 }
 
 /**
- * The rows for `block`, applied on `prev` giving `next`. For the genesis
- * block pass its state as both `prev` and `next`.
+ * The rows for `block`, applied on `prev` giving `next` with `receipts`. For
+ * the genesis block pass its state as both `prev` and `next`, and no receipts.
  */
-export function deriveProjection(prev: ChainState, next: ChainState, block: Block, params: ChainParams): BlockEvent {
+export function deriveProjection(prev: ChainState, next: ChainState, block: Block, params: ChainParams, receipts: BlockReceipts): BlockEvent {
   const h = block.header;
 
   const txs: TxRowData[] = block.txs.map((tx, idx) => ({
@@ -202,32 +190,30 @@ export function deriveProjection(prev: ChainState, next: ChainState, block: Bloc
     fee: tx.fee.toString(),
   }));
 
-  // accepted optimae
+  // accepted optimae: the accepts that counted (a superseded one is worth nothing, not an experiment result)
   const accepts: AcceptInfo[] = [];
-  block.txs.forEach((tx, idx) => {
-    if (tx.kind !== "accept") return;
-    const round = next.rounds.get(tx.body.optimae) ?? prev.rounds.get(tx.body.optimae);
-    if (round === undefined || round.verified === null || domainOf(params, round.domain) === undefined) return; // not from this transition
-    if (next.rounds.get(tx.body.optimae)?.status === "superseded") return; // claimed too late: worth nothing, not an experiment result
-    accepts.push({ tx, idx, round });
-  });
-  const previous = previousBests(prev, accepts);
-  const increments = acceptIncrements(prev, next, block, params, accepts, previous);
-  const experiments: ExperimentRowData[] = accepts.map((a, i) => ({
-    optimae: a.round.optimae,
-    experimentId: a.tx.body.experimentId,
-    roundNumber: a.tx.body.roundNumber,
-    timeToResultSeconds: a.tx.body.timeToResultSeconds,
-    optimizationConfigHash: a.tx.body.optimizationConfigHash,
-    dataHash: a.tx.body.dataHash,
-    domain: a.round.domain,
-    optimizer: a.round.optimizer,
-    reported: a.round.reported.toString(),
-    verified: (a.round.verified as bigint).toString(),
-    previousBest: (previous[i] as bigint).toString(),
-    increment: (increments[i] as bigint).toString(),
-    acceptTx: a.tx.id,
-    txIdx: a.idx,
+  for (const receipt of receipts.accepts) {
+    if (receipt.superseded) continue;
+    const tx = block.txs[receipt.txIndex];
+    const round = next.rounds.get(receipt.optimae) ?? prev.rounds.get(receipt.optimae);
+    if (tx?.kind !== "accept" || round === undefined) continue; // not from this transition
+    accepts.push({ tx, round, receipt });
+  }
+  const experiments: ExperimentRowData[] = accepts.map(({ tx, round, receipt }) => ({
+    optimae: round.optimae,
+    experimentId: tx.body.experimentId,
+    roundNumber: tx.body.roundNumber,
+    timeToResultSeconds: tx.body.timeToResultSeconds,
+    optimizationConfigHash: tx.body.optimizationConfigHash,
+    dataHash: tx.body.dataHash,
+    domain: round.domain,
+    optimizer: round.optimizer,
+    reported: round.reported.toString(),
+    verified: receipt.verified.toString(),
+    previousBest: receipt.previousBest.toString(),
+    increment: receipt.increment.toString(),
+    acceptTx: tx.id,
+    txIdx: receipt.txIndex,
   }));
 
   // rounds that changed
@@ -242,11 +228,11 @@ export function deriveProjection(prev: ChainState, next: ChainState, block: Bloc
     const champion = next.champions.get(d.id);
     let domainWork = 0n;
     let accepted = 0;
-    accepts.forEach((a, i) => {
-      if (a.round.domain !== d.id) return;
-      domainWork += increments[i] as bigint;
+    for (const a of accepts) {
+      if (a.receipt.domain !== d.id) continue;
+      domainWork += a.receipt.increment;
       accepted++;
-    });
+    }
     return {
       domain: d.id,
       champion: (champion?.performance ?? d.initialChampion).toString(),
@@ -337,99 +323,5 @@ function changedAccounts(prev: ChainState, next: ChainState, timeMs: number, par
     if (before !== undefined && (before === a || same(before, a))) continue;
     out.push({ address, balance: a.balance.toString(), nonce: a.nonce, reputation: decayedReputation(a, timeMs, params).toString() });
   }
-  return out;
-}
-
-/** The champion each accept beat: the domain's champion before the block, moved by earlier accepts of the same block. */
-function previousBests(prev: ChainState, accepts: readonly AcceptInfo[]): bigint[] {
-  const champions = new Map<string, bigint>();
-  for (const [id, c] of prev.champions) champions.set(id, c.performance);
-  return accepts.map((a) => {
-    const before = champions.get(a.round.domain) ?? 0n;
-    champions.set(a.round.domain, a.round.verified as bigint);
-    return before;
-  });
-}
-
-/** Work added by each accept; always sums to the block's work (see the module comment). */
-function acceptIncrements(
-  prev: ChainState,
-  next: ChainState,
-  block: Block,
-  params: ChainParams,
-  accepts: readonly AcceptInfo[],
-  previous: readonly bigint[],
-): bigint[] {
-  if (accepts.length === 0) return [];
-  const estimates = accepts.map((a, i) => {
-    const domain = domainOf(params, a.round.domain);
-    if (domain === undefined) return 0n;
-    const verified = a.round.verified as bigint;
-    const delta = improvement(domain, previous[i] as bigint, verified);
-    const reputation = next.accounts.get(a.round.optimizer)?.reputation ?? 0n;
-    const fraction = rewardFraction(a.round.reported, verified, domain.higherIsBetter, domain.incentive);
-    return effectiveIncrement(delta, domain, reputation, fraction);
-  });
-  const work = block.header.work;
-  if (reputationSettled(block, next, accepts) && sum(estimates) === work) return estimates;
-  const replayed = replayIncrements(prev, block, params, accepts);
-  if (replayed !== null && sum(replayed) === work) return replayed;
-  return proportional(estimates, work);
-}
-
-/**
- * Whether every accepting optimizer's reputation after the block is the one
- * its accept used: no optimizer accepts twice, and no vote after an accept
- * completes a round that touches that optimizer's reputation.
- */
-function reputationSettled(block: Block, next: ChainState, accepts: readonly AcceptInfo[]): boolean {
-  const firstAccept = new Map<string, number>();
-  for (const a of accepts) {
-    if (firstAccept.has(a.round.optimizer)) return false;
-    firstAccept.set(a.round.optimizer, a.idx);
-  }
-  for (let j = 0; j < block.txs.length; j++) {
-    const tx = block.txs[j] as Tx;
-    if (tx.kind !== "vote") continue;
-    const r = next.rounds.get(tx.body.optimae);
-    if (r === undefined || r.votes.length !== r.quorum.length || r.votes[r.votes.length - 1]?.evaluator !== txSender(tx)) continue;
-    // this vote decided r: its evaluators' reputations (and, if rejected, the optimizer's) moved
-    for (const address of [...r.quorum, r.optimizer]) {
-      const at = firstAccept.get(address);
-      if (at !== undefined && at < j) return false;
-    }
-  }
-  return true;
-}
-
-function sum(xs: readonly bigint[]): bigint {
-  return xs.reduce((a, b) => a + b, 0n);
-}
-
-/** Exact increments: the block's work after each prefix of its transactions ending at an accept, differenced. */
-function replayIncrements(prev: ChainState, block: Block, params: ChainParams, accepts: readonly AcceptInfo[]): bigint[] | null {
-  const out: bigint[] = [];
-  let before = 0n;
-  for (const a of accepts) {
-    const prefixWork = workOfTxs(prev, block.txs.slice(0, a.idx + 1), params, block.header.timestamp);
-    if (!prefixWork.ok) return null;
-    const work = prefixWork.value;
-    out.push(work - before);
-    before = work;
-  }
-  return out;
-}
-
-/** Splits `total` in proportion to `weights` (floors, the remainder to the largest weight). */
-function proportional(weights: readonly bigint[], total: bigint): bigint[] {
-  const positive = weights.map((w) => (w > 0n ? w : 0n));
-  const whole = sum(positive);
-  if (whole === 0n) return weights.map((_, i) => (i === 0 ? total : 0n));
-  const out = positive.map((w) => (w * total) / whole);
-  let largest = 0;
-  positive.forEach((w, i) => {
-    if (w > (positive[largest] as bigint)) largest = i;
-  });
-  out[largest] = (out[largest] as bigint) + (total - sum(out));
   return out;
 }

@@ -18,38 +18,17 @@ import { evaluatorSeed } from "../core/quorum.ts";
 import { improvement } from "../core/state-transition.ts";
 import { computeCommitment, paramsHash } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
-import { nodeConfig, type NodeConfig } from "../workers/config.ts";
-import { parseJobResult, type EvaluateResult, type Job, type JobSpec, type OptimizeResult } from "./jobs.ts";
-import type { Outcome } from "./rpc.ts";
+import { nodeConfig, type NodeConfig } from "./config.ts";
+import { parseJobResult, type EvaluateResult, type Job, type JobSpec, type OptimizeResult } from "../protocol/jobs.ts";
+import { chainOf, mempoolOf, tasksOf } from "./stubs.ts";
+
 
 /** How often the alarm polls the chain for new duties. */
 const POLL_MS = 2_000;
 /** Own optimae between commit and verdict at once. */
 const MAX_IN_FLIGHT = 2;
-
-interface RoundView {
-  optimae: string;
-  domain: string;
-  optimizer: string;
-  commit: string;
-  /** the beacon that seeds the quorum and every evaluator's data */
-  beacon: string;
-  params: JsonValue;
-  reported: string;
-  revealHeight: number;
-  deadline: number;
-  quorum: string[];
-  votes: { evaluator: string }[];
-  status: string;
-}
-
-interface CommitView {
-  id: string;
-  domain: string;
-  optimizer: string;
-  commitment: string;
-  height: number;
-}
+/** How long one liveness request keeps the mempool producing carrier blocks (renewed by every sync while rounds wait). */
+const LIVENESS_MS = 3 * POLL_MS;
 
 /** An optimae of this node, from its optimize result to its accept. */
 interface OwnOptimae {
@@ -81,26 +60,21 @@ export class QuorumDO extends DurableObject<Env> {
   }
 
   private get chain() {
-    return this.env.CHAIN.get(this.env.CHAIN.idFromName("chain"));
+    return chainOf(this.env);
   }
 
   private get mempool() {
-    return this.env.MEMPOOL.get(this.env.MEMPOOL.idFromName("mempool"));
+    return mempoolOf(this.env);
   }
 
-  /** The TaskDO, typed by hand: RPC's derived types do not terminate on recursive JSON payloads. */
-  private get tasks(): { enqueue(spec: JobSpec): Promise<Outcome<unknown>>; get(id: string): Promise<Outcome<unknown>> } {
-    return this.env.TASKS.get(this.env.TASKS.idFromName("tasks")) as unknown as { enqueue(spec: JobSpec): Promise<Outcome<unknown>>; get(id: string): Promise<Outcome<unknown>> };
+  private get tasks() {
+    return tasksOf(this.env);
   }
 
   /** Called when the chain moved (and by the alarm): turns chain facts into duties. */
   async sync(): Promise<{ evaluations: number; reveals: number; accepts: number }> {
     const me = this.config.nodeAddress;
-    const [rounds, commits, status] = await Promise.all([
-      this.chain.rounds() as Promise<RoundView[]>,
-      this.chain.commits() as Promise<CommitView[]>,
-      this.chain.status(),
-    ]);
+    const [rounds, commits, status] = await Promise.all([this.chain.rounds(), this.chain.commits(), this.chain.status()]);
     const domain = this.domain();
     let evaluations = 0;
     let reveals = 0;
@@ -166,11 +140,10 @@ export class QuorumDO extends DurableObject<Env> {
     if (this.config.optimizeDomains.includes(domain)) await this.ensureOptimizeJob(domain);
 
     // 4. liveness: open rounds need blocks for their deadlines to pass even when
-    //    nobody sends a transaction; an empty carrier block (in this node's turn) moves the height
+    //    nobody sends a transaction: the mempool's alarm (the node's one block
+    //    scheduler) produces empty carrier blocks in this node's turn while asked to
     const waiting = rounds.some((r) => r.status === "voting") || this.ownOptimae().some((o) => o.stage !== "done" && o.stage !== "failed");
-    if (waiting && Date.now() >= status.tipTimestamp + this.config.params.carrierIntervalMs && (await this.mempool.size()) === 0) {
-      await this.chain.produce([], Date.now());
-    }
+    if (waiting) await this.mempool.keepBlocksComing(LIVENESS_MS);
 
     // 5. forget duties past their deadline
     this.sql.exec(`DELETE FROM duties WHERE deadline < ?`, status.height - this.config.params.voteWindowBlocks);
@@ -184,7 +157,7 @@ export class QuorumDO extends DurableObject<Env> {
     if (inFlight >= MAX_IN_FLIGHT) return;
     const current = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'optimize_job'`).toArray()[0]?.value;
     if (current !== undefined) {
-      const job = (await this.tasks.get(current)) as Outcome<{ status: string }>;
+      const job = await this.tasks.get(current);
       if (job.ok && (job.value.status === "pending" || job.value.status === "leased")) return;
     }
     const round = Number(this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'optimize_round'`).toArray()[0]?.value ?? "0") + 1;
@@ -222,7 +195,7 @@ export class QuorumDO extends DurableObject<Env> {
       const result = checked.result as OptimizeResult;
       // Only a claim that beats the champion by the domain's ε can ever be accepted: commit nothing else.
       const domain = this.config.params.domains.find((d) => d.id === job.domain);
-      const champions = (await this.chain.champions()) as { domain: string; performance: string }[];
+      const champions = await this.chain.champions();
       const champion = champions.find((c) => c.domain === job.domain);
       const reported = BigInt(result.reported);
       if (domain !== undefined && champion !== undefined) {
@@ -315,11 +288,4 @@ export class QuorumDO extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(Date.now() + POLL_MS);
     }
   }
-}
-
-/** The QuorumDO of a domain, bound to it. */
-export async function quorumFor(env: Env, domain: string): Promise<DurableObjectStub<QuorumDO>> {
-  const stub = env.QUORUM.get(env.QUORUM.idFromName(domain));
-  await stub.setDomain(domain);
-  return stub;
 }

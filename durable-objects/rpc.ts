@@ -5,6 +5,7 @@
  * properties, so expected failures never travel as exceptions).
  */
 import type { ErrorCode } from "../core/errors.ts";
+import type { JsonValue } from "../core/types.ts";
 
 /** Error codes of the node beyond the protocol's own. */
 export type NodeErrorCode =
@@ -66,8 +67,8 @@ export interface AccountView {
 
 /** ChainDO.produce(): what became of the mempool's candidates. */
 export interface ProduceResult {
-  /** the block's wire form (unknown: RPC types do not recurse into JSON) */
-  readonly block: unknown;
+  /** the block's wire form */
+  readonly block: JsonValue;
   readonly height: number;
   readonly included: readonly string[];
   /** candidates refused by the state, with the reason: the mempool drops them unless the code is temporary */
@@ -89,9 +90,12 @@ export interface RoundView {
   readonly domain: string;
   readonly optimizer: string;
   readonly commit: string;
-  readonly commitBlockHash: string;
+  /** the beacon that seeds the quorum and every evaluator's data */
+  readonly beacon: string;
+  /** base units, held while the round votes */
+  readonly bond: string;
   /** the revealed parameters (JSON) */
-  readonly params: unknown;
+  readonly params: JsonValue;
   readonly reported: string;
   readonly revealHeight: number;
   readonly deadline: number;
@@ -108,6 +112,132 @@ export interface ChampionView {
   readonly optimae: string | null;
   readonly optimizer: string | null;
   /** the champion's parameters (JSON), null for the domain's initial champion */
-  readonly params: unknown;
+  readonly params: JsonValue | null;
   readonly height: number;
+}
+
+/** ChainDO.commits(): an open commit on the head state. */
+export interface CommitView {
+  readonly id: string;
+  readonly domain: string;
+  readonly optimizer: string;
+  readonly commitment: string;
+  readonly height: number;
+  /** base units */
+  readonly bond: string;
+}
+
+/** ChainDO.difficulty(), GET /chain/difficulty. */
+export interface DifficultyView {
+  readonly threshold: string;
+  readonly emaBlockTimeMs: string;
+  readonly lastWorkTimestamp: number;
+  readonly epochStartTimestamp: number;
+  readonly blocksInEpoch: number;
+  readonly targetBlockTimeMs: number;
+  readonly carrierIntervalMs: number;
+  readonly pendingWork: string;
+}
+
+/** ChainDO.screen(): what the mempool asks the chain about a transaction before it takes it. */
+export interface TxScreen {
+  /** the canonical chain already holds it */
+  readonly known: boolean;
+  /** the sender's last applied nonce */
+  readonly nonce: number;
+  /** the sender's balance, base units */
+  readonly balance: string;
+  /** core/admission.ts's refusal on the head (a rule no pending tx can cure), or null */
+  readonly refusal: { readonly code: ErrorCode; readonly message: string } | null;
+}
+
+// ---------------------------------------------------------------------------
+// MempoolDO
+
+/** MempoolDO.submit() and submitMany() */
+export interface SubmitResult {
+  readonly id: string;
+  readonly status: "pending";
+  /** the pending tx with the same sender and nonce that this one replaced */
+  readonly replaced: string | null;
+  /** cheaper txs evicted to make room */
+  readonly evicted: readonly string[];
+}
+
+export interface PendingTxView {
+  readonly id: string;
+  readonly status: "pending";
+  readonly kind: string;
+  readonly sender: string;
+  readonly nonce: number;
+  readonly fee: string;
+  /** canonical bytes */
+  readonly size: number;
+  readonly receivedAt: number;
+  /** the wire form as JSON text (as stored; the routes parse it) */
+  readonly wire: string;
+}
+
+export interface MempoolList {
+  readonly total: number;
+  readonly bytes: number;
+  /** highest fee per byte first, then oldest */
+  readonly txs: readonly PendingTxView[];
+}
+
+export interface MempoolSize {
+  readonly count: number;
+  readonly bytes: number;
+  readonly maxTxs: number;
+  readonly maxBytes: number;
+}
+
+export interface FeeSuggestion {
+  /** all amounts in base units, decimal strings */
+  readonly baseFee: string;
+  readonly low: string;
+  readonly normal: string;
+  readonly high: string;
+  readonly urgent: string;
+  readonly pending: number;
+  readonly pendingBytes: number;
+  /** max(count / maxTxs, bytes / maxBytes), parts per million */
+  readonly fullnessPpm: number;
+  /** target-size blocks (maxTxsPerBlock / 2) of pending txs: the exponent of the base fee */
+  readonly backlogBlocks: number;
+  /** when the pool is full: a newcomer must pay more per byte than fee / size */
+  readonly evictionFloor: { readonly fee: string; readonly size: number } | null;
+}
+
+export interface CandidateList {
+  readonly ids: readonly string[];
+  /** the txs' wire forms as JSON text, in block order */
+  readonly txs: readonly string[];
+}
+
+export interface AssembleResult {
+  /** a block was produced */
+  readonly produced: boolean;
+  /** why not: "EMPTY" (no candidates), "BELOW_THRESHOLD" or "OUT_OF_TURN" (the chain said not yet), "NOT_A_PRODUCER" (never this node) */
+  readonly reason: "EMPTY" | "BELOW_THRESHOLD" | "OUT_OF_TURN" | "NOT_A_PRODUCER" | null;
+  readonly height: number | null;
+  readonly blockHash: string | null;
+  readonly candidates: number;
+  readonly included: readonly string[];
+  /** removed for good: refused by the chain, stale (nonce already applied) or expired */
+  readonly dropped: readonly { readonly id: string; readonly code: string; readonly message: string }[];
+  /** refused by the chain for now, still pending */
+  readonly deferred: readonly { readonly id: string; readonly code: string }[];
+  /** pending after this round */
+  readonly pending: number;
+}
+
+/** Why a tx left the pool without reaching a block. */
+export interface DroppedTxView {
+  readonly id: string;
+  readonly status: "dropped";
+  /** the protocol code that refused it in a block, or EXPIRED, EVICTED, REPLACED */
+  readonly code: string;
+  readonly message: string;
+  readonly droppedAt: number;
 }

@@ -20,7 +20,7 @@
  * starts from the new tip.
  *
  * Every answer is read within bounds (size streamed, nesting; see
- * workers/bounded-json.ts). A peer that serves what no honest peer serves
+ * durable-objects/bounded-json.ts). A peer that serves what no honest peer serves
  * (an oversized or malformed answer, headers that do not link, a branch
  * without our finalized block, blocks that do not match their headers or
  * that the chain refuses) is reported in `faulty`; the NetworkDO scores it
@@ -32,7 +32,7 @@ import { blockHash, parseHeader } from "../core/block.ts";
 import { compareHeads, type WeightedNode } from "../core/fork-choice.ts";
 import { turnWeight } from "../core/schedule.ts";
 import type { BlockHeader } from "../core/types.ts";
-import { BoundError, readBoundedJson } from "../workers/bounded-json.ts";
+import { BoundError, readBoundedJson } from "./bounded-json.ts";
 
 export const SYNC_BATCH = 50;
 

@@ -1,6 +1,6 @@
 /**
  * TaskDO: the node's jobs for its runners, with leases (one instance,
- * `idFromName("tasks")`).
+ * `TASKS_NAME` in stubs.ts).
  *
  * - Producers enqueue JobSpecs (directly over RPC or through the `jobs`
  *   Queue); the id is theirs, so enqueuing the same job twice makes one job.
@@ -58,9 +58,10 @@ import {
   type JobSpec,
   type JobStats,
   type JobStatus,
-} from "./jobs.ts";
-import { nodeConfig } from "../workers/config.ts";
+} from "../protocol/jobs.ts";
+import { nodeConfig } from "./config.ts";
 import { failure, success, type Outcome } from "./rpc.ts";
+import { quorumStubOf } from "./stubs.ts";
 
 /** Finished jobs are kept this long (idempotent enqueue, result reads), then deleted. */
 const RETAIN_MS = 7 * 24 * 3600_000;
@@ -428,8 +429,7 @@ export class TaskDO extends DurableObject<Env> {
 
   /** Where a result of a notify-"quorum" job goes: the domain's QuorumDO. */
   protected resultSink(domain: string): JobResultSink {
-    const stub = this.env.QUORUM.get(this.env.QUORUM.idFromName(domain));
-    return stub as unknown as JobResultSink;
+    return quorumStubOf(this.env, domain);
   }
 
   /** The domain's bound on params (an optimize result must fit a reveal); none for a domain this network does not have. */
@@ -534,10 +534,5 @@ export class TaskDO extends DurableObject<Env> {
   }
 }
 
-/** TaskDO's RPC surface, typed plainly (the generated stub type of JsonValue-carrying methods is too deep for tsc). */
+/** TaskDO's RPC surface. */
 export type TaskRpc = Pick<TaskDO, "enqueue" | "claim" | "heartbeat" | "complete" | "release" | "pending" | "get" | "stats">;
-
-/** The node's TaskDO (`idFromName("tasks")`), as a TaskRpc. */
-export function taskStub(env: Env): TaskRpc {
-  return env.TASKS.get(env.TASKS.idFromName("tasks")) as unknown as TaskRpc;
-}

@@ -23,8 +23,9 @@
  */
 import type { JsonValue } from "../core/types.ts";
 
-export type JobKind = "optimize" | "evaluate" | "inference";
-export const JOB_KINDS: readonly JobKind[] = ["optimize", "evaluate", "inference"];
+// the job contract is the node's (protocol/jobs.ts): kinds and limits declared once
+import { JOB_KINDS, type JobKind } from "../protocol/jobs.ts";
+export { JOB_KINDS, type JobKind };
 
 export interface LeasedJob {
   readonly id: string;

@@ -225,12 +225,3 @@ export const chainMetrics = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.domain, t.height] }), index("chain_metrics_block").on(t.blockHash)],
 );
-
-/** Known peers (written by the network layer). */
-export const peers = sqliteTable("peers", {
-  url: text("url").primaryKey(),
-  publicKey: text("public_key"),
-  score: real("score").notNull().default(0),
-  /** ms since the Unix epoch */
-  lastSeen: integer("last_seen"),
-});

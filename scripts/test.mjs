@@ -5,6 +5,8 @@ import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
 
 const runs = [
   { name: "core", args: ["--project", "core", "--coverage"] },
+  // node policy in Node: the mempool's rules, the node's wallet, the duty planner
+  { name: "policy", args: ["--project", "policy"] },
   { name: "workers", args: ["--project", "workers"] },
   { name: "sim", args: ["--project", "sim"] },
   { name: "runner", args: ["--project", "runner"] },

@@ -41,7 +41,10 @@ function parse(argv: readonly string[]): { options: SimOptions; json: string | n
       args: [...argv],
       options: {
         ...Object.fromEntries(
-          ["nodes", "validators", "degree", "peers", "seed", "duration", "settle", "tx-rate", "wallets", "optimizers", "loss", "jitter", "uplink-mbps", "partition", "preset", "json"].map((k) => [k, { type: "string" as const }]),
+          ["nodes", "validators", "degree", "peers", "seed", "duration", "settle", "tx-rate", "wallets", "optimizers", "loss", "jitter", "uplink-mbps", "partition", "preset", "json"].map((k) => [
+            k,
+            { type: "string" as const },
+          ]),
         ),
         "slot-alarm": { type: "boolean" as const },
       },

@@ -134,7 +134,13 @@ export class Duties {
     this.rounds++;
     const optimizer = quadratic.optimizers["random_step"];
     if (optimizer === undefined) throw new Error("the quadratic domain has no random_step optimizer");
-    const out = await optimizer({}).optimize({ champion: start === onChain ? start : null, local: start === onChain ? null : start, seed: deriveSeed(this.opts.seed, this.rounds), budget: ROUND_BUDGET, config: {} });
+    const out = await optimizer({}).optimize({
+      champion: start === onChain ? start : null,
+      local: start === onChain ? null : start,
+      seed: deriveSeed(this.opts.seed, this.rounds),
+      budget: ROUND_BUDGET,
+      config: {},
+    });
     if (this.local === null || out.performance > this.local.performance) this.local = { params: out.params, performance: out.performance };
     const reported = toFixed(out.performance);
     if (improvement(domain, champion.performance, reported) < domain.epsilon) return;

@@ -132,7 +132,10 @@ export class SimNode {
     this.chain = new SimChain(ctx.shared, ctx.params, ctx.genesis, {
       held: (block) => ctx.metrics.held(block.hash, ctx.sched.now),
       headMoved: (head, reverted) => {
-        this.mempool.headMoved(head, reverted.flatMap((b) => b.txs));
+        this.mempool.headMoved(
+          head,
+          reverted.flatMap((b) => b.txs),
+        );
         this.duties.headMoved(head);
       },
     });

@@ -291,7 +291,7 @@ export function agreed(nodes: readonly SimNode[], blocks: ReadonlyMap<Hash, Bloc
     low = Math.min(low, h.height);
   }
   const onChain = new Set<Hash>();
-  for (let hash: Hash | undefined = top.tipHash; hash !== undefined; ) {
+  for (let hash: Hash | undefined = top.tipHash; hash !== undefined;) {
     onChain.add(hash);
     const b = blocks.get(hash);
     if (b === undefined || b.height <= low) break;
@@ -331,7 +331,10 @@ function report(
   const times = (q: number) => measured.map((b) => at(b, q)).filter((x): x is number => x !== null);
   const full = times(1);
 
-  const counts = Object.fromEntries(TRAFFIC.map((t) => [t, { ...(net.counts.get(t) as { messages: number; bytes: number; lost: number }) }])) as Record<Traffic, { messages: number; bytes: number; lost: number }>;
+  const counts = Object.fromEntries(TRAFFIC.map((t) => [t, { ...(net.counts.get(t) as { messages: number; bytes: number; lost: number }) }])) as Record<
+    Traffic,
+    { messages: number; bytes: number; lost: number }
+  >;
   const seconds = run.sched.now / 1000;
   const produced = metrics.blocks.size;
   const syncMessages = counts["sync.status"].messages + counts["sync.headers"].messages + counts["sync.blocks"].messages;
@@ -380,7 +383,14 @@ function report(
       hopShare: Array.from(metrics.acceptedAtHop, (x) => (x ?? 0) / Math.max(1, metrics.accepted.tx + metrics.accepted.block)),
       byTraffic: counts,
     },
-    sync: { syncs: metrics.syncs, triggers: metrics.syncTriggers, blocksViaSync: metrics.syncedBlocks, viaSyncShare: holds === 0 ? 0 : metrics.syncedBlocks / holds, faultyPeers: metrics.faultyPeers, penalties: metrics.penalties },
+    sync: {
+      syncs: metrics.syncs,
+      triggers: metrics.syncTriggers,
+      blocksViaSync: metrics.syncedBlocks,
+      viaSyncShare: holds === 0 ? 0 : metrics.syncedBlocks / holds,
+      faultyPeers: metrics.faultyPeers,
+      penalties: metrics.penalties,
+    },
     partition: plan === null ? null : { atMs: plan.atMs, healMs: plan.healMs, convergenceMs: run.convergenceMs },
     storage: { bytesPerNodePer1000Blocks: median(perNode), stateBytes: encodeState(best.chain.head).length },
     converged: agreed(nodes, metrics.blocks),

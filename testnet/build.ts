@@ -52,15 +52,9 @@ function wranglerPaths(): { bin: string; cli: string; dir: string } {
   return { dir, bin: join(dir, bin), cli: join(dir, pkg.main) };
 }
 
-/** Miniflare as wrangler itself uses it (wrangler may pin a newer one than the hoisted copy). */
+/** Miniflare: a devDependency pinned to the version wrangler itself runs (npm run lint checks the pin). */
 export async function loadMiniflare(): Promise<typeof import("miniflare")> {
-  let path: string;
-  try {
-    path = createRequire(join(wranglerPaths().dir, "package.json")).resolve("miniflare");
-  } catch {
-    path = requireFromRoot.resolve("miniflare");
-  }
-  return (await import(pathToFileURL(path).href)) as typeof import("miniflare");
+  return import("miniflare");
 }
 
 function hashFiles(files: readonly string[]): string {

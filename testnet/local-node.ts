@@ -16,6 +16,8 @@ export interface LocalNode {
   readonly token: string;
   /** the wrangler process (its workerd children belong to its process group) */
   readonly pid: number;
+  /** the V8 inspector of the node's Worker (Chrome DevTools protocol): profilers attach here */
+  readonly inspectorPort: number;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startLocalNode(opts: LocalNodeOptions): Promise<LocalNode>
     url,
     token,
     pid: child.pid ?? 0,
+    inspectorPort: inspector,
     async stop() {
       await stopProcess(child, "SIGINT", 5_000);
       if (temporary) rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,5 @@
+import { networkOf } from "../durable-objects/stubs.ts";
+
 /**
  * The `doin-flood` queue consumer: each message names an outbox row of the
  * NetworkDO; delivery failures are retried with backoff (the row stays in
@@ -6,7 +8,7 @@
 import { queueRetryDelayS } from "../durable-objects/gossip.ts";
 
 export async function handleFloodBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const network = env.NETWORK.get(env.NETWORK.idFromName("network"));
+  const network = networkOf(env);
   const byId = new Map<number, Message<unknown>>();
   for (const m of batch.messages) {
     const id = (m.body as { id?: unknown } | null)?.id;

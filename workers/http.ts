@@ -5,14 +5,15 @@
  *   generate /openapi.json); unknown fields are refused;
  * - every body is read within bounds before any route sees it: a size
  *   limit (the route's, declared with `declareBodyLimit`, else 16 KiB) and
- *   at most MAX_JSON_DEPTH levels of nesting (workers/bounded-json.ts);
+ *   at most MAX_JSON_DEPTH levels of nesting (durable-objects/bounded-json.ts);
  * - runner endpoints need the bearer token; state changes need signatures.
  */
+import { WIRE_PATTERNS } from "../core/tx.ts";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { NodeErrorCode, Outcome } from "../durable-objects/rpc.ts";
-import { BoundError, checkDepth, readBoundedText } from "./bounded-json.ts";
-import { nodeConfig, type NodeConfig } from "./config.ts";
+import { BoundError, checkDepth, readBoundedText } from "../durable-objects/bounded-json.ts";
+import { nodeConfig, type NodeConfig } from "../durable-objects/config.ts";
 
 export type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig } };
 export type NodeApp = OpenAPIHono<NodeEnv>;
@@ -160,7 +161,9 @@ export function createNodeApp(): NodeApp {
 }
 
 /** Common zod pieces. */
-export const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex characters");
-export const Address = z.string().regex(/^[0-9a-f]{40}$/, "expected 40 lower-case hex characters");
+export const Hex32 = z.string().regex(WIRE_PATTERNS.hex32, "expected 64 lower-case hex characters");
+export const Hex64 = z.string().regex(WIRE_PATTERNS.hex64, "expected 128 lower-case hex characters");
+export const Address = z.string().regex(WIRE_PATTERNS.address, "expected 40 lower-case hex characters");
+export const ExperimentId = z.string().regex(WIRE_PATTERNS.experimentId, "expected an experiment id (1..64 of A-Z a-z 0-9 _ . : -)");
 /** Decimal integer in a string (bigint on the wire). */
 export const BigIntString = z.string().regex(/^-?(0|[1-9][0-9]{0,39})$/, "expected an integer as a canonical decimal string");

@@ -4,8 +4,8 @@
  */
 // First: it gives zod its .openapi() before any module builds a schema that a route describes.
 import "@hono/zod-openapi";
-import { quorumFor } from "../durable-objects/quorum.ts";
-import { nodeConfig } from "./config.ts";
+import { networkOf, quorumOf } from "../durable-objects/stubs.ts";
+import { nodeConfig } from "../durable-objects/config.ts";
 import { buildApp } from "./app.ts";
 import { handleFloodBatch } from "./flood.ts";
 import { handleJobsBatch } from "./queue.ts";
@@ -31,8 +31,8 @@ export default {
   // and the cron is a second trigger that wakes every domain's quorum duties.
   async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
     await Promise.allSettled([
-      ...nodeConfig(env).params.domains.map(async (d) => (await quorumFor(env, d.id)).sync()),
-      env.NETWORK.get(env.NETWORK.idFromName("network")).syncNow(),
+      ...nodeConfig(env).params.domains.map(async (d) => (await quorumOf(env, d.id)).sync()),
+      networkOf(env).syncNow(),
     ]);
   },
 } satisfies ExportedHandler<Env>;

@@ -11,8 +11,8 @@
  * to TaskDO directly (`env.TASKS…enqueue`) or keeps it in its own storage
  * until sent; the queue is for fire-and-forget producers.
  */
-import { parseJobSpec, type JobSpec } from "../durable-objects/jobs.ts";
-import { taskStub } from "../durable-objects/task.ts";
+import { parseJobSpec, type JobSpec } from "../protocol/jobs.ts";
+import { tasksOf } from "../durable-objects/stubs.ts";
 
 /** Retry delay for a message on its n-th delivery: 2 s, 4 s, 8 s … at most 5 min. */
 export function retryDelaySeconds(attempts: number): number {
@@ -23,7 +23,7 @@ export function retryDelaySeconds(attempts: number): number {
 const PERMANENT = new Set(["MALFORMED", "TOO_LARGE"]);
 
 export async function handleJobsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const tasks = taskStub(env);
+  const tasks = tasksOf(env);
   for (const msg of batch.messages) {
     const parsed = parseJobSpec(msg.body);
     if (!parsed.ok) {

@@ -2,7 +2,7 @@
  * `doin deploy check`: a deployment folder validated offline, before any
  * wrangler command reaches Cloudflare.
  *
- * - every node's settings parse as the node parses them (workers/config.ts),
+ * - every node's settings parse as the node parses them (durable-objects/config.ts),
  *   secrets included where they are present;
  * - every node derives the same genesis (the one genesis.json records);
  * - the network can decide rounds from its first block (core/quorum-outlook.ts);
@@ -23,7 +23,8 @@ import { hexToBytes, isHex } from "../../core/hex.ts";
 import { addressFromPublicKey, publicKeyFromSecret } from "../../core/keys.ts";
 import { quorumOutlook } from "../../core/quorum-outlook.ts";
 import { queueRole } from "../../workers/queue-role.ts";
-import { domainsSetting, genesisTimeSetting, nodeConfig, paramsFor } from "../../workers/config.ts";
+import { domainsSetting, genesisTimeSetting, nodeConfig } from "../../durable-objects/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { CONFIG_FILE, genesisOf, PACKAGE_ROOT, PLACEHOLDER_DATABASE_ID, PLACEHOLDER_SUBDOMAIN, readDeployConfig, readGenesisFile, secretsFile, type NodeEnvironment } from "./layout.ts";
 
 export interface NodeReport {

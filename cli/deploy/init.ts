@@ -11,7 +11,8 @@ import { addressFromPublicKey, publicKeyFromSecret } from "../../core/keys.ts";
 import { quorumOutlook } from "../../core/quorum-outlook.ts";
 import { genesisState } from "../../core/genesis.ts";
 import { declaredDomains } from "../../plugins/registry.ts";
-import { domainsSetting, genesisTimeSetting, paramsFor } from "../../workers/config.ts";
+import { domainsSetting, genesisTimeSetting } from "../../durable-objects/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { CliError, EXIT, usage } from "../errors.ts";
 import {
   baseConfig,

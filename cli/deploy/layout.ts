@@ -20,7 +20,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 import { genesisBlock } from "../../core/genesis.ts";
-import { domainsSetting, genesisTimeSetting, paramsFor } from "../../workers/config.ts";
+import { domainsSetting, genesisTimeSetting } from "../../durable-objects/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { CliError, EXIT } from "../errors.ts";
 
 /** The package root (where wrangler.toml and the Worker's sources are). */
@@ -125,7 +126,7 @@ export function readGenesisFile(dir: string): GenesisFile | null {
 
 /**
  * The genesis hash a node with these vars starts from: the node's own
- * derivation (workers/config.ts paramsFor, core's genesisBlock), so two
+ * derivation (core/params.ts paramsFor, core's genesisBlock), so two
  * nodes agree here exactly when they would agree on the chain.
  */
 export function genesisOf(vars: Readonly<Record<string, string>>): string {

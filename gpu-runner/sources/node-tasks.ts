@@ -16,6 +16,7 @@
 import type { JsonValue } from "../../core/types.ts";
 import { DEFAULT_RETRY, errorCode, requestJson, type HttpAnswer, type RetryPolicy } from "../http.ts";
 import { JOB_KINDS, SourceError, type CompleteOutcome, type JobKind, type JobSource } from "../job-source.ts";
+import { JOB_LIMITS } from "../../protocol/jobs.ts";
 
 export interface NodeTasksOptions {
   /** the node's URL, e.g. http://127.0.0.1:8787 */
@@ -32,9 +33,9 @@ export interface NodeTasksOptions {
 }
 
 /** The node's limit on a reported error text. */
-const MAX_ERROR_LENGTH = 4096;
+const MAX_ERROR_LENGTH = JOB_LIMITS.maxErrorLength;
 /** The node's limit on one claim. */
-const MAX_CLAIM = 16;
+const MAX_CLAIM = JOB_LIMITS.maxClaim;
 
 interface WireJob {
   id: string;

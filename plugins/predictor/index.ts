@@ -73,7 +73,8 @@ const OPTIMIZERS: Readonly<Record<string, (c: Record<string, JsonValue>) => AskT
   // npt = n + 2 (a design of 6 models, not 9) and noise 0.03 (a validation skill scatters by ≈ 0.013, training
   // adds ≈ 0.004; told 0.03, bobyqa restarts once its model only fits noise): of the settings tried (npt 6 or 9,
   // noise 0.003 to 0.03, ρ_beg 0.2 or 0.25), the fewest models to 80 % of the optimum (README, "The predictor domain")
-  bobyqa: (c) => new BobyqaOptimizer({ box: SEARCH_BOX, npt: integer(c, "npt", 6, 6, 9), noise: positive(c, "noise", 0.03), ...(c["rhoBeg"] === undefined ? {} : { rhoBeg: positive(c, "rhoBeg", 0.2) }) }),
+  bobyqa: (c) =>
+    new BobyqaOptimizer({ box: SEARCH_BOX, npt: integer(c, "npt", 6, 6, 9), noise: positive(c, "noise", 0.03), ...(c["rhoBeg"] === undefined ? {} : { rhoBeg: positive(c, "rhoBeg", 0.2) }) }),
 };
 
 function optimizersWith(domainConfig: JsonValue, trainer: PopulationTrainer): Record<string, (config: JsonValue) => OptimizationPlugin> {

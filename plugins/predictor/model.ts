@@ -77,7 +77,9 @@ export function weightCount(window: number, hidden: number): number {
 export function maxParamsJsonBytes(): number {
   const hyper: Hyper = { window: LIMITS.window.max, hidden: LIMITS.hidden.max, learningRateLog10: -4_999_999 / FIXED, weightDecayLog10: -6_999_999 / FIXED };
   const n = weightCount(hyper.window, hyper.hidden);
-  return JSON.stringify(encodeParams(hyper, { window: hyper.window, hidden: hyper.hidden, w1: new Float32Array(n - 2 * hyper.hidden - 1), b1: new Float32Array(hyper.hidden), w2: new Float32Array(hyper.hidden), b2: 0 })).length;
+  return JSON.stringify(
+    encodeParams(hyper, { window: hyper.window, hidden: hyper.hidden, w1: new Float32Array(n - 2 * hyper.hidden - 1), b1: new Float32Array(hyper.hidden), w2: new Float32Array(hyper.hidden), b2: 0 }),
+  ).length;
 }
 
 /** Rounds a hyperparameter vector onto the grid the wire carries (integers; logs to 10⁻⁶), clamped to LIMITS. */

@@ -54,7 +54,7 @@ class Moments {
       m[i] = mi;
       v[i] = vi;
       const pi = p[i] as number;
-      p[i] = pi - lr * (mi / c1) / (Math.sqrt(vi / c2) + EPS) - decay * pi;
+      p[i] = pi - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + EPS) - decay * pi;
     }
   }
 }

@@ -20,6 +20,7 @@ import { runOptimizer } from "../../cli/optimizer.ts";
 import { Output } from "../../cli/output.ts";
 import { Sender } from "../../cli/sender.ts";
 import { QUADRATIC_DOMAIN } from "../../core/params.ts";
+import type { JsonValue } from "../../core/types.ts";
 import { Island } from "../../gpu-runner/executors.ts";
 import quadratic from "../../plugins/quadratic/index.ts";
 
@@ -64,7 +65,7 @@ function scriptedNode(refuse: Record<string, string[]>, balance = 10n ** 12n) {
       if (code !== null) throw refused(code, `scripted refusal of the ${wire.kind}`, 422);
       included.set(wire.id, height + 1);
       if (wire.kind === "reveal") {
-        round = { optimae: wire.id, domain: "quadratic", optimizer: me.address, commit: wire.body["commit"] as string, commitBlockHash: "00".repeat(32), params: wire.body["params"], reported: String(wire.body["reported"]), revealHeight: height + 1, deadline: height + 21, quorum: ["e1", "e2"], votes: [], status: "voting", verified: null };
+        round = { optimae: wire.id, domain: "quadratic", optimizer: me.address, commit: wire.body["commit"] as string, beacon: "00".repeat(32), bond: "100000000", params: wire.body["params"] as JsonValue, reported: String(wire.body["reported"]), revealHeight: height + 1, deadline: height + 21, quorum: ["e1", "e2"], votes: [], status: "voting", verified: null };
       }
       if (wire.kind === "accept" && round !== null) {
         acceptHeight = height + 1;

@@ -103,7 +103,12 @@ describe.each(BACKENDS)("the predictor on the Python worker: $name", (b) => {
       const f = (await worker.request("infer", { domain: "predictor", params, input: { values: recent } })) as { output: { forecast: number } };
       expect(Math.abs(f.output.forecast - forecastAt(mlp, recent, recent.length))).toBeLessThanOrEqual(1e-12);
     }
-    const short = { ...(MODELS[1] as Record<string, JsonValue>), weights: Buffer.from((MODELS[1] as { weights: string }).weights, "base64").subarray(4).toString("base64") };
+    const short = {
+      ...(MODELS[1] as Record<string, JsonValue>),
+      weights: Buffer.from((MODELS[1] as { weights: string }).weights, "base64")
+        .subarray(4)
+        .toString("base64"),
+    };
     const refused = await worker.request("evaluate", { domain: "predictor", params: short, data }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(WorkerError);
     expect((refused as WorkerError).code).toBe("BAD_INPUT");

@@ -27,7 +27,7 @@ import { producerSchedule } from "../../core/schedule.ts";
 import { buildBlock } from "../../core/state-transition.ts";
 import type { ChainParams, ChainState } from "../../core/types.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { until } from "../support/until.ts";
 import { Wallet } from "../support/wallet.ts";
 

@@ -28,7 +28,7 @@ import { computeCommitment, createTx, txToWire } from "../../core/tx.ts";
 import type { Block, BlockHeader, ChainParams, ChainState } from "../../core/types.ts";
 import { vrfOutput, vrfProve } from "../../core/vrf.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { until } from "../support/until.ts";
 import { Wallet } from "../support/wallet.ts";
 import { replayChain } from "../testnet/replay.ts";

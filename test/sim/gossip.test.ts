@@ -2,7 +2,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ADMISSION_CODES } from "../../core/admission.ts";
-import { afterDelivery, BAN_MS, DEFAULT_GOSSIP_DEGREE, MAX_HOPS, parseGossipDegree, peerAfterInvalid, relayTargets, sample, senderAfterInvalid, type GossipPeer } from "../../durable-objects/gossip.ts";
+import {
+  afterDelivery,
+  BAN_MS,
+  DEFAULT_GOSSIP_DEGREE,
+  MAX_HOPS,
+  parseGossipDegree,
+  peerAfterInvalid,
+  relayTargets,
+  sample,
+  senderAfterInvalid,
+  type GossipPeer,
+} from "../../durable-objects/gossip.ts";
 import { pollPeers, type HeadStatus } from "../../durable-objects/sync.ts";
 import { createRng } from "../../plugins/rng.ts";
 

@@ -54,7 +54,10 @@ describe("headers-first sync between simulated chains", () => {
     await hold(local, [...a, b[0] as Block]);
     expect(local.status().tip).toBe(a[1]?.hash); // 1b is held, off the canonical chain
     await hold(peer, b);
-    const report = await syncFromPeers(local.local(() => params.genesisTimestamp + 3_600_000), [peerOf(peer)]);
+    const report = await syncFromPeers(
+      local.local(() => params.genesisTimestamp + 3_600_000),
+      [peerOf(peer)],
+    );
     expect(report).toMatchObject({ error: null, faulty: [], from: 1, applied: 2 });
     expect(local.status().tip).toBe(peer.status().tip);
   });
@@ -66,7 +69,10 @@ describe("headers-first sync between simulated chains", () => {
     const peer = chain(shared);
     await hold(local, a);
     await hold(peer, b);
-    const report = await syncFromPeers(local.local(() => params.genesisTimestamp + 3_600_000), [peerOf(peer)]);
+    const report = await syncFromPeers(
+      local.local(() => params.genesisTimestamp + 3_600_000),
+      [peerOf(peer)],
+    );
     expect(report).toMatchObject({ error: null, faulty: [], from: 0, applied: 3 });
     expect(local.status().tip).toBe(peer.status().tip);
   });
@@ -109,7 +115,10 @@ describe("a peer whose blocks no longer match the headers it served", () => {
       await hold(local, a);
       await hold(peerB, b);
       await hold(peerC, c);
-      const report = await syncFromPeers(local.local(() => params.genesisTimestamp + 3_600_000), [switching(peerB, peerC, moves)]);
+      const report = await syncFromPeers(
+        local.local(() => params.genesisTimestamp + 3_600_000),
+        [switching(peerB, peerC, moves)],
+      );
       expect(report.error).toMatch(/no peer served blocks/);
       expect(report.faulty).toEqual(moves ? [] : ["sim://switching"]);
       expect(local.status().tip).toBe(a[1]?.hash);

@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
 import { genesisBlock } from "../../core/genesis.ts";
 import { readPluginPackage } from "../../plugins/registry.ts";
-import { domainsSetting, paramsFor } from "../../workers/config.ts";
+import { domainsSetting } from "../../durable-objects/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { until } from "../support/until.ts";
 import { replayChain } from "./replay.ts";
 

@@ -17,7 +17,7 @@ import { producerSchedule } from "../../core/schedule.ts";
 import { buildBlock } from "../../core/state-transition.ts";
 import type { Block, ChainState, JsonValue } from "../../core/types.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "doin-testnet-"));
 let net: Testnet;

@@ -34,7 +34,7 @@ import type { Fixed, JsonValue } from "../../core/types.ts";
 import { DEFAULT_CONFIG, encodeParams, performance, quantize, targetOf } from "../../plugins/quadratic/domain.ts";
 import { toFixed } from "../../plugins/sdk.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { fromFaucet } from "../support/faucet.ts";
 import { until } from "../support/until.ts";
 import { Client as OutsideClient } from "./client.ts";

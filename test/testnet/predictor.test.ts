@@ -32,7 +32,8 @@ import { trainMlp } from "../../plugins/predictor/train.ts";
 import { readPluginPackage } from "../../plugins/registry.ts";
 import { toFixed } from "../../plugins/sdk.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
-import { domainsSetting, paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
+import { domainsSetting } from "../../durable-objects/config.ts";
 import { fromFaucet } from "../support/faucet.ts";
 import { until } from "../support/until.ts";
 import { Client } from "./client.ts";
@@ -142,12 +143,20 @@ describe("the predictor domain on a testnet with runners", () => {
     // the same weights cannot be revealed twice (the first revealer owns them): the lie gets its own copy, one float changed
     const liedParams = { ...(big.params as Record<string, JsonValue>), weights: flipLastFloat((big.params as { weights: string }).weights) };
     // weights one float short: the chain takes them (it checks sizes, not shapes), the evaluators' plugin does not
-    const shortParams = { ...(big.params as Record<string, JsonValue>), weights: Buffer.from((big.params as { weights: string }).weights, "base64").subarray(4).toString("base64") };
+    const shortParams = {
+      ...(big.params as Record<string, JsonValue>),
+      weights: Buffer.from((big.params as { weights: string }).weights, "base64")
+        .subarray(4)
+        .toString("base64"),
+    };
     claims.push({ reported: toFixed(big.skill), salt: bytesToHex(randomBytes(16)) });
     const paramsOf = [big.params, liedParams, shortParams];
     const commits: string[] = [];
     for (const [k, c] of claims.entries()) {
-      const r = await alice.send("commit", { domain: "predictor", commitment: computeCommitment({ domain: "predictor", params: paramsOf[k] as JsonValue, salt: c.salt, reported: c.reported, optimizer: alice.pub }) });
+      const r = await alice.send("commit", {
+        domain: "predictor",
+        commitment: computeCommitment({ domain: "predictor", params: paramsOf[k] as JsonValue, salt: c.salt, reported: c.reported, optimizer: alice.pub }),
+      });
       expect(r.status).toBe(202);
       commits.push(r.id);
     }
@@ -155,14 +164,19 @@ describe("the predictor domain on a testnet with runners", () => {
     const hugeParams = { ...(big.params as Record<string, JsonValue>), weights: `${(big.params as { weights: string }).weights}${"AAAA".repeat(3_500)}` };
     expect(paramsSize(hugeParams)).toBeGreaterThan(24_576);
     const hugeSalt = bytesToHex(randomBytes(16));
-    const hugeCommit = await alice.send("commit", { domain: "predictor", commitment: computeCommitment({ domain: "predictor", params: hugeParams, salt: hugeSalt, reported: 1n, optimizer: alice.pub }) });
+    const hugeCommit = await alice.send("commit", {
+      domain: "predictor",
+      commitment: computeCommitment({ domain: "predictor", params: hugeParams, salt: hugeSalt, reported: 1n, optimizer: alice.pub }),
+    });
     expect(hugeCommit.status).toBe(202);
     await included(url(), [...commits, hugeCommit.id], "alice's commits on chain", context);
     const tooBig = await alice.send("reveal", { commit: hugeCommit.id, params: hugeParams, salt: hugeSalt, reported: 1n });
     expect(tooBig).toMatchObject({ status: 413, code: "PARAMS_TOO_LARGE" });
     expect((await fetch(`${url()}/tx/${tooBig.id}`)).status).toBe(404);
     // weights as JSON floats (no client of ours can even sign them: the canonical encoding has no floats), sent raw
-    const signed = txToWire(createTx("reveal", { commit: hugeCommit.id, params: { model: "mlp1", weights: [1, 2] }, salt: hugeSalt, reported: 1n }, { secret: alice.secret, nonce: 99, network: NETWORK })) as Record<string, JsonValue>;
+    const signed = txToWire(
+      createTx("reveal", { commit: hugeCommit.id, params: { model: "mlp1", weights: [1, 2] }, salt: hugeSalt, reported: 1n }, { secret: alice.secret, nonce: 99, network: NETWORK }),
+    ) as Record<string, JsonValue>;
     const floats = { ...signed, body: { ...(signed["body"] as Record<string, JsonValue>), params: { model: "mlp1", weights: [0.5, -0.25] } } };
     const refused = await fetch(`${url()}/tx`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(floats) });
     expect(refused.status).toBe(400);
@@ -182,12 +196,21 @@ describe("the predictor domain on a testnet with runners", () => {
 
     // ---- 4. the chain replayed with core/ up to a final height: same tip, coins conserved, every round decided as the node said
     const seen = (await getJson<{ height: number }>(url(), "/chain/status")).height;
-    const final = await until(`height ${seen} final`, async () => {
-      const s = await getJson<{ finalizedHeight: number }>(url(), "/chain/status");
-      return s.finalizedHeight >= seen ? (await getJson<{ hash: string }>(url(), `/chain/block/${seen}`)).hash : undefined;
-    }, { timeoutMs: 120_000, everyMs: 500, context });
+    const final = await until(
+      `height ${seen} final`,
+      async () => {
+        const s = await getJson<{ finalizedHeight: number }>(url(), "/chain/status");
+        return s.finalizedHeight >= seen ? (await getJson<{ hash: string }>(url(), `/chain/block/${seen}`)).hash : undefined;
+      },
+      { timeoutMs: 120_000, everyMs: 500, context },
+    );
     const rules = readPluginPackage(PREDICTOR)?.entries.map((e) => e.chain) ?? [];
-    const params = paramsFor(NETWORK, net.nodes.map((n) => n.publicKey), domainsSetting(JSON.stringify(rules)), net.genesisTime);
+    const params = paramsFor(
+      NETWORK,
+      net.nodes.map((n) => n.publicKey),
+      domainsSetting(JSON.stringify(rules)),
+      net.genesisTime,
+    );
     let largest = 0;
     const { state } = await replayChain(url(), params, seen, (block) => {
       for (const t of block.txs) if (t.kind === "reveal") largest = Math.max(largest, paramsSize(t.body.params));

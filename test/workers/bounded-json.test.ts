@@ -1,7 +1,7 @@
 /** Reading JSON from strangers within bounds: nesting counted on the text, sizes streamed. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BoundError, jsonDepth, readBoundedJson, readBoundedText } from "../../workers/bounded-json.ts";
+import { BoundError, jsonDepth, readBoundedJson, readBoundedText } from "../../durable-objects/bounded-json.ts";
 
 /** The nesting of a parsed value, for comparison. */
 function depthOf(v: unknown): number {

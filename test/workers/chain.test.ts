@@ -7,7 +7,7 @@ import { buildBlock } from "../../core/state-transition.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
 import type { Block, ChainParams, ChainState } from "../../core/types.ts";
 import type { Outcome, ProduceResult } from "../../durable-objects/rpc.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { scheduledKey, WORKERS_VALIDATORS, type ValidatorKey } from "../support/workers-network.ts";
 
 const params: ChainParams = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));
@@ -126,7 +126,7 @@ describe("ChainDO", () => {
     const after = await chain().status();
     expect(after).toEqual(before);
     await runDurableObjectAlarm(chain());
-    const hashes = ((await chain().getBlocks(0, 3)) as { hash: string }[]).map((b) => b.hash);
+    const hashes = (await chain().getBlocks(0, 3)).map((b) => (b as { readonly hash: string }).hash);
     for (const h of hashes) {
       const row = await env.DB.prepare("SELECT canonical FROM blocks WHERE hash = ?").bind(h).first<{ canonical: number }>();
       expect(row?.canonical, `block ${h} in D1`).toBe(1);

@@ -1,7 +1,7 @@
 /** The node's settings: what a misconfigured node says, before it serves anything. */
 import { describe, expect, it } from "vitest";
 import { genesisBlock } from "../../core/genesis.ts";
-import { ConfigError, nodeConfig } from "../../workers/config.ts";
+import { ConfigError, nodeConfig } from "../../durable-objects/config.ts";
 
 const base = {
   NETWORK_ID: "doin-devnet",

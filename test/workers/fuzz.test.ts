@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { secretFromSeedPhrase } from "../../core/keys.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 
 const params = paramsFor("doin-devnet", []);
 const TOKEN = "test-runner-token";

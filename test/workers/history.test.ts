@@ -90,7 +90,7 @@ beforeAll(async () => {
   const tip = d.blocks[d.blocks.length - 1] as Block;
   const parent = d.states[d.states.length - 2] as ChainState;
   const replacement = blockOn(parent, d, [t], tip.header.timestamp + 1);
-  const events: ProjectionEvent[] = [...eventsOf(d), { kind: "revert", hash: tip.hash, height: tip.header.height }, deriveProjection(parent, replacement.state, replacement.block, d.params)];
+  const events: ProjectionEvent[] = [...eventsOf(d), { kind: "revert", hash: tip.hash, height: tip.header.height }, deriveProjection(parent, replacement.state, replacement.block, d.params, replacement.receipts)];
   await writeProjection(env.DB, events);
   s = {
     d,

@@ -1,16 +1,16 @@
 // The `jobs` Queue consumer (doin-jobs → TaskDO) and its producer helper.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { JobSpec } from "../../durable-objects/jobs.ts";
+import type { JobSpec } from "../../protocol/jobs.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
-import { taskStub } from "../../durable-objects/task.ts";
+import { tasksOf } from "../../durable-objects/stubs.ts";
 import worker from "../../workers/index.ts";
 import { enqueueJob, handleJobsBatch, retryDelaySeconds } from "../../workers/queue.ts";
 import { queueRole } from "../../workers/queue-role.ts";
 import { untilTrue } from "../support/until.ts";
 import { message, runConsumer } from "./queue-consumer.ts";
 
-const tasks = taskStub(env);
+const tasks = tasksOf(env);
 
 
 function spec(id: string, over: Partial<JobSpec> = {}): JobSpec {

@@ -6,7 +6,8 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { publicKeyFromSecret } from "../../core/keys.ts";
 import { computeCommitment, createTx } from "../../core/tx.ts";
-import { CHAIN_NAME, MEMPOOL_NAME, type AssembleResult } from "../../durable-objects/mempool.ts";
+import type { AssembleResult } from "../../durable-objects/rpc.ts";
+import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { createNodeApp } from "../../workers/http.ts";
 import { registerTxRoutes } from "../../workers/routes/tx.ts";
@@ -17,8 +18,8 @@ import { commit, fresh, key, NETWORK, transfer, wire } from "./mempool-helpers.t
 
 const app = createNodeApp();
 registerTxRoutes(app);
-const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME));
-const chain = env.CHAIN.get(env.CHAIN.idFromName(CHAIN_NAME));
+const mempool = mempoolOf(env);
+const chain = chainOf(env);
 /** devnet carrierIntervalMs: a block without verified work needs this long after its parent */
 const CARRIER_MS = 2_000;
 /** devnet producerSlotMs × the number of validators: late enough for this node's slot whatever its rank */

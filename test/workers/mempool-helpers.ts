@@ -8,7 +8,7 @@ import { createTx, txToWire } from "../../core/tx.ts";
 import { QUADRATIC_DOMAIN } from "../../core/params.ts";
 import type { JsonValue, Tx } from "../../core/types.ts";
 import type { ChainLink, MempoolDO } from "../../durable-objects/mempool.ts";
-import { failure, success, type AccountView, type ChainStatus, type Outcome, type ProduceResult } from "../../durable-objects/rpc.ts";
+import { failure, success, type AccountView, type ChainStatus, type Outcome, type ProduceResult, type TxScreen } from "../../durable-objects/rpc.ts";
 
 export const NETWORK = "doin-devnet";
 export const NODE_SECRET = hexToBytes("11".repeat(32));
@@ -87,6 +87,19 @@ export class FakeChain implements ChainLink {
   /** admits everything (the real rules run against the real ChainDO in mempool-chain.test.ts) */
   async admission(_tx: Tx): Promise<{ code: ErrorCode; message: string } | null> {
     return null;
+  }
+  async screen(txs: readonly Tx[]): Promise<TxScreen[]> {
+    return Promise.all(
+      txs.map(async (tx) => {
+        const a = await this.account(addressFromPublicKey(tx.from));
+        return { known: this.known.has(tx.id), nonce: a.nonce, balance: a.balance, refusal: await this.admission(tx) };
+      }),
+    );
+  }
+  async nonces(senders: readonly string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const s of senders) out[s] = (await this.account(s)).nonce;
+    return out;
   }
   async produce(candidates: JsonValue[], nowMs: number): Promise<Outcome<ProduceResult>> {
     this.produced.push({ candidates, nowMs });

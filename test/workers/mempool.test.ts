@@ -7,7 +7,8 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import { createTx, txSize } from "../../core/tx.ts";
 import type { Tx } from "../../core/types.ts";
-import { MIN_BASE_FEE, MAX_NONCE_AHEAD, type MempoolDO } from "../../durable-objects/mempool.ts";
+import type { MempoolDO } from "../../durable-objects/mempool.ts";
+import { MAX_NONCE_AHEAD, MIN_BASE_FEE } from "../../durable-objects/mempool-policy.ts";
 import { failure, success } from "../../durable-objects/rpc.ts";
 import { BOND, commit, FakeChain, fresh, key, NETWORK, NODE_ADDRESS, transfer, useChain, wire } from "./mempool-helpers.ts";
 

@@ -19,7 +19,7 @@ import { buildBlock } from "../../core/state-transition.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
 import type { JsonValue } from "../../core/types.ts";
 import type { NetworkDO } from "../../durable-objects/network.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { scheduledKey, WORKERS_VALIDATORS } from "../support/workers-network.ts";
 import { handleFloodBatch } from "../../workers/flood.ts";
 import { untilTrue } from "../support/until.ts";

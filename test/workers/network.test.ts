@@ -8,7 +8,7 @@ import { publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
 import { buildBlock } from "../../core/state-transition.ts";
 import { createTx, txToWire } from "../../core/tx.ts";
 import type { JsonValue } from "../../core/types.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { WORKERS_VALIDATORS, type ValidatorKey } from "../support/workers-network.ts";
 
 const params = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));

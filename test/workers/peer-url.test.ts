@@ -1,6 +1,6 @@
 /** Which peer URLs a node takes from the network, judged by workerd's own URL parser. */
 import { describe, expect, it } from "vitest";
-import { peerUrlProblem } from "../../workers/peer-url.ts";
+import { peerUrlProblem } from "../../durable-objects/peer-url.ts";
 
 const strict = (u: unknown) => peerUrlProblem(u, { allowPrivate: false });
 const lenient = (u: unknown) => peerUrlProblem(u, { allowPrivate: true });

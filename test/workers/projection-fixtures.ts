@@ -3,7 +3,7 @@
  * the core tests' ChainDriver), their projection events, and D1 helpers.
  */
 import { env } from "cloudflare:test";
-import { buildBlock } from "../../core/state-transition.ts";
+import { buildBlock, NO_RECEIPTS, transitionWithReceipts, type BlockReceipts } from "../../core/state-transition.ts";
 import { FIXED_ONE } from "../../core/params.ts";
 import type { Block, ChainState, Hash, TxOf } from "../../core/types.ts";
 import { deriveProjection, type BlockEvent } from "../../durable-objects/projection.ts";
@@ -36,20 +36,27 @@ export function eventsOf(d: ChainDriver, from = 0): BlockEvent[] {
     const block = d.blocks[i] as Block;
     const next = d.states[i] as ChainState;
     const prev = i === 0 ? next : (d.states[i - 1] as ChainState);
-    out.push(deriveProjection(prev, next, block, d.params));
+    out.push(deriveProjection(prev, next, block, d.params, i === 0 ? NO_RECEIPTS : receiptsOf(prev, block, d)));
   }
   return out;
 }
 
+/** The receipts of a block of the driver's chain: what its transition on `prev` decided (as the ChainDO keeps them). */
+export function receiptsOf(prev: ChainState, block: Block, d: ChainDriver): BlockReceipts {
+  const r = transitionWithReceipts(prev, block, d.params);
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value.receipts;
+}
+
 /** A block on `state` by the producer first in turn (no signature checks: buildBlock output is valid by construction). */
-export function blockOn(state: ChainState, d: ChainDriver, txs: Parameters<typeof buildBlock>[1], timestamp: number): { block: Block; state: ChainState } {
+export function blockOn(state: ChainState, d: ChainDriver, txs: Parameters<typeof buildBlock>[1], timestamp: number): { block: Block; state: ChainState; receipts: BlockReceipts } {
   const built = buildBlock(state, txs, d.params, { producerSecret: scheduledFor(state, d.params).secret, timestamp });
   if (!built.ok) throw new Error(`${built.error.code}: ${built.error.message}`);
   if (built.value.rejected.length > 0) throw new Error(`rejected: ${built.value.rejected[0]?.error.message}`);
-  return { block: built.value.block, state: built.value.state };
+  return { block: built.value.block, state: built.value.state, receipts: built.value.receipts };
 }
 
-export const PROJECTION_TABLES = ["blocks", "transactions", "experiments", "rounds", "chain_metrics", "account_history", "peers"] as const;
+export const PROJECTION_TABLES = ["blocks", "transactions", "experiments", "rounds", "chain_metrics", "account_history"] as const;
 
 /** Empties every projection table (D1 storage is shared by the tests of one file). */
 export async function resetD1(): Promise<void> {
@@ -65,7 +72,6 @@ export async function dumpD1(): Promise<Record<string, unknown[]>> {
     rounds: "optimae",
     chain_metrics: "domain, height",
     account_history: "address, height",
-    peers: "url",
   };
   const out: Record<string, unknown[]> = {};
   for (const t of PROJECTION_TABLES) out[t] = (await env.DB.prepare(`SELECT * FROM ${t} ORDER BY ${order[t]}`).all()).results;

@@ -136,10 +136,10 @@ describe("deriveProjection", () => {
     const accB = acceptTx(d, V0, b, "two", 2);
     const alone = blockOn(prev, d, [accA], t);
     const both = blockOn(prev, d, [accA, accB], t);
-    const event = deriveProjection(prev, both.state, both.block, d.params);
+    const event = deriveProjection(prev, both.state, both.block, d.params, both.receipts);
     const [ea, eb] = event.experiments;
     expect(ea?.increment).toBe(alone.block.header.work.toString());
-    // (the reputation after the block would have given another figure: the exact replay was needed)
+    // (the reputation after the block would have given another figure: the receipts carry the one the transition used)
     const quadratic = d.params.domains[0] as DomainConfig;
     const naive = effectiveIncrement(
       improvement(quadratic, -1000n * ONE, -50n * ONE),
@@ -169,7 +169,7 @@ describe("deriveProjection", () => {
     const alone = blockOn(prev, d, [accept], t);
     const full = blockOn(prev, d, [...others, accept, last], t);
     expect(full.state.rounds.get(c)?.status).toBe("accepted");
-    const event = deriveProjection(prev, full.state, full.block, d.params);
+    const event = deriveProjection(prev, full.state, full.block, d.params, full.receipts);
     expect(event.experiments).toHaveLength(1);
     expect(event.experiments[0]?.increment).toBe(alone.block.header.work.toString());
     expect(event.experiments[0]?.increment).toBe(full.block.header.work.toString());
@@ -332,8 +332,8 @@ describe("outbox → D1", () => {
     const reverted = d.blocks.slice(at).reverse();
     const reorg: ProjectionEvent[] = [
       ...reverted.map((b): ProjectionEvent => ({ kind: "revert", hash: b.hash, height: b.header.height })),
-      deriveProjection(parent, c1.state, c1.block, d.params),
-      deriveProjection(c1.state, c2.state, c2.block, d.params),
+      deriveProjection(parent, c1.state, c1.block, d.params, c1.receipts),
+      deriveProjection(c1.state, c2.state, c2.block, d.params, c2.receipts),
     ];
     await writeProjection(env.DB, reorg);
 

@@ -7,7 +7,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Job } from "../../durable-objects/jobs.ts";
+import type { Job } from "../../protocol/jobs.ts";
 
 interface OwnView {
   readonly params: unknown;

@@ -10,7 +10,7 @@ import { blockToWire } from "../../core/block.ts";
 import { genesisBlock } from "../../core/genesis.ts";
 import { buildBlock } from "../../core/state-transition.ts";
 import type { Block, ChainState } from "../../core/types.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { writeProjection } from "../../durable-objects/d1-writer.ts";
 import { deriveProjection, type BlockEvent, type ProjectionEvent } from "../../durable-objects/projection.ts";
 import { createNodeApp } from "../../workers/http.ts";
@@ -113,7 +113,7 @@ async function scenario(): Promise<Scenario> {
   const all: ProjectionEvent[] = [
     ...events,
     { kind: "revert", hash: gBlock.hash, height: gBlock.header.height },
-    deriveProjection(parent, carrier.state, carrier.block, d.params),
+    deriveProjection(parent, carrier.state, carrier.block, d.params, carrier.receipts),
   ];
   await writeProjection(env.DB, all);
   const canonical = [...d.blocks.slice(0, at), carrier.block];

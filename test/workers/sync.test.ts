@@ -12,7 +12,7 @@ import { buildBlock } from "../../core/state-transition.ts";
 import type { Block, ChainState } from "../../core/types.ts";
 import { httpPeer, syncFromPeers, type LocalChain } from "../../durable-objects/sync.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
-import { paramsFor } from "../../workers/config.ts";
+import { paramsFor } from "../../core/params.ts";
 import { scheduledKey, WORKERS_VALIDATORS } from "../support/workers-network.ts";
 
 const params = paramsFor("doin-devnet", WORKERS_VALIDATORS.map((k) => k.pub));

@@ -2,8 +2,9 @@
 // (createNodeApp + registerTaskRoutes), against the node's real TaskDO.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Job, JobSpec } from "../../durable-objects/jobs.ts";
-import { taskStub, type TaskDO } from "../../durable-objects/task.ts";
+import type { Job, JobSpec } from "../../protocol/jobs.ts";
+import type { TaskDO } from "../../durable-objects/task.ts";
+import { tasksOf } from "../../durable-objects/stubs.ts";
 import { createNodeApp } from "../../workers/http.ts";
 import { registerTaskRoutes } from "../../workers/routes/tasks.ts";
 
@@ -12,7 +13,7 @@ registerTaskRoutes(app);
 app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "test", version: "1" } });
 
 const TOKEN = "test-runner-token";
-const tasks = taskStub(env);
+const tasks = tasksOf(env);
 const tasksRaw = () => env.TASKS.get(env.TASKS.idFromName("tasks")) as DurableObjectStub<TaskDO>;
 
 async function call(method: string, path: string, body?: unknown, opts: { token?: string | null; raw?: string } = {}): Promise<{ status: number; json: any }> {

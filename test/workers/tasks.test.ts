@@ -3,7 +3,7 @@
 // eviction, and at-least-once delivery of results to the domain's sink.
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Job, JobResultSink, JobSpec } from "../../durable-objects/jobs.ts";
+import type { Job, JobResultSink, JobSpec } from "../../protocol/jobs.ts";
 import type { TaskDO, TaskRpc } from "../../durable-objects/task.ts";
 import type { Outcome } from "../../durable-objects/rpc.ts";
 import { untilTrue } from "../support/until.ts";

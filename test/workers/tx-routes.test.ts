@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTx } from "../../core/tx.ts";
-import { MEMPOOL_NAME } from "../../durable-objects/mempool.ts";
+import { mempoolOf } from "../../durable-objects/stubs.ts";
 import { createNodeApp } from "../../workers/http.ts";
 import { registerTxRoutes, TX_BODY_SLACK_BYTES } from "../../workers/routes/tx.ts";
 import { BOND, commit, FakeChain, fresh, key, NETWORK, transfer, useChain, wire } from "./mempool-helpers.ts";
@@ -14,7 +14,7 @@ const app = createNodeApp();
 registerTxRoutes(app);
 app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "test", version: "1" } });
 
-const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME));
+const mempool = mempoolOf(env);
 const chain = new FakeChain();
 
 async function post(path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Response> {
@@ -118,9 +118,12 @@ describe("POST /tx", () => {
     const huge = JSON.stringify({ ...w, pad: "x".repeat(8_192 + 4_096 + TX_BODY_SLACK_BYTES) });
     expect(await result(await post("/tx", huge))).toMatchObject({ status: 413, body: { code: "TOO_LARGE" } });
     // within the body limit but over the reveal limit once canonical
-    const reveal = createTx("reveal", { commit: fresh(), params: { p: "y".repeat(8_192 + 4_096) }, salt: "ab".repeat(16), reported: 1n }, { secret: key("route-fay").secret, nonce: 1, network: NETWORK });
+    const reveal = createTx(
+      "reveal",
+      { commit: fresh(), params: { p: "y".repeat(8_192 + 4_096) }, salt: "ab".repeat(16), reported: 1n },
+      { secret: key("route-fay").secret, nonce: 1, network: NETWORK },
+    );
     expect(await result(await post("/tx", wire(reveal)))).toMatchObject({ status: 413, body: { code: "TOO_LARGE" } });
-
   });
 
   it("stateful refusals are 422 (balance, nonce, replacement fee)", async () => {

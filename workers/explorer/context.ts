@@ -6,9 +6,9 @@
  * the API answers.
  */
 import type { Context } from "hono";
-import type { NodeConfig } from "../config.ts";
+import type { NodeConfig } from "../../durable-objects/config.ts";
 import type { NodeApp, NodeEnv } from "../http.ts";
-import { MEMPOOL_NAME } from "../../durable-objects/mempool.ts";
+import { chainOf, mempoolOf, networkOf, tasksOf } from "../../durable-objects/stubs.ts";
 import type { Section } from "./layout.tsx";
 import type { Child } from "hono/jsx";
 
@@ -55,10 +55,10 @@ export function explorerContext(app: NodeApp, c: Context<NodeEnv>): ExplorerCont
     env,
     config: c.get("config"),
     url: new URL(c.req.url),
-    chain: env.CHAIN.get(env.CHAIN.idFromName("chain")),
-    mempool: env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME)),
-    tasks: env.TASKS.get(env.TASKS.idFromName("tasks")),
-    network: env.NETWORK.get(env.NETWORK.idFromName("network")),
+    chain: chainOf(env),
+    mempool: mempoolOf(env),
+    tasks: tasksOf(env),
+    network: networkOf(env),
     async api<T>(path: string): Promise<T> {
       const res = await app.request(path, {}, env);
       const body = (await res.json()) as T & { code?: string; message?: string };

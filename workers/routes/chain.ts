@@ -2,12 +2,12 @@
  * Chain routes: status, blocks, and block submission (peers deliver blocks
  * here; the network layer wraps them in signed envelopes).
  */
+import { chainOf, networkOf } from "../../durable-objects/stubs.ts";
 import { createRoute, z } from "@hono/zod-openapi";
-import { toWire, type Encodable } from "../../core/encoding.ts";
-import { peerUrlProblem } from "../peer-url.ts";
+import { recordToWire } from "../../core/encoding.ts";
+import { peerUrlProblem } from "../../durable-objects/peer-url.ts";
 import { Address, answer, declareBodyLimit, ErrorSchema, Hex32, jsonError, requireRunner, type NodeApp } from "../http.ts";
 
-const chainStub = (env: Env) => env.CHAIN.get(env.CHAIN.idFromName("chain"));
 
 const ChainStatusSchema = z
   .object({
@@ -45,7 +45,7 @@ export function registerChainRoutes(app: NodeApp): void {
       summary: "Chain head, finality, difficulty and supply",
       responses: { 200: { description: "Chain status", content: { "application/json": { schema: ChainStatusSchema } } } },
     }),
-    async (c) => c.json(await chainStub(c.env).status(), 200),
+    async (c) => c.json(await chainOf(c.env).status(), 200),
   );
 
   app.openapi(
@@ -60,7 +60,7 @@ export function registerChainRoutes(app: NodeApp): void {
       const { from, to } = c.req.valid("query");
       if (to < from) return jsonError(c, 400, "MALFORMED", "to must not be below from") as never;
       if (to - from + 1 > 50) return jsonError(c, 400, "MALFORMED", "at most 50 blocks per request") as never;
-      const blocks = await chainStub(c.env).getBlocks(from, to);
+      const blocks = await chainOf(c.env).getBlocks(from, to);
       return c.json({ blocks: blocks as Record<string, unknown>[] }, 200) as never;
     },
   );
@@ -75,7 +75,7 @@ export function registerChainRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { index } = c.req.valid("param");
-      const block = await chainStub(c.env).getBlock(index);
+      const block = await chainOf(c.env).getBlock(index);
       if (block === null) return jsonError(c, 404, "NOT_FOUND", `no canonical block at height ${index}`) as never;
       return c.json(block as Record<string, unknown>, 200) as never;
     },
@@ -91,7 +91,7 @@ export function registerChainRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { hash } = c.req.valid("param");
-      const block = await chainStub(c.env).getBlockByHash(hash);
+      const block = await chainOf(c.env).getBlockByHash(hash);
       if (block === null) return jsonError(c, 404, "NOT_FOUND", `no block ${hash}`) as never;
       return c.json(block as Record<string, unknown>, 200) as never;
     },
@@ -108,7 +108,7 @@ export function registerChainRoutes(app: NodeApp): void {
     async (c) => {
       const { from, to } = c.req.valid("query");
       if (to < from || to - from + 1 > 50) return jsonError(c, 400, "MALFORMED", "from..to must span 1 to 50 heights") as never;
-      return c.json({ headers: (await chainStub(c.env).getHeaders(from, to)) as Record<string, unknown>[] }, 200) as never;
+      return c.json({ headers: (await chainOf(c.env).getHeaders(from, to)) as Record<string, unknown>[] }, 200) as never;
     },
   );
 
@@ -127,7 +127,7 @@ export function registerChainRoutes(app: NodeApp): void {
         422: { description: "Invalid block", content: { "application/json": { schema: ErrorSchema } } },
       },
     }),
-    async (c) => answer(c, await chainStub(c.env).submitBlock(c.req.valid("json")), 202) as never,
+    async (c) => answer(c, await chainOf(c.env).submitBlock(c.req.valid("json")), 202) as never,
   );
 
   declareBodyLimit(app, "/chain/blocks/batch", 16 * 1024 * 1024);
@@ -143,9 +143,11 @@ export function registerChainRoutes(app: NodeApp): void {
         413: { description: "Too large", content: { "application/json": { schema: ErrorSchema } } },
       },
     }),
-    async (c) => answer(c, await chainStub(c.env).submitBlocks(c.req.valid("json").blocks), 202) as never,
+    async (c) => answer(c, await chainOf(c.env).submitBlocks(c.req.valid("json").blocks), 202) as never,
   );
 
+  // 32 peer URLs of at most 200 characters: 8 KiB is room enough (the default is 16)
+  declareBodyLimit(app, "/chain/sync", 8 * 1024);
   app.use("/chain/sync", requireRunner);
   app.openapi(
     createRoute({
@@ -167,7 +169,7 @@ export function registerChainRoutes(app: NodeApp): void {
         const problem = peerUrlProblem(url, { allowPrivate: config.allowPrivatePeers });
         if (problem !== null) return jsonError(c, 400, "MALFORMED", `peers: ${url.slice(0, 100)}: ${problem}`) as never;
       }
-      return c.json(await c.env.NETWORK.get(c.env.NETWORK.idFromName("network")).syncFrom(peers), 200) as never;
+      return c.json(await networkOf(c.env).syncFrom(peers), 200) as never;
     },
   );
 
@@ -179,11 +181,11 @@ export function registerChainRoutes(app: NodeApp): void {
       summary: "The network's rules in wire form (what the genesis commits to): windows, bonds, domains",
       responses: { 200: { description: "Chain parameters", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("ChainParams") } } } },
     }),
-    (c) => c.json(toWire(c.get("config").params as unknown as Encodable) as Record<string, unknown>, 200),
+    (c) => c.json(recordToWire(c.get("config").params), 200),
   );
   const lists = [
-    { path: "/chain/champions", summary: "The best verified result of every domain", name: "Champions", read: (env: Env) => chainStub(env).champions() },
-    { path: "/chain/rounds", summary: "Rounds (revealed optimae) with their quorum, votes and status", name: "Rounds", read: (env: Env) => chainStub(env).rounds() },
+    { path: "/chain/champions", summary: "The best verified result of every domain", name: "Champions", read: (env: Env) => chainOf(env).champions() },
+    { path: "/chain/rounds", summary: "Rounds (revealed optimae) with their quorum, votes and status", name: "Rounds", read: (env: Env) => chainOf(env).rounds() },
   ];
   for (const { path, summary, name, read } of lists) {
     app.openapi(
@@ -207,6 +209,6 @@ export function registerChainRoutes(app: NodeApp): void {
         ...errors,
       },
     }),
-    async (c) => c.json(await chainStub(c.env).account(c.req.valid("param").address), 200),
+    async (c) => c.json(await chainOf(c.env).account(c.req.valid("param").address), 200),
   );
 }

@@ -7,10 +7,12 @@
  * request is free, so the per-address rule alone would not bound a drain).
  * Mainnet nodes have no faucet: coin comes from a transfer, or is earned.
  */
+import { mempoolOf } from "../../durable-objects/stubs.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { answer, ErrorSchema, jsonError, type NodeApp } from "../http.ts";
+import { WIRE_PATTERNS } from "../../core/tx.ts";
 
-const FaucetBody = z.object({ address: z.string().regex(/^[0-9a-f]{40}$/, "40 lower-case hex characters") }).strict();
+const FaucetBody = z.object({ address: z.string().regex(WIRE_PATTERNS.address, "40 lower-case hex characters") }).strict();
 
 export function registerFaucetRoutes(app: NodeApp): void {
   app.openapi(
@@ -34,7 +36,7 @@ export function registerFaucetRoutes(app: NodeApp): void {
       if (!(await c.env.INFERENCE_LIMITER.limit({ key: `faucet:${client}` })).success) {
         return jsonError(c, 429, "RATE_LIMITED", "too many faucet requests from this client: try again in a minute") as never;
       }
-      const mempool = c.env.MEMPOOL.get(c.env.MEMPOOL.idFromName("mempool"));
+      const mempool = mempoolOf(c.env);
       const sent = await mempool.faucet(c.req.valid("json").address, amount.toString());
       if (!sent.ok) return answer(c, sent) as never;
       return c.json({ id: sent.value.id, status: "pending" as const, amount: amount.toString() }, 202) as never;

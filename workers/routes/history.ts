@@ -13,15 +13,16 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { addressFromPublicKey } from "../../core/keys.ts";
-import { MEMPOOL_NAME } from "../../durable-objects/mempool.ts";
-import { ErrorSchema, type NodeApp } from "../http.ts";
+import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
+import { Address, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
+import { WIRE_PATTERNS } from "../../core/tx.ts";
 
 // ---------------------------------------------------------------------------
 // request schemas
 
-const Hash = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex characters");
-const AddressP = z.string().regex(/^[0-9a-f]{40}$/, "expected 40 lower-case hex characters");
-const DomainId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "expected a domain id");
+const Hash = Hex32;
+const AddressP = Address;
+const DomainId = z.string().regex(WIRE_PATTERNS.id, "expected a domain id");
 const HeightQ = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt).openapi({ description: `1..${max}, default ${dflt}` });
 const BlockId = z
@@ -531,7 +532,7 @@ export async function roundOfCommit(db: D1Database, commit: string): Promise<str
  * reached yet). Null: nothing known by that name.
  */
 export async function search(env: Env, q: string): Promise<SearchResult | null> {
-  const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
+  const chain = chainOf(env);
   if (/^[0-9]{1,16}$/.test(q)) {
     const height = Number(q);
     if (!Number.isSafeInteger(height)) return null;
@@ -551,7 +552,7 @@ export async function search(env: Env, q: string): Promise<SearchResult | null> 
   if (raw !== null) return { kind: "block", id: q, height: raw.header?.height ?? null };
   const at = await chain.txLocation(q);
   if (at !== null) return { kind: "transaction", id: q, height: at.height };
-  const pending = await env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME)).get(q);
+  const pending = await mempoolOf(env).get(q);
   if (pending.ok) return { kind: "transaction", id: q, height: null };
   return null;
 }

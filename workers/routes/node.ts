@@ -4,6 +4,7 @@
  */
 import { PROTOCOL_VERSION } from "../../core/params.ts";
 import { createRoute, z } from "@hono/zod-openapi";
+import { chainOf, mempoolOf, networkOf, tasksOf } from "../../durable-objects/stubs.ts";
 import type { NodeApp } from "../http.ts";
 
 export function registerNodeRoutes(app: NodeApp): void {
@@ -17,9 +18,9 @@ export function registerNodeRoutes(app: NodeApp): void {
     async (c) => {
     const env = c.env;
     const config = c.get("config");
-    const chain = env.CHAIN.get(env.CHAIN.idFromName("chain"));
-    const tasks = env.TASKS.get(env.TASKS.idFromName("tasks"));
-    const mempool = env.MEMPOOL.get(env.MEMPOOL.idFromName("mempool"));
+    const chain = chainOf(env);
+    const tasks = tasksOf(env);
+    const mempool = mempoolOf(env);
     const [status, difficulty, taskStats, mempoolSize, self, quorum] = await Promise.all([
       chain.status(),
       chain.difficulty(),
@@ -43,7 +44,7 @@ export function registerNodeRoutes(app: NodeApp): void {
       quorum,
       tasks: taskStats.ok ? taskStats.value : null,
       mempool: { size: mempoolSize },
-      peers: await env.NETWORK.get(env.NETWORK.idFromName("network")).peers(),
+      peers: await networkOf(env).peers(),
     }, 200);
     },
   );

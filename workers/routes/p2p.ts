@@ -3,11 +3,11 @@
  * the NetworkDO before anything is stored; the handshake that proves a URL
  * is a node of this network (core/handshake.ts); the peer table.
  */
+import { networkOf } from "../../durable-objects/stubs.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_MESSAGE_BYTES } from "../../durable-objects/network.ts";
 import { answer, declareBodyLimit, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
 
-const networkStub = (env: Env) => env.NETWORK.get(env.NETWORK.idFromName("network"));
 
 export function registerP2pRoutes(app: NodeApp): void {
   declareBodyLimit(app, "/p2p", MAX_MESSAGE_BYTES);
@@ -25,7 +25,7 @@ export function registerP2pRoutes(app: NodeApp): void {
         413: { description: "Too large", content: { "application/json": { schema: ErrorSchema } } },
       },
     }),
-    async (c) => answer(c, await networkStub(c.env).receive(c.req.valid("json")), 202) as never,
+    async (c) => answer(c, await networkOf(c.env).receive(c.req.valid("json")), 202) as never,
   );
 
   app.openapi(
@@ -48,7 +48,7 @@ export function registerP2pRoutes(app: NodeApp): void {
         400: { description: "Malformed challenge", content: { "application/json": { schema: ErrorSchema } } },
       },
     }),
-    async (c) => c.json({ ...(await networkStub(c.env).handshake(c.req.valid("query").challenge)) }, 200),
+    async (c) => c.json({ ...(await networkOf(c.env).handshake(c.req.valid("query").challenge)) }, 200),
   );
 
   app.openapi(
@@ -70,7 +70,7 @@ export function registerP2pRoutes(app: NodeApp): void {
       },
     }),
     async (c) => {
-      const network = networkStub(c.env);
+      const network = networkOf(c.env);
       const [peers, candidates] = await Promise.all([network.peers(), network.candidates()]);
       return c.json({ peers: [...peers], bootstrap: [...c.get("config").bootstrapPeers], candidates: [...candidates] }, 200);
     },

@@ -13,14 +13,14 @@ import { and, asc, eq, gt, gte, lte, or, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { chainMetrics, experiments } from "../../schema/d1.ts";
 import { scaledDecimal } from "../decimal.ts";
-import { ErrorSchema, type NodeApp } from "../http.ts";
+import { Address, ErrorSchema, ExperimentId, type NodeApp } from "../http.ts";
+import { WIRE_PATTERNS } from "../../core/tx.ts";
 
 // ---------------------------------------------------------------------------
 // request schemas
 
-const DomainId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "expected a domain id");
-const ExperimentId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "expected an experiment id (1..64 of A-Z a-z 0-9 _ . : -)");
-const AddressQ = z.string().regex(/^[0-9a-f]{40}$/, "expected 40 lower-case hex characters");
+const DomainId = z.string().regex(WIRE_PATTERNS.id, "expected a domain id");
+const AddressQ = Address;
 const HeightQ = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt).openapi({ description: `1..${max}, default ${dflt}` });
 

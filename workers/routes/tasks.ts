@@ -19,8 +19,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import canonicalize from "canonicalize";
 import type { MiddlewareHandler } from "hono";
 import type { JsonValue } from "../../core/types.ts";
-import { DomainSchema, JOB_LIMITS, JobIdSchema, JobKindSchema, LeaseMsSchema, RunnerSchema, type Job, type JobResult } from "../../durable-objects/jobs.ts";
-import { taskStub } from "../../durable-objects/task.ts";
+import { DomainSchema, JOB_LIMITS, JobIdSchema, JobKindSchema, LeaseMsSchema, RunnerSchema, type Job, type JobResult } from "../../protocol/jobs.ts";
+import { tasksOf } from "../../durable-objects/stubs.ts";
 import { answer, declareBodyLimit, ErrorSchema, jsonError, requireRunner, statusFor, type NodeApp, type NodeEnv } from "../http.ts";
 
 const KiB = 1024;
@@ -28,8 +28,6 @@ const KiB = 1024;
 export const TASK_BODY_LIMITS = { complete: 1024 * KiB, inference: 64 * KiB } as const;
 /** Inference jobs allowed to wait at once (POST /inference answers 503 beyond). */
 export const MAX_PENDING_INFERENCE = 1000;
-
-const tasksStub = taskStub;
 
 /** Any JSON value (a request body is parsed JSON, so only presence is checked). */
 const AnyJson = z
@@ -169,7 +167,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       const filter: { kind?: Job["kind"]; domain?: string } = {};
       if (kind !== undefined) filter.kind = kind;
       if (domain !== undefined) filter.domain = domain;
-      return answer(c, await tasksStub(c.env).pending(limit ?? 10, filter)) as never;
+      return answer(c, await tasksOf(c.env).pending(limit ?? 10, filter)) as never;
     },
   );
 
@@ -184,7 +182,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       responses: { 200: json(z.object({ jobs: z.array(JobSchema) }), "Leased jobs (possibly none), each with its leaseId"), ...runnerErrors },
     }),
     async (c) => {
-      const outcome = await tasksStub(c.env).claim(c.req.valid("json"));
+      const outcome = await tasksOf(c.env).claim(c.req.valid("json"));
       if (!outcome.ok) return answer(c, outcome) as never;
       return c.json({ jobs: outcome.value }, 200) as never;
     },
@@ -207,7 +205,7 @@ export function registerTaskRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { jobId, leaseId, extendMs } = c.req.valid("json");
-      return answer(c, await tasksStub(c.env).heartbeat(jobId, leaseId, extendMs)) as never;
+      return answer(c, await tasksOf(c.env).heartbeat(jobId, leaseId, extendMs)) as never;
     },
   );
 
@@ -232,7 +230,7 @@ export function registerTaskRoutes(app: NodeApp): void {
     async (c) => {
       const req = c.req.valid("json");
       const report: JobResult = "error" in req ? { error: req.error } : { result: req.result as JsonValue };
-      return answer(c, await tasksStub(c.env).complete(req.jobId, req.leaseId, report)) as never;
+      return answer(c, await tasksOf(c.env).complete(req.jobId, req.leaseId, report)) as never;
     },
   );
 
@@ -253,7 +251,7 @@ export function registerTaskRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { jobId, leaseId } = c.req.valid("json");
-      return answer(c, await tasksStub(c.env).release(jobId, leaseId)) as never;
+      return answer(c, await tasksOf(c.env).release(jobId, leaseId)) as never;
     },
   );
 
@@ -267,7 +265,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       request: { params: z.object({ id: JobIdSchema }) },
       responses: { 200: json(JobSchema, "The job"), ...runnerErrors, 404: err("Unknown job") },
     }),
-    async (c) => answer(c, await tasksStub(c.env).get(c.req.valid("param").id)) as never,
+    async (c) => answer(c, await tasksOf(c.env).get(c.req.valid("param").id)) as never,
   );
 
   app.openapi(
@@ -295,7 +293,7 @@ export function registerTaskRoutes(app: NodeApp): void {
         nonce === undefined
           ? `inference:${crypto.randomUUID()}`
           : `inference:${await sha256Hex(canonicalize({ domain, input: input as JsonValue, nonce }) ?? "")}`;
-      const outcome = await tasksStub(c.env).enqueue({ id, kind: "inference", domain, payload: { input: input as JsonValue }, ttlMs: c.get("config").inferenceTtlMs }, { maxPending: MAX_PENDING_INFERENCE });
+      const outcome = await tasksOf(c.env).enqueue({ id, kind: "inference", domain, payload: { input: input as JsonValue }, ttlMs: c.get("config").inferenceTtlMs }, { maxPending: MAX_PENDING_INFERENCE });
       if (!outcome.ok) return answer(c, outcome) as never;
       return c.json({ jobId: outcome.value.job.id, status: outcome.value.job.status }, 202) as never;
     },
@@ -311,7 +309,7 @@ export function registerTaskRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { jobId } = c.req.valid("param");
-      const outcome = await tasksStub(c.env).get(jobId);
+      const outcome = await tasksOf(c.env).get(jobId);
       if (!outcome.ok || outcome.value.kind !== "inference") {
         if (!outcome.ok && outcome.code !== "UNKNOWN_JOB") return answer(c, outcome) as never;
         return jsonError(c, 404, "UNKNOWN_JOB", `no inference job ${jobId}`) as never;

@@ -1,6 +1,6 @@
 /**
- * Transaction routes: submission (any kind, and one alias per kind), a
- * pending tx by id, the mempool and suggested fees.
+ * Transaction routes: submission (any kind, one alias per kind, and a batch),
+ * a pending tx by id, the mempool and suggested fees.
  *
  * The zod schemas below check the envelope's shape (exact fields, types,
  * hex lengths, integer ranges) and generate /openapi.json; core's `parseTx`
@@ -9,22 +9,21 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { TX_KINDS, txSizeLimit } from "../../core/tx.ts";
+import { TX_KINDS, txSizeLimit, WIRE_PATTERNS } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
-import { MEMPOOL_NAME, type PendingTxView } from "../../durable-objects/mempool.ts";
-import type { NodeConfig } from "../config.ts";
-import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
+import { MAX_BATCH_TXS } from "../../durable-objects/mempool.ts";
+import type { PendingTxView } from "../../durable-objects/rpc.ts";
+import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
+import type { NodeConfig } from "../../durable-objects/config.ts";
+import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, Hex64, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
 
 /** Extra room above params.maxTxBytes for a body that is not canonical (whitespace, key order). */
 export const TX_BODY_SLACK_BYTES = 4_096;
 
-const mempoolStub = (env: Env) => env.MEMPOOL.get(env.MEMPOOL.idFromName(MEMPOOL_NAME));
 
 // ---------------------------------------------------------------------------
 // schemas
 
-const NETWORK_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-const Hex64 = z.string().regex(/^[0-9a-f]{128}$/, "expected 128 lower-case hex characters");
 const Nonce = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** A non-negative amount of base units (decimal string); core bounds it by 2^63 − 1. */
@@ -32,7 +31,7 @@ const AmountString = z.string().regex(/^(0|[1-9][0-9]{0,18})$/, "expected a non-
 const PositiveAmountString = z.string().regex(/^[1-9][0-9]{0,18}$/, "expected a positive integer as a canonical decimal string");
 
 const BODIES = {
-  commit: z.object({ domain: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/), commitment: Hex32 }).strict(),
+  commit: z.object({ domain: z.string().regex(WIRE_PATTERNS.id), commitment: Hex32 }).strict(),
   reveal: z
     .object({
       commit: Hex32,
@@ -45,7 +44,7 @@ const BODIES = {
   accept: z
     .object({
       optimae: Hex32,
-      experimentId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),
+      experimentId: z.string().regex(WIRE_PATTERNS.experimentId),
       roundNumber: Count,
       timeToResultSeconds: Count,
       optimizationConfigHash: Hex32,
@@ -57,8 +56,8 @@ const BODIES = {
     .object({
       height: Nonce,
       blockHash: Hex32,
-      ledger: z.string().regex(/^[a-z0-9_-]{1,32}$/),
-      ref: z.string().max(128).regex(/^[\x20-\x7e]*$/),
+      ledger: z.string().regex(WIRE_PATTERNS.ledger),
+      ref: z.string().max(128).regex(WIRE_PATTERNS.text),
     })
     .strict(),
 } as const;
@@ -66,11 +65,11 @@ const BODIES = {
 function envelope<K extends TxKind>(kind: K) {
   return z
     .object({
-      network: z.string().regex(NETWORK_RE, "expected a network id"),
+      network: z.string().regex(WIRE_PATTERNS.id, "expected a network id"),
       kind: z.literal(kind),
       from: Hex32.openapi({ description: "the sender's Ed25519 public key" }),
       nonce: Nonce.openapi({ description: "the sender's sequence number, from 1" }),
-      fee: AmountString.openapi({ description: "base units (1 DOIN = 10^8), paid to the block's producer" }),
+      fee: AmountString.openapi({ description: "base units (1 DOIN = 10^8), paid in the block's coinbase (the producer's in a carrier block, split 5/65/30 with the reward in a work block)" }),
       body: BODIES[kind],
       id: Hex32.openapi({ description: 'H("tx", {network, kind, from, nonce, fee, body})' }),
       sig: Hex64.openapi({ description: "Ed25519 signature by `from` over the 32 id bytes" }),
@@ -92,6 +91,15 @@ const TxSchema = z
   .openapi("Tx", { description: "A signed transaction in its wire form (docs/PROTOCOL.md §3)" });
 
 const SubmittedSchema = z.object({ id: Hex32, status: z.literal("pending") }).openapi("Submitted");
+
+const BatchSchema = z.object({ txs: z.array(TxSchema).min(1).max(MAX_BATCH_TXS) }).strict().openapi("TxBatch");
+
+const BatchResultSchema = z
+  .object({
+    accepted: z.number().int().openapi({ description: "how many of the batch's transactions are now pending" }),
+    results: z.array(z.union([SubmittedSchema, ErrorSchema])).openapi({ description: "one per transaction, in order: pending, or why not ({code, message}, as POST /tx would answer it)" }),
+  })
+  .openapi("TxBatchResult");
 
 const PendingTxSchema = z
   .object({
@@ -168,12 +176,35 @@ const requireJson: MiddlewareHandler<NodeEnv> = async (c, next) => {
 
 /** The body limit follows the chain parameters: a bit above the largest transaction (a reveal carrying the largest params a domain allows). */
 const txBodyLimit = (config: NodeConfig) => txSizeLimit(config.params, "reveal") + TX_BODY_SLACK_BYTES;
+/** A batch: that much per transaction it may carry. */
+const batchBodyLimit = (config: NodeConfig) => MAX_BATCH_TXS * txBodyLimit(config);
 
 // ---------------------------------------------------------------------------
 // routes
 
 export function registerTxRoutes(app: NodeApp): void {
   for (const path of ["/tx", ...TX_KINDS.map((k) => `/tx/${k}`)]) declareBodyLimit(app, path, txBodyLimit);
+  declareBodyLimit(app, "/tx/batch", batchBodyLimit);
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/tx/batch",
+      summary: `Submit up to ${MAX_BATCH_TXS} signed transactions at once: each is checked as POST /tx checks it and has its own result`,
+      middleware: [requireJson] as const,
+      request: { body: { content: { "application/json": { schema: BatchSchema } }, required: true } },
+      responses: {
+        202: json(BatchResultSchema, "Each transaction's outcome, in order (the batch was read; some may have been refused)"),
+        400: json(ErrorSchema, "Malformed (the first malformed transaction is named by its index)"),
+        413: json(ErrorSchema, "Too large"),
+        415: json(ErrorSchema, "Not application/json"),
+      },
+    }),
+    async (c) => {
+      const outcomes = await mempoolOf(c.env).submitMany(c.req.valid("json").txs);
+      const results = outcomes.map((o) => (o.ok ? { id: o.value.id, status: o.value.status } : { code: o.code, message: o.message }));
+      return c.json({ accepted: outcomes.filter((o) => o.ok).length, results }, 202);
+    },
+  );
   app.openapi(
     createRoute({
       method: "post",
@@ -223,10 +254,10 @@ export function registerTxRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const mempool = mempoolStub(c.env);
+      const mempool = mempoolOf(c.env);
       const got = await mempool.get(id);
       if (!got.ok) {
-        const at = await c.env.CHAIN.get(c.env.CHAIN.idFromName("chain")).txLocation(id);
+        const at = await chainOf(c.env).txLocation(id);
         if (at !== null) return c.json({ id, status: "included", height: at.height, block: at.block }, 200) as never;
         const dropped = await mempool.dropped(id);
         if (dropped !== null) return c.json(dropped, 200) as never;
@@ -246,7 +277,7 @@ export function registerTxRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { limit } = c.req.valid("query");
-      const list = await mempoolStub(c.env).list(limit ?? 100);
+      const list = await mempoolOf(c.env).list(limit ?? 100);
       if (!list.ok) return answer(c, list) as never;
       return c.json({ total: list.value.total, bytes: list.value.bytes, txs: list.value.txs.map(pendingJson) }, 200) as never;
     },
@@ -259,7 +290,7 @@ export function registerTxRoutes(app: NodeApp): void {
       summary: "Suggested fees from the mempool's fullness",
       responses: { 200: json(FeesSchema, "Suggested fees") },
     }),
-    async (c) => answer(c, await mempoolStub(c.env).fees()) as never,
+    async (c) => answer(c, await mempoolOf(c.env).fees()) as never,
   );
 }
 
@@ -270,7 +301,7 @@ function pendingJson(v: PendingTxView): Record<string, unknown> {
 }
 
 async function submit(env: Env, wire: unknown, c: Parameters<typeof answer>[0]): Promise<Response> {
-  const outcome = await mempoolStub(env).submit(wire);
+  const outcome = await mempoolOf(env).submit(wire);
   if (!outcome.ok) return answer(c, outcome);
   return c.json({ id: outcome.value.id, status: outcome.value.status }, 202);
 }

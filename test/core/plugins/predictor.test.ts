@@ -171,7 +171,11 @@ describe("the predictor's params", () => {
   });
 
   it("hyperparameters map to and from the unit box", () => {
-    for (const x of [[0, 0, 0, 0], [1, 1, 1, 1], [0.3, 0.7, 0.55, 0.1]]) {
+    for (const x of [
+      [0, 0, 0, 0],
+      [1, 1, 1, 1],
+      [0.3, 0.7, 0.55, 0.1],
+    ]) {
       const h = hyperOf(x);
       expect(hyperOf(pointOf(h))).toEqual(h);
     }

@@ -13,7 +13,8 @@ import { addressFromPublicKey, secretFromSeedPhrase, publicKeyFromSecret } from 
 import { createTx, txToWire } from "../../../core/tx.ts";
 import type { ChainParams } from "../../../core/types.ts";
 import { freeBasePort, startTestnet, type Testnet, type TestnetOptions } from "../../../testnet/harness.ts";
-import { domainsSetting, paramsFor } from "../../../workers/config.ts";
+import { domainsSetting } from "../../../durable-objects/config.ts";
+import { paramsFor } from "../../../core/params.ts";
 import { until } from "../../support/until.ts";
 
 export interface LiveNet {

@@ -1,7 +1,7 @@
 /** Domains: every domain's rules and champion; a domain's champion and work over height, and its accepted optimae. */
 import type { Context } from "hono";
 import type { z } from "@hono/zod-openapi";
-import { toWire, type Encodable } from "../../../core/encoding.ts";
+import { recordToWire } from "../../../core/encoding.ts";
 import type { NodeEnv } from "../../http.ts";
 import { championHistory } from "../../routes/history.ts";
 import type { ChainMetricSchema, StatsSchema } from "../../routes/stats.ts";
@@ -161,7 +161,7 @@ export async function domainView(x: ExplorerContext, c: Context<NodeEnv>): Promi
           <Fields
             label={`Rules of ${domain.id}`}
             caption="As the chain parameters carry them (Fixed values in micro-units, coin in base units, ppm in parts per million)"
-            value={toWire(domain as unknown as Encodable) as Record<string, unknown>}
+            value={recordToWire(domain)}
           />
         </section>
       </>

@@ -1,11 +1,12 @@
 /**
- * The only place that reads the Worker's environment: parses it into a
- * frozen NodeConfig. Secrets are turned into key material here and never
- * logged or returned by any endpoint.
+ * The only place that reads the node's environment (the Worker's and every
+ * Durable Object's `env`): parses it into a frozen NodeConfig. Secrets are
+ * turned into key material here and never logged or returned by any
+ * endpoint. It sits below the objects, which all need it.
  */
 import { isHex, hexToBytes } from "../core/hex.ts";
 import { addressFromPublicKey, publicKeyFromSecret } from "../core/keys.ts";
-import { COIN_UNIT, devnetParams, FIXED_ONE, mainnetParams } from "../core/params.ts";
+import { COIN_UNIT, paramsFor } from "../core/params.ts";
 import { parseDomainList } from "../core/domain-config.ts";
 import { parseGossipDegree } from "../durable-objects/gossip.ts";
 import type { Address, ChainParams, DomainConfig, PublicKeyHex } from "../core/types.ts";
@@ -40,23 +41,6 @@ export class ConfigError extends Error {
 }
 
 const cache = new Map<string, NodeConfig>();
-
-/**
- * Chain parameters for a network id: genesis validators get reputation and
- * coin to start the network; `domains` are declared beside the built-in
- * quadratic one (the DOMAINS setting, see core/domain-config.ts);
- * `genesisTime` (GENESIS_TIME) is when the network starts: reputation decays
- * with block time from there, so a network's genesis is its creation time.
- */
-export function paramsFor(networkId: string, genesisValidators: readonly PublicKeyHex[], domains: readonly DomainConfig[] = [], genesisTime?: number): ChainParams {
-  const genesisAccounts = genesisValidators.map((pub) => ({
-    address: addressFromPublicKey(pub),
-    balance: 1_000n * COIN_UNIT,
-    reputation: 5n * FIXED_ONE,
-  }));
-  const base = networkId === "doin-mainnet" ? mainnetParams(networkId) : devnetParams({ network: networkId });
-  return { ...base, ...(genesisTime === undefined ? {} : { genesisTimestamp: genesisTime }), genesisAccounts, domains: [...base.domains, ...domains] };
-}
 
 /** The GENESIS_TIME setting: the network's genesis timestamp in ms since the epoch; empty for the preset's. */
 export function genesisTimeSetting(value: string | undefined): number | undefined {
@@ -108,7 +92,22 @@ function list(value: string | undefined): string[] {
 }
 
 export function nodeConfig(env: Env): NodeConfig {
-  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS, env.FAUCET_DOIN, env.GENESIS_TIME, env.ALLOW_PRIVATE_PEERS, env.INFERENCE_TTL_MS, env.GOSSIP_DEGREE].join("|");
+  const key = [
+    env.NETWORK_ID,
+    env.GENESIS_VALIDATORS,
+    env.NODE_SECRET,
+    env.RUNNER_TOKEN,
+    env.BOOTSTRAP_PEERS,
+    env.NODE_URL,
+    env.OPTIMIZE_DOMAINS,
+    env.DOMAINS,
+    env.CHECKPOINTS,
+    env.FAUCET_DOIN,
+    env.GENESIS_TIME,
+    env.ALLOW_PRIVATE_PEERS,
+    env.INFERENCE_TTL_MS,
+    env.GOSSIP_DEGREE,
+  ].join("|");
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   if (!isHex(env.NODE_SECRET, 32)) throw new ConfigError("NODE_SECRET must be 64 lower-case hex characters (an Ed25519 seed)");

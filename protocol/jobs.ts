@@ -1,6 +1,8 @@
 /**
- * Jobs for runners: what producers enqueue (JobSpec), what TaskDO keeps (Job)
- * and what runners report (JobResult). Plain serializable data: it crosses
+ * The runner job contract, declared once: what producers enqueue (JobSpec),
+ * what TaskDO keeps (Job), what runners report (JobResult), the kinds, the
+ * limits and the result schemas. The Worker, the Durable Objects and the
+ * runner (gpu-runner/) all import it. Plain serializable data: it crosses
  * Queues, Durable Object RPC and HTTP unchanged.
  *
  * Life of a job: pending → leased (a runner claimed it, under a lease that
@@ -9,7 +11,7 @@
  * maxAttempts counted attempts.
  */
 import { z } from "zod";
-import { MAX_FIXED, paramsSize, revealParamsProblem } from "../core/tx.ts";
+import { MAX_FIXED, paramsSize, revealParamsProblem, WIRE_PATTERNS } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
 
 export type JobKind = "optimize" | "evaluate" | "inference";
@@ -201,7 +203,7 @@ const FixedString = z
   .string()
   .refine((v) => FIXED_RE.test(v) && v !== "-0", "expected an integer as a canonical decimal string (Fixed micro-units)")
   .refine((v) => !FIXED_RE.test(v) || (v.startsWith("-") ? -BigInt(v) : BigInt(v)) <= MAX_FIXED, `expected a Fixed within ±${MAX_FIXED}`);
-const Hex32 = z.string().regex(/^[0-9a-f]{64}$/, "expected 64 lower-case hex characters");
+const Hex32 = z.string().regex(WIRE_PATTERNS.hex32, "expected 64 lower-case hex characters");
 const Count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** Reveal params: the rule the chain applies (safe integers, bounded depth), so a commit is never made of what cannot be revealed. */

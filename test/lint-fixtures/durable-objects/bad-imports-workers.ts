@@ -1,0 +1,2 @@
+import { app } from "../../workers/app.ts";
+export const worker = app;

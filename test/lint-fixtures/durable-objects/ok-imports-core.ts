@@ -1,0 +1,2 @@
+import { parseTx } from "../../core/tx.ts";
+export const parse = parseTx;

@@ -1,0 +1,2 @@
+import type { TaskDO } from "../../durable-objects/task.ts";
+export type T = TaskDO;

@@ -1,0 +1,2 @@
+import { sphere } from "../../plugins/examples/sphere/index.ts";
+export const plugin = sphere;
