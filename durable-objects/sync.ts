@@ -52,6 +52,8 @@ export interface PeerStatusView {
   readonly weight: number;
   readonly beacon: string;
   readonly genesis: string;
+  /** the lowest height the peer holds blocks from (a node started from a snapshot has none below it) */
+  readonly historyFrom: number;
 }
 
 /** A chain status as a fork-choice head (what compareHeads reads). */
@@ -86,6 +88,8 @@ export interface SyncReport {
   readonly error: string | null;
   /** peers that served something inconsistent (score them down) */
   readonly faulty: readonly string[];
+  /** the snapshot this node started from in this sync (durable-objects/snapshot-sync.ts), if it did */
+  readonly snapshot?: { readonly height: number; readonly hash: string; readonly fetchedParts: number } | null;
 }
 
 export function httpPeer(url: string, fetchFn: typeof fetch = fetch, timeoutMs = 15_000): PeerClient {
@@ -140,6 +144,7 @@ function peerStatus(url: string, value: unknown): PeerStatusView {
     cumulativeWork: s["cumulativeWork"] as string,
     weight: s["weight"] as number,
     beacon: s["beacon"] as string,
+    historyFrom: typeof s["historyFrom"] === "number" && Number.isSafeInteger(s["historyFrom"]) && s["historyFrom"] >= 0 ? s["historyFrom"] : 0,
   };
 }
 
@@ -170,11 +175,11 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
       }
     }),
   );
-  // Peers whose head wins by the fork-choice rule.
+  // Peers whose head wins by the fork-choice rule, and that hold the blocks from our finalized one up.
   const head = headOf;
   const candidates = statuses
     .filter((x): x is { peer: PeerClient; status: PeerStatusView } => x !== null)
-    .filter((x) => compareHeads(head(x.status), head(ours)) > 0);
+    .filter((x) => compareHeads(head(x.status), head(ours)) > 0 && x.status.historyFrom <= ours.finalizedHeight);
   candidates.sort((a, b) => compareHeads(head(b.status), head(a.status)));
   const best = candidates[0];
   const nothing = { peer: null, from: ours.height, to: ours.height, applied: 0, error: null, faulty };

@@ -27,6 +27,28 @@ export interface NodeConfig {
   readonly allowPrivatePeers: boolean;
   /** an inference request nobody claimed within this long expires */
   readonly inferenceTtlMs: number;
+  /** how an empty chain catches up: replay every block ("archive") or start from a peer's finalized snapshot ("snapshot") */
+  readonly syncMode: SyncMode;
+  /** blocks between the snapshots this node offers */
+  readonly snapshotInterval: number;
+}
+
+export type SyncMode = "archive" | "snapshot";
+
+/** The SYNC_MODE setting: "archive" (default) or "snapshot". */
+export function syncModeSetting(value: string | undefined): SyncMode {
+  const v = (value ?? "").trim().toLowerCase();
+  if (v === "" || v === "archive") return "archive";
+  if (v === "snapshot") return "snapshot";
+  throw new ConfigError('SYNC_MODE must be "archive" (replay every block from genesis) or "snapshot" (start from a peer\'s finalized snapshot)');
+}
+
+/** The SNAPSHOT_INTERVAL setting: blocks between snapshots, 1 to 1,000,000 (default 100). */
+export function snapshotIntervalSetting(value: string | undefined): number {
+  const v = (value ?? "").trim();
+  if (v === "") return 100;
+  if (!/^[1-9][0-9]{0,6}$/.test(v) || Number(v) > 1_000_000) throw new ConfigError("SNAPSHOT_INTERVAL must be a number of blocks from 1 to 1000000");
+  return Number(v);
 }
 
 /** Default time to live of an inference request (INFERENCE_TTL_MS). */
@@ -105,7 +127,7 @@ function list(value: string | undefined): string[] {
 }
 
 export function nodeConfig(env: Env): NodeConfig {
-  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS, env.FAUCET_DOIN, env.GENESIS_TIME, env.ALLOW_PRIVATE_PEERS, env.INFERENCE_TTL_MS].join("|");
+  const key = [env.NETWORK_ID, env.GENESIS_VALIDATORS, env.NODE_SECRET, env.RUNNER_TOKEN, env.BOOTSTRAP_PEERS, env.NODE_URL, env.OPTIMIZE_DOMAINS, env.DOMAINS, env.CHECKPOINTS, env.FAUCET_DOIN, env.GENESIS_TIME, env.ALLOW_PRIVATE_PEERS, env.INFERENCE_TTL_MS, env.SYNC_MODE, env.SNAPSHOT_INTERVAL].join("|");
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   if (!isHex(env.NODE_SECRET, 32)) throw new ConfigError("NODE_SECRET must be 64 lower-case hex characters (an Ed25519 seed)");
@@ -136,6 +158,8 @@ export function nodeConfig(env: Env): NodeConfig {
     faucetAmount: faucetSetting(env.FAUCET_DOIN, env.NETWORK_ID),
     allowPrivatePeers: allowPrivate === "true" || allowPrivate === "1",
     inferenceTtlMs: ttl === "" ? DEFAULT_INFERENCE_TTL_MS : Number(ttl),
+    syncMode: syncModeSetting(env.SYNC_MODE),
+    snapshotInterval: snapshotIntervalSetting(env.SNAPSHOT_INTERVAL),
   });
   cache.set(key, config);
   return config;
