@@ -7,33 +7,24 @@
  *
  * Iteration follows key order (the tree's), which no rule depends on: the
  * rules that read every account sort what they select.
+ *
+ * Both also keep the accounts with reputation above zero (`reputable()`):
+ * every validator is among them (reputation is only earned by verified work,
+ * and decay never takes it below zero), so the rules that look for
+ * validators read those, not every account.
  */
 import { accountKey } from "./state-codec.ts";
 import { getLeaf, leavesOf, type Tree } from "./state-tree.ts";
 import type { Account, Address, StateEntry } from "./types.ts";
 
-export class AccountMap implements ReadonlyMap<Address, Account> {
-  readonly #tree: Tree<StateEntry>;
-  readonly size: number;
-
-  /** `size`: the number of account leaves in `tree` (the tree also holds other spaces). */
-  constructor(tree: Tree<StateEntry>, size: number) {
-    this.#tree = tree;
-    this.size = size;
-  }
-
-  get(address: Address): Account | undefined {
-    const leaf = getLeaf(this.#tree, accountKey(address));
-    return leaf?.entry.space === "account" ? leaf.entry.value : undefined;
-  }
-
-  has(address: Address): boolean {
-    return this.get(address) !== undefined;
-  }
-
-  *entries(): MapIterator<[Address, Account]> {
-    for (const leaf of leavesOf(this.#tree)) if (leaf.entry.space === "account") yield [leaf.entry.id, leaf.entry.value];
-  }
+/** What a read-only map derives from its entries. */
+abstract class AccountsView implements ReadonlyMap<Address, Account> {
+  abstract readonly size: number;
+  abstract get(address: Address): Account | undefined;
+  abstract has(address: Address): boolean;
+  abstract entries(): MapIterator<[Address, Account]>;
+  /** the accounts whose reputation (as stored, undecayed) is above zero */
+  abstract reputable(): Iterable<[Address, Account]>;
 
   *keys(): MapIterator<Address> {
     for (const [a] of this.entries()) yield a;
@@ -52,18 +43,65 @@ export class AccountMap implements ReadonlyMap<Address, Account> {
   }
 
   get [Symbol.toStringTag](): string {
-    return "AccountMap";
+    return this.constructor.name;
+  }
+}
+
+/** The accounts that may be validators: `accounts.reputable()` when the map keeps them apart, else every account. */
+export function mayHoldReputation(accounts: ReadonlyMap<Address, Account>): Iterable<[Address, Account]> {
+  return accounts instanceof AccountsView ? accounts.reputable() : accounts;
+}
+
+/** The reputable accounts after some writes: a copy of the parent's with the writes applied (small: it holds only reputable accounts). */
+export function reputableAfter(parent: Iterable<[Address, Account]>, writes: Iterable<[Address, Account]>): Map<Address, Account> {
+  const next = new Map(parent);
+  for (const [a, v] of writes) {
+    if (v.reputation > 0n) next.set(a, v);
+    else next.delete(a);
+  }
+  return next;
+}
+
+export class AccountMap extends AccountsView {
+  readonly #tree: Tree<StateEntry>;
+  readonly #reputable: ReadonlyMap<Address, Account>;
+  readonly size: number;
+
+  /** `size`: the number of account leaves in `tree` (the tree also holds other spaces); `reputable`: those with reputation above zero. */
+  constructor(tree: Tree<StateEntry>, size: number, reputable: ReadonlyMap<Address, Account>) {
+    super();
+    this.#tree = tree;
+    this.size = size;
+    this.#reputable = reputable;
+  }
+
+  reputable(): Iterable<[Address, Account]> {
+    return this.#reputable;
+  }
+
+  get(address: Address): Account | undefined {
+    const leaf = getLeaf(this.#tree, accountKey(address));
+    return leaf?.entry.space === "account" ? leaf.entry.value : undefined;
+  }
+
+  has(address: Address): boolean {
+    return this.get(address) !== undefined;
+  }
+
+  *entries(): MapIterator<[Address, Account]> {
+    for (const leaf of leavesOf(this.#tree)) if (leaf.entry.space === "account") yield [leaf.entry.id, leaf.entry.value];
   }
 }
 
 /** A block's accounts: reads fall through to the parent's, writes stay here (no account is ever removed). */
-export class AccountOverlay implements ReadonlyMap<Address, Account> {
+export class AccountOverlay extends AccountsView {
   readonly #base: ReadonlyMap<Address, Account>;
   /** the accounts this block wrote, with their new values */
   readonly writes = new Map<Address, Account>();
   #added = 0;
 
   constructor(base: ReadonlyMap<Address, Account>) {
+    super();
     this.#base = base;
   }
 
@@ -90,23 +128,7 @@ export class AccountOverlay implements ReadonlyMap<Address, Account> {
     for (const [a, v] of this.writes) if (!this.#base.has(a)) yield [a, v];
   }
 
-  *keys(): MapIterator<Address> {
-    for (const [a] of this.entries()) yield a;
-  }
-
-  *values(): MapIterator<Account> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  forEach(fn: (value: Account, key: Address, map: ReadonlyMap<Address, Account>) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
-  }
-
-  [Symbol.iterator](): MapIterator<[Address, Account]> {
-    return this.entries();
-  }
-
-  get [Symbol.toStringTag](): string {
-    return "AccountOverlay";
+  reputable(): Iterable<[Address, Account]> {
+    return reputableAfter(mayHoldReputation(this.#base), this.writes);
   }
 }

@@ -22,7 +22,7 @@
  * parent's by identity (the transition replaces an item whenever it changes
  * it), so a block costs O(changes · log N) hashes, not O(state).
  */
-import { AccountMap } from "./account-map.ts";
+import { AccountMap, mayHoldReputation, reputableAfter } from "./account-map.ts";
 import { stateKey, valueHash } from "./state-codec.ts";
 import { buildTree, diffTrees, getLeaf, makeLeaf, treeRoot, updateTree, type Tree, type TreeChange, type TreeLeaf } from "./state-tree.ts";
 import type { Account, Address, ChainState, Hash, StateEntry, StateMeta } from "./types.ts";
@@ -44,6 +44,11 @@ const MAPS = [
   ["checkpoint", (s: StateDraft) => s.checkpoints],
   ["recent-beacon", (s: StateDraft) => s.recentBeacons],
 ] as const satisfies readonly (readonly [StateEntry["space"], (s: StateDraft) => ReadonlyMap<string | number, unknown>])[];
+type MapSpace = (typeof MAPS)[number][0];
+
+function mapIn(s: StateDraft, space: MapSpace): ReadonlyMap<string | number, unknown> {
+  return (MAPS.find(([x]) => x === space) as (typeof MAPS)[number])[1](s) as ReadonlyMap<string | number, unknown>;
+}
 
 export function metaOf(s: StateDraft): StateMeta {
   return {
@@ -92,8 +97,13 @@ export function stateRoot(s: ChainState): Hash {
 
 function accountsIn(tree: StateTree, leaves: Iterable<StateLeaf>): AccountMap {
   let n = 0;
-  for (const l of leaves) if (l.entry.space === "account") n++;
-  return new AccountMap(tree, n);
+  const reputable = new Map<Address, Account>();
+  for (const l of leaves) {
+    if (l.entry.space !== "account") continue;
+    n++;
+    if (l.entry.value.reputation > 0n) reputable.set(l.entry.id, l.entry.value);
+  }
+  return new AccountMap(tree, n, reputable);
 }
 
 /** A full state (tree and accounts map) from a state whose accounts are a plain map: genesis, tests. */
@@ -127,7 +137,7 @@ export function commitState(parent: ChainState, next: StateDraft, accountWrites:
     for (const id of before.keys()) if (!after.has(id)) changes.push({ key: stateKey(space, id), valueHash: null });
   }
   const tree = updateTree(parent.tree, changes);
-  return { tree, accounts: new AccountMap(tree, parent.accounts.size + added) };
+  return { tree, accounts: new AccountMap(tree, parent.accounts.size + added, reputableAfter(mayHoldReputation(parent.accounts), accountWrites)) };
 }
 
 /**
@@ -140,18 +150,21 @@ export function stateFromLeaves(leaves: readonly StateLeaf[], tipHash: Hash): Ch
   let meta: StateMeta | null = null;
   let metas = 0;
   const maps = new Map<string, Map<string | number, unknown>>(MAPS.map(([space]) => [space, new Map()]));
-  let accounts = 0;
   // key order, as a restarted node and a snapshot both rebuild them
   for (const l of [...leaves].sort((a, b) => (a.key < b.key ? -1 : 1))) {
     const e = l.entry;
     if (e.space === "meta") {
       meta = e.value;
       metas++;
-    } else if (e.space === "account") accounts++;
-    else (maps.get(e.space) as Map<string | number, unknown>).set(e.id, e.value);
+    } else if (e.space !== "account") (maps.get(e.space) as Map<string | number, unknown>).set(e.id, e.value);
   }
   if (meta === null || metas !== 1) return null;
-  const m = <K, V>(space: StateEntry["space"]) => maps.get(space) as unknown as Map<K, V>;
+  return assemble(meta, tipHash, tree, accountsIn(tree, leaves), (space) => maps.get(space) as Map<string | number, unknown>);
+}
+
+/** A state from its meta leaf, its maps (by space), its tree and its accounts. */
+function assemble(meta: StateMeta, tipHash: Hash, tree: StateTree, accounts: AccountMap, map: (space: MapSpace) => ReadonlyMap<string | number, unknown>): ChainState {
+  const m = <K, V>(space: MapSpace) => map(space) as unknown as ReadonlyMap<K, V>;
   return {
     network: meta.network,
     height: meta.height,
@@ -172,7 +185,7 @@ export function stateFromLeaves(leaves: readonly StateLeaf[], tipHash: Hash): Ch
     anchors: m("anchor"),
     checkpoints: m("checkpoint"),
     recentBeacons: m("recent-beacon"),
-    accounts: new AccountMap(tree, accounts),
+    accounts,
     tree,
   };
 }
@@ -197,25 +210,27 @@ export function stateDiff(from: ChainState, to: ChainState): LeafChange[] {
 export function applyLeafChanges(s: ChainState, changes: readonly LeafChange[], tipHash: Hash): ChainState | null {
   const treeChanges: TreeChange<StateEntry>[] = [];
   const maps = new Map<string, Map<string | number, unknown>>();
-  const mapOf = (space: string): Map<string | number, unknown> => {
+  const mapOf = (space: MapSpace): Map<string | number, unknown> => {
     let m = maps.get(space);
     if (m === undefined) {
-      const read = (MAPS.find(([x]) => x === space) as (typeof MAPS)[number])[1];
-      m = new Map(read(s) as ReadonlyMap<string | number, unknown>);
+      m = new Map(mapIn(s, space));
       maps.set(space, m);
     }
     return m;
   };
   let meta: StateMeta = metaOf(s);
   let accounts = s.accounts.size;
+  const reputable = new Map(mayHoldReputation(s.accounts));
   for (const c of changes) {
     const before = getLeaf(s.tree, c.key)?.entry;
     if (c.leaf === undefined) {
       treeChanges.push({ key: c.key, valueHash: null });
       if (before === undefined) continue;
       if (before.space === "meta") return null;
-      if (before.space === "account") accounts--;
-      else mapOf(before.space).delete(before.id);
+      if (before.space === "account") {
+        accounts--;
+        reputable.delete(before.id);
+      } else mapOf(before.space).delete(before.id);
       continue;
     }
     const e = c.leaf.entry;
@@ -223,31 +238,10 @@ export function applyLeafChanges(s: ChainState, changes: readonly LeafChange[], 
     if (e.space === "meta") meta = e.value;
     else if (e.space === "account") {
       if (before === undefined) accounts++;
+      if (e.value.reputation > 0n) reputable.set(e.id, e.value);
+      else reputable.delete(e.id);
     } else mapOf(e.space).set(e.id, e.value);
   }
   const tree = updateTree(s.tree, treeChanges);
-  const pick = <K, V>(space: StateEntry["space"], current: ReadonlyMap<K, V>): ReadonlyMap<K, V> => (maps.get(space) as unknown as Map<K, V> | undefined) ?? current;
-  return {
-    network: meta.network,
-    height: meta.height,
-    tipHash,
-    tipTimestamp: meta.tipTimestamp,
-    cumulativeWork: meta.cumulativeWork,
-    weight: meta.weight,
-    supply: meta.supply,
-    burned: meta.burned,
-    beacon: meta.beacon,
-    mintedBlocks: meta.mintedBlocks,
-    difficulty: meta.difficulty,
-    pending: { work: meta.pendingWork, optimizers: pick("pending-optimizer", s.pending.optimizers), evaluators: pick("pending-evaluator", s.pending.evaluators) },
-    champions: pick("champion", s.champions),
-    commits: pick("commit", s.commits),
-    rounds: pick("round", s.rounds),
-    revealedParams: pick("revealed", s.revealedParams),
-    anchors: pick("anchor", s.anchors),
-    checkpoints: pick("checkpoint", s.checkpoints),
-    recentBeacons: pick("recent-beacon", s.recentBeacons),
-    accounts: new AccountMap(tree, accounts),
-    tree,
-  };
+  return assemble(meta, tipHash, tree, new AccountMap(tree, accounts, reputable), (space) => maps.get(space) ?? mapIn(s, space));
 }

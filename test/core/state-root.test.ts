@@ -6,7 +6,9 @@
  * or from its parent and the leaves that changed, is the same state.
  */
 import { describe, expect, it } from "vitest";
+import { mayHoldReputation } from "../../core/account-map.ts";
 import { genesisBlock } from "../../core/genesis.ts";
+import { validatorSet } from "../../core/schedule.ts";
 import { bytesToHex } from "../../core/hex.ts";
 import { FIXED_ONE } from "../../core/params.ts";
 import { entryFromWire, entryToWire } from "../../core/state-codec.ts";
@@ -101,6 +103,24 @@ describe("the state root of a chain", () => {
     }
   });
 
+  it("the accounts kept apart as reputable are exactly those with reputation above zero, and give the same validators as a scan of all", async () => {
+    const d = await richChain();
+    const params = testParams();
+    for (const s of d.states) {
+      const reputable = [...mayHoldReputation(s.accounts)].map(([a]) => a).sort();
+      expect(reputable).toEqual([...s.accounts].filter(([, a]) => a.reputation > 0n).map(([a]) => a).sort());
+      for (const rebuilt of [stateFromLeaves([...leavesOf(s.tree)], s.tipHash) as ChainState]) {
+        expect([...mayHoldReputation(rebuilt.accounts)].map(([a]) => a).sort()).toEqual(reputable);
+      }
+      expect(validatorSet(s.accounts, params, s.tipTimestamp).sort()).toEqual(validatorSet(new Map(s.accounts), params, s.tipTimestamp).sort());
+    }
+    // the genesis validators are in it, the outsider paid a transfer is not
+    const last = new Map(mayHoldReputation(d.state.accounts));
+    for (const v of VALIDATORS) expect(last.has(v.address)).toBe(true);
+    expect(d.state.accounts.has(OUTSIDER.address)).toBe(true);
+    expect(last.has(OUTSIDER.address)).toBe(false);
+  });
+
   it("a state rebuilt from its leaves, or from its parent and the leaves that changed, is the same state", async () => {
     const d = await richChain();
     for (let i = 1; i < d.states.length; i++) {
@@ -115,6 +135,7 @@ describe("the state root of a chain", () => {
       const applied = applyLeafChanges(prev, changes, next.tipHash) as ChainState;
       expect(stateRoot(applied)).toBe(stateRoot(next));
       expect(comparable(applied)).toEqual(comparable(next));
+      expect(new Map(mayHoldReputation(applied.accounts))).toEqual(new Map(mayHoldReputation(next.accounts)));
     }
   });
 
