@@ -30,9 +30,8 @@ import { stateFromLeaves, stateRoot, type StateLeaf } from "../core/state-root.t
 import { buildSubtree, makeLeaf, partIndex, rootOfParts, treeRoot } from "../core/state-tree.ts";
 import type { Block, ChainParams, ChainState } from "../core/types.ts";
 import { asArray, asHex, asInt, asObject, asString, WireError } from "../core/wire.ts";
-import { BoundError, readBoundedJson } from "../workers/bounded-json.ts";
 import { MAX_SNAPSHOT_DEPTH, type SnapshotManifest } from "./state-store.ts";
-import { PeerFault } from "./sync.ts";
+import { PeerFault, peerJson } from "./sync.ts";
 
 /** Bytes a peer's snapshot answers may have. */
 export const SNAPSHOT_ANSWER_LIMITS = {
@@ -241,23 +240,7 @@ export async function fetchSnapshot(local: SnapshotLocal, peers: readonly Snapsh
 }
 
 export function httpSnapshotPeer(url: string, fetchFn: typeof fetch = fetch, timeoutMs = 15_000): SnapshotPeer {
-  const get = async (path: string, maxBytes: number): Promise<unknown | null> => {
-    const res = await fetchFn(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (res.status === 404) {
-      await res.body?.cancel().catch(() => undefined);
-      return null;
-    }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new Error(`${url}${path}: HTTP ${res.status}`);
-    }
-    try {
-      return await readBoundedJson(res, maxBytes, undefined, `${url}${path}`);
-    } catch (e) {
-      if (e instanceof BoundError) throw new PeerFault(e.message);
-      throw e;
-    }
-  };
+  const get = (path: string, maxBytes: number): Promise<unknown | null> => peerJson(url, path, maxBytes, { fetchFn, timeoutMs, notFound: "null" });
   return {
     url,
     genesis: async () => {

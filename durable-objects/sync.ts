@@ -92,20 +92,27 @@ export interface SyncReport {
   readonly snapshot?: { readonly height: number; readonly hash: string; readonly fetchedParts: number } | null;
 }
 
+/**
+ * A peer's JSON answer, read within bounds (an answer over them is a
+ * PeerFault); an HTTP error throws, except 404 with `notFound: null`.
+ */
+export async function peerJson(url: string, path: string, maxBytes: number, opts: { fetchFn?: typeof fetch; timeoutMs?: number; notFound?: "throw" | "null" } = {}): Promise<unknown> {
+  const res = await (opts.fetchFn ?? fetch)(`${url}${path}`, { signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) });
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status === 404 && opts.notFound === "null") return null;
+    throw new Error(`${url}${path}: HTTP ${res.status}`);
+  }
+  try {
+    return await readBoundedJson(res, maxBytes, undefined, `${url}${path}`);
+  } catch (e) {
+    if (e instanceof BoundError) throw new PeerFault(e.message);
+    throw e;
+  }
+}
+
 export function httpPeer(url: string, fetchFn: typeof fetch = fetch, timeoutMs = 15_000): PeerClient {
-  const get = async (path: string, maxBytes: number): Promise<unknown> => {
-    const res = await fetchFn(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new Error(`${url}${path}: HTTP ${res.status}`);
-    }
-    try {
-      return await readBoundedJson(res, maxBytes, undefined, `${url}${path}`);
-    } catch (e) {
-      if (e instanceof BoundError) throw new PeerFault(e.message);
-      throw e;
-    }
-  };
+  const get = (path: string, maxBytes: number): Promise<unknown> => peerJson(url, path, maxBytes, { fetchFn, timeoutMs });
   const list = (value: unknown, key: string, path: string): unknown[] => {
     const items = (value as Record<string, unknown> | null)?.[key];
     if (!Array.isArray(items) || items.length > SYNC_BATCH) throw new PeerFault(`${url}${path}: expected {${key}: at most ${SYNC_BATCH} items}`);

@@ -24,7 +24,7 @@ import type { ChainState } from "../../core/types.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
 import { paramsFor } from "../../workers/config.ts";
 import { json, startFakePeer, type FakePeer } from "../security/support/fake-peer.ts";
-import { until as waitUntil } from "../support/until.ts";
+import { chainStatus, sameTip as sameTipOf } from "../support/chain-status.ts";
 import { Wallet } from "../support/wallet.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "doin-snapshot-"));
@@ -37,24 +37,9 @@ const liarParts: string[] = [];
 /** the n-th account the offline blocks pay */
 const accountOf = (n: number) => createHash("sha256").update(`snapshot-account-${n}`).digest("hex").slice(0, 40);
 
-interface Status {
-  height: number;
-  tip: string;
-  finalizedHeight: number;
-  historyFrom: number;
-}
 const url = (i: number) => net.nodes[i]?.url as string;
-async function status(i: number): Promise<Status> {
-  return (await (await fetch(`${url(i)}/chain/status`)).json()) as Status;
-}
-const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> => waitUntil(what, f, { timeoutMs, everyMs: 500, context: () => net.logTail(20).join("\n") });
-async function sameTip(nodes: readonly number[], minHeight: number): Promise<Status> {
-  return until(`nodes ${nodes.join(",")} on one tip at height ≥ ${minHeight}`, async () => {
-    const all = await Promise.all(nodes.map(status));
-    const first = all[0] as Status;
-    return all.every((s) => s.tip === first.tip) && first.height >= minHeight ? first : undefined;
-  });
-}
+const status = (i: number) => chainStatus(url(i));
+const sameTip = (nodes: readonly number[], minHeight: number) => sameTipOf(nodes.map(url), minHeight, { timeoutMs: 180_000, context: () => net.logTail(20).join("\n") });
 
 beforeAll(async () => {
   const basePort = await freeBasePort(3);
