@@ -6,6 +6,7 @@
 import { blockToWire } from "../core/block.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../core/keys.ts";
+import { producerSchedule } from "../core/schedule.ts";
 import { buildBlock } from "../core/state-transition.ts";
 import { createTx } from "../core/tx.ts";
 import type { ChainParams, ChainState } from "../core/types.ts";
@@ -31,7 +32,10 @@ export function transferChain(label: string, blocks: number, txsPerBlock: number
     const txs = secrets.map((secret, i) =>
       createTx("transfer", { to: addressFromPublicKey(keys[(i + 1) % keys.length] as string), amount: 1n }, { secret, nonce: b + 1, network: params.network, fee: 1n }),
     );
-    const built = buildBlock(state, txs, params, { producerSecret: secrets[0] as Uint8Array, timestamp: t });
+    // by the validator first in this height's schedule (every key is a genesis validator)
+    const first = producerSchedule(state, params)[0];
+    const producerSecret = secrets[keys.findIndex((k) => addressFromPublicKey(k) === first)] as Uint8Array;
+    const built = buildBlock(state, txs, params, { producerSecret, timestamp: t });
     if (!built.ok) throw new Error(built.error.message);
     state = built.value.state;
     wires.push(blockToWire(built.value.block));

@@ -24,7 +24,7 @@
  */
 import { AccountMap, mayHoldReputation, reputableAfter } from "./account-map.ts";
 import { stateKey, valueHash } from "./state-codec.ts";
-import { buildTree, diffTrees, getLeaf, makeLeaf, treeRoot, updateTree, type Tree, type TreeChange, type TreeLeaf } from "./state-tree.ts";
+import { buildTree, diffTrees, getLeaf, leavesOf, makeLeaf, treeRoot, updateTree, type Tree, type TreeChange, type TreeLeaf } from "./state-tree.ts";
 import type { Account, Address, ChainState, Hash, StateEntry, StateMeta } from "./types.ts";
 
 export type StateTree = Tree<StateEntry>;
@@ -151,7 +151,7 @@ export function stateFromLeaves(leaves: readonly StateLeaf[], tipHash: Hash): Ch
   let metas = 0;
   const maps = new Map<string, Map<string | number, unknown>>(MAPS.map(([space]) => [space, new Map()]));
   // key order, as a restarted node and a snapshot both rebuild them
-  for (const l of [...leaves].sort((a, b) => (a.key < b.key ? -1 : 1))) {
+  for (const l of leavesOf(tree)) {
     const e = l.entry;
     if (e.space === "meta") {
       meta = e.value;
@@ -159,7 +159,7 @@ export function stateFromLeaves(leaves: readonly StateLeaf[], tipHash: Hash): Ch
     } else if (e.space !== "account") (maps.get(e.space) as Map<string | number, unknown>).set(e.id, e.value);
   }
   if (meta === null || metas !== 1) return null;
-  return assemble(meta, tipHash, tree, accountsIn(tree, leaves), (space) => maps.get(space) as Map<string | number, unknown>);
+  return assemble(meta, tipHash, tree, accountsIn(tree, leavesOf(tree)), (space) => maps.get(space) as Map<string | number, unknown>);
 }
 
 /** A state from its meta leaf, its maps (by space), its tree and its accounts. */
