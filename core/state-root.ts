@@ -116,19 +116,17 @@ export function withTree(s: StateDraft & { readonly accounts: ReadonlyMap<Addres
 /**
  * The tree and accounts of a block's state: the parent's tree with the
  * block's changes (the accounts it wrote, the items of the small maps that
- * differ from the parent's, the meta leaf).
+ * differ from the parent's, the meta leaf). `accounts`: the block's working
+ * accounts (core/account-map.ts AccountOverlay): its writes, and how many
+ * accounts there are now.
  */
-export function commitState(parent: ChainState, next: StateDraft, accountWrites: ReadonlyMap<Address, Account>): { tree: StateTree; accounts: AccountMap } {
+export function commitState(parent: ChainState, next: StateDraft, accounts: { readonly writes: ReadonlyMap<Address, Account>; readonly size: number }): { tree: StateTree; accounts: AccountMap } {
   const changes: TreeChange<StateEntry>[] = [];
   const put = (e: StateEntry): void => {
     changes.push({ key: stateKey(e.space, e.id), valueHash: valueHash(e), entry: e });
   };
   put({ space: "meta", id: "chain", value: metaOf(next) });
-  let added = 0;
-  for (const [id, value] of accountWrites) {
-    if (!parent.accounts.has(id)) added++;
-    put({ space: "account", id, value });
-  }
+  for (const [id, value] of accounts.writes) put({ space: "account", id, value });
   for (const [space, read] of MAPS) {
     const before = read(parent) as ReadonlyMap<string | number, unknown>;
     const after = read(next) as ReadonlyMap<string | number, unknown>;
@@ -137,7 +135,7 @@ export function commitState(parent: ChainState, next: StateDraft, accountWrites:
     for (const id of before.keys()) if (!after.has(id)) changes.push({ key: stateKey(space, id), valueHash: null });
   }
   const tree = updateTree(parent.tree, changes);
-  return { tree, accounts: new AccountMap(tree, parent.accounts.size + added, reputableAfter(mayHoldReputation(parent.accounts), accountWrites)) };
+  return { tree, accounts: new AccountMap(tree, accounts.size, reputableAfter(mayHoldReputation(parent.accounts), accounts.writes)) };
 }
 
 /**

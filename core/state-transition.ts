@@ -478,7 +478,7 @@ function finishBlock(state: ChainState, w: Working, by: Production): Result<Fini
     checkpoints: w.checkpoints,
     recentBeacons: w.recentBeacons,
   };
-  const next: ChainState = { ...draft, ...commitState(state, draft, w.accounts.writes) };
+  const next: ChainState = { ...draft, ...commitState(state, draft, w.accounts) };
   return ok({
     state: next,
     coinbase,
