@@ -15,7 +15,7 @@
  */
 import { accountKey } from "./state-codec.ts";
 import { getLeaf, leavesOf, type Tree } from "./state-tree.ts";
-import type { Account, Address, StateEntry } from "./types.ts";
+import type { Account, Address, Hash, StateEntry } from "./types.ts";
 
 /** What a read-only map derives from its entries. */
 abstract class AccountsView implements ReadonlyMap<Address, Account> {
@@ -80,7 +80,12 @@ export class AccountMap extends AccountsView {
   }
 
   get(address: Address): Account | undefined {
-    const leaf = getLeaf(this.#tree, accountKey(address));
+    return this.getByKey(accountKey(address));
+  }
+
+  /** The account under its state key (accountKey(address)), for callers that derived it already. */
+  getByKey(key: Hash): Account | undefined {
+    const leaf = getLeaf(this.#tree, key);
     return leaf?.entry.space === "account" ? leaf.entry.value : undefined;
   }
 
@@ -93,9 +98,14 @@ export class AccountMap extends AccountsView {
   }
 }
 
-/** A block's accounts: reads fall through to the parent's, writes stay here (no account is ever removed). */
+/**
+ * A block's accounts: reads fall through to the parent's, writes stay here
+ * (no account is ever removed). Each account's state key is derived once per
+ * block, however often the block reads and writes it.
+ */
 export class AccountOverlay extends AccountsView {
   readonly #base: ReadonlyMap<Address, Account>;
+  readonly #keys = new Map<Address, Hash>();
   /** the accounts this block wrote, with their new values */
   readonly writes = new Map<Address, Account>();
   #added = 0;
@@ -109,16 +119,30 @@ export class AccountOverlay extends AccountsView {
     return this.#base.size + this.#added;
   }
 
+  /** accountKey(address), derived once per block */
+  keyOf(address: Address): Hash {
+    let key = this.#keys.get(address);
+    if (key === undefined) {
+      key = accountKey(address);
+      this.#keys.set(address, key);
+    }
+    return key;
+  }
+
+  #inBase(address: Address): Account | undefined {
+    return this.#base instanceof AccountMap ? this.#base.getByKey(this.keyOf(address)) : this.#base.get(address);
+  }
+
   get(address: Address): Account | undefined {
-    return this.writes.get(address) ?? this.#base.get(address);
+    return this.writes.get(address) ?? this.#inBase(address);
   }
 
   has(address: Address): boolean {
-    return this.writes.has(address) || this.#base.has(address);
+    return this.writes.has(address) || this.#inBase(address) !== undefined;
   }
 
   set(address: Address, account: Account): this {
-    if (!this.writes.has(address) && !this.#base.has(address)) this.#added++;
+    if (!this.writes.has(address) && this.#inBase(address) === undefined) this.#added++;
     this.writes.set(address, account);
     return this;
   }

@@ -29,19 +29,10 @@ export function stateKey(space: StateSpace, id: string | number): Hash {
   return hashOf("state-key", [space, id]);
 }
 
-/** Account keys derived lately: a block reads and writes the same accounts several times. */
-const recentAccountKeys = new Map<string, Hash>();
-const RECENT_ACCOUNT_KEYS = 8_192;
-
-/** stateKey("account", address), without the generic encoder (every block derives many), remembered for a while. */
+/** stateKey("account", address), without the generic encoder (every block derives many). */
 export function accountKey(address: string): Hash {
-  const known = recentAccountKeys.get(address);
-  if (known !== undefined) return known;
   if (!ADDRESS_RE.test(address)) return hashOf("state-key", ["account", address]);
-  const key = bytesToHex(taggedHashBytes("state-key", utf8(`["account","${address}"]`)));
-  if (recentAccountKeys.size >= RECENT_ACCOUNT_KEYS) recentAccountKeys.delete(recentAccountKeys.keys().next().value as string);
-  recentAccountKeys.set(address, key);
-  return key;
+  return bytesToHex(taggedHashBytes("state-key", utf8(`["account","${address}"]`)));
 }
 
 function accountText(a: Account): string | null {

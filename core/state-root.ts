@@ -22,7 +22,7 @@
  * parent's by identity (the transition replaces an item whenever it changes
  * it), so a block costs O(changes · log N) hashes, not O(state).
  */
-import { AccountMap, mayHoldReputation, reputableAfter } from "./account-map.ts";
+import { AccountMap, mayHoldReputation, reputableAfter, type AccountOverlay } from "./account-map.ts";
 import { stateKey, valueHash } from "./state-codec.ts";
 import { buildTree, diffTrees, getLeaf, leavesOf, makeLeaf, treeRoot, updateTree, type Tree, type TreeChange, type TreeLeaf } from "./state-tree.ts";
 import type { Account, Address, ChainState, Hash, StateEntry, StateMeta } from "./types.ts";
@@ -120,13 +120,13 @@ export function withTree(s: StateDraft & { readonly accounts: ReadonlyMap<Addres
  * accounts (core/account-map.ts AccountOverlay): its writes, and how many
  * accounts there are now.
  */
-export function commitState(parent: ChainState, next: StateDraft, accounts: { readonly writes: ReadonlyMap<Address, Account>; readonly size: number }): { tree: StateTree; accounts: AccountMap } {
+export function commitState(parent: ChainState, next: StateDraft, accounts: AccountOverlay): { tree: StateTree; accounts: AccountMap } {
   const changes: TreeChange<StateEntry>[] = [];
-  const put = (e: StateEntry): void => {
-    changes.push({ key: stateKey(e.space, e.id), valueHash: valueHash(e), entry: e });
+  const put = (e: StateEntry, key = stateKey(e.space, e.id)): void => {
+    changes.push({ key, valueHash: valueHash(e), entry: e });
   };
   put({ space: "meta", id: "chain", value: metaOf(next) });
-  for (const [id, value] of accounts.writes) put({ space: "account", id, value });
+  for (const [id, value] of accounts.writes) put({ space: "account", id, value }, accounts.keyOf(id));
   for (const [space, read] of MAPS) {
     const before = read(parent) as ReadonlyMap<string | number, unknown>;
     const after = read(next) as ReadonlyMap<string | number, unknown>;

@@ -78,22 +78,32 @@ const LEAF_TAG = utf8("DOIN/state-leaf/");
 const NODE_TAG = utf8("DOIN/state-node/");
 const TAG_LEN = 16;
 if (LEAF_TAG.length !== TAG_LEN || NODE_TAG.length !== TAG_LEN) throw new Error("state-tree tags must be 16 bytes");
-/** One buffer for every tag ‖ 64 bytes message (hashing is synchronous). */
-const scratch = new Uint8Array(TAG_LEN + 64);
+/**
+ * SHA-256 of tag ‖ a ‖ b (16 + 32 + 32 bytes). A tree update makes thousands
+ * of these: each starts from a hasher that absorbed the tag once, copied into
+ * one working hasher (noble's `_cloneInto`), so that a hash allocates little
+ * more than its result (garbage is what a state of a million accounts makes
+ * expensive: the collector marks all of it).
+ */
+type Hasher = ReturnType<typeof sha256.create>;
+const leafHasher = sha256.create().update(LEAF_TAG);
+const nodeHasher = sha256.create().update(NODE_TAG);
+const working: Hasher = sha256.create();
 
-function hash64(tag: Uint8Array, a: Uint8Array, b: Uint8Array): Uint8Array {
-  scratch.set(tag, 0);
-  scratch.set(a, TAG_LEN);
-  scratch.set(b, TAG_LEN + 32);
-  return sha256(scratch);
+function hash64(tagged: Hasher, a: Uint8Array, b: Uint8Array): Uint8Array {
+  tagged._cloneInto(working);
+  working.update(a).update(b);
+  const out = new Uint8Array(32);
+  working.digestInto(out);
+  return out;
 }
 
 export function leafHash(key: Hash, valueHash: Uint8Array): Uint8Array {
-  return hash64(LEAF_TAG, hexToBytes(key), valueHash);
+  return hash64(leafHasher, hexToBytes(key), valueHash);
 }
 
 function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return hash64(NODE_TAG, left, right);
+  return hash64(nodeHasher, left, right);
 }
 
 const NIBBLE = new Uint8Array(128);
