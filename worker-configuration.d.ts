@@ -17,6 +17,8 @@ interface __BaseEnv_Env {
 	ALLOW_PRIVATE_PEERS: string;
 	INFERENCE_TTL_MS: string;
 	GOSSIP_DEGREE: string;
+	SYNC_MODE: string;
+	SNAPSHOT_INTERVAL: string;
 	NODE_SECRET: string;
 	RUNNER_TOKEN: string;
 	CHAIN: DurableObjectNamespace<import("./workers/index").ChainDO>;
@@ -37,7 +39,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "NETWORK_ID" | "GENESIS_VALIDATORS" | "BOOTSTRAP_PEERS" | "NODE_URL" | "OPTIMIZE_DOMAINS" | "DOMAINS" | "GENESIS_TIME" | "CHECKPOINTS" | "FAUCET_DOIN" | "ALLOW_PRIVATE_PEERS" | "INFERENCE_TTL_MS" | "GOSSIP_DEGREE" | "NODE_SECRET" | "RUNNER_TOKEN">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "NETWORK_ID" | "GENESIS_VALIDATORS" | "BOOTSTRAP_PEERS" | "NODE_URL" | "OPTIMIZE_DOMAINS" | "DOMAINS" | "GENESIS_TIME" | "CHECKPOINTS" | "FAUCET_DOIN" | "ALLOW_PRIVATE_PEERS" | "INFERENCE_TTL_MS" | "GOSSIP_DEGREE" | "SYNC_MODE" | "SNAPSHOT_INTERVAL" | "NODE_SECRET" | "RUNNER_TOKEN">> {}
 }
 declare module "*.css" {
 	const value: string;

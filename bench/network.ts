@@ -3,8 +3,11 @@
  * - network.sync_blocks_per_second: a late node fetching 1,000 blocks of 20
  *   signed transfers from a peer (headers first, then batches of 50), from
  *   the sync request until its head is the peer's.
+ * - network.snapshot_sync_seconds_*: a new node joining from a snapshot
+ *   (bench/snapshot-sync.ts).
  */
 import { startLocalNode } from "../testnet/local-node.ts";
+import { snapshotSyncBenchmarks } from "./snapshot-sync.ts";
 import { transferChain } from "./transfer-chain.ts";
 import type { BenchResult } from "./run.ts";
 
@@ -12,6 +15,10 @@ const BLOCKS = 1_000;
 const TXS_PER_BLOCK = 20;
 
 export async function networkBenchmarks(): Promise<BenchResult[]> {
+  return [...(await blockSyncBenchmarks()), ...(await snapshotSyncBenchmarks())];
+}
+
+async function blockSyncBenchmarks(): Promise<BenchResult[]> {
   const { keys, wires } = transferChain("net-bench-funder", BLOCKS, TXS_PER_BLOCK);
   const vars = { GENESIS_VALIDATORS: keys.join(",") };
   const source = await startLocalNode({ secret: "51".repeat(32), vars });

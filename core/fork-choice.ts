@@ -63,6 +63,8 @@ export interface ForkChoiceOptions {
   readonly finalityDepth: number;
   /** external checkpoints, height → hash: conflicting blocks are refused, reached ones are final */
   readonly checkpoints?: ReadonlyMap<number, Hash>;
+  /** the root's schedule weight: 0 for genesis; a node started from a snapshot roots at that block, with its chain's weight */
+  readonly rootWeight?: number;
 }
 
 /**
@@ -103,7 +105,7 @@ export class ForkChoice {
       throw new RangeError(`checkpoint at height ${genesis.height} conflicts with the genesis block`);
     }
     this.checkpointHeights = [...this.checkpoints.keys()].sort((a, b) => a - b);
-    const root = copy(genesis, 0);
+    const root = copy(genesis, opts.rootWeight ?? 0);
     this.nodes.set(root.hash, root);
     this.headNode = root;
     this.finalizedNode = root;

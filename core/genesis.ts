@@ -10,7 +10,7 @@ import { blockHash, coinbaseRoot, txRoot } from "./block.ts";
 import { initialDifficulty } from "./difficulty.ts";
 import type { Encodable } from "./encoding.ts";
 import { hashOf } from "./hash.ts";
-import { computeStateRoot } from "./state-root.ts";
+import { stateRoot, withTree } from "./state-root.ts";
 import type { Account, Address, Block, BlockHeader, ChainParams, ChainState, Champion, Hash } from "./types.ts";
 
 export const ZERO_HASH = "0".repeat(64);
@@ -30,7 +30,7 @@ export function genesisState(params: ChainParams): ChainState {
   for (const d of params.domains) {
     champions.set(d.id, { performance: d.initialChampion, optimae: null, optimizer: null, params: null, height: 0 });
   }
-  return {
+  return withTree({
     network: params.network,
     height: 0,
     tipHash: ZERO_HASH,
@@ -50,7 +50,8 @@ export function genesisState(params: ChainParams): ChainState {
     anchors: new Map(),
     checkpoints: new Map(),
     recentBeacons: new Map(),
-  };
+    weight: 0,
+  });
 }
 
 /**
@@ -74,7 +75,7 @@ export function genesisBlock(params: ChainParams): { block: Block; state: ChainS
     producer: ZERO_KEY,
     txRoot: txRoot([]),
     coinbaseRoot: coinbaseRoot([]),
-    stateRoot: computeStateRoot(pre),
+    stateRoot: stateRoot(pre),
     work: 0n,
     cumulativeWork: 0n,
     threshold: pre.difficulty.threshold,

@@ -24,7 +24,9 @@ export type HashTag =
   | "beacon"
   | "vrf-input"
   | "producer-rank"
-  | "handshake";
+  | "handshake"
+  | "state-key"
+  | "state-value";
 
 const prefixes = new Map<string, Uint8Array>();
 

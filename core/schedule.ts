@@ -21,6 +21,7 @@
  * choice weighs it (`turnWeight`, after Clique, EIP-225: in turn 2, out of
  * turn 1), so a branch of out-of-turn blocks loses to the scheduled one.
  */
+import { mayHoldReputation } from "./account-map.ts";
 import { hashOf } from "./hash.ts";
 import { meetsEvaluatorMinimum } from "./reputation.ts";
 import type { Account, Address, ChainParams, ChainState, Hash } from "./types.ts";
@@ -34,7 +35,9 @@ import type { Account, Address, ChainParams, ChainState, Hash } from "./types.ts
 export function validatorSet(accounts: ReadonlyMap<Address, Account>, params: ChainParams, timeMs: number): Address[] {
   const min = params.reputation.minForEvaluator;
   const out: Address[] = [];
-  for (const [address, a] of accounts) {
+  // the accounts with any reputation (the state keeps them apart: not a scan of every account);
+  // a minimum of zero would admit every account
+  for (const [address, a] of min > 0n ? mayHoldReputation(accounts) : accounts) {
     // decay only lowers reputation: most accounts are out at the first compare
     if (a.reputation < min) continue;
     if (meetsEvaluatorMinimum(a, timeMs, params)) out.push(address);

@@ -19,9 +19,11 @@ import { rewardFraction } from "./incentive.ts";
 import { blockReward, splitReward } from "./issuance.ts";
 import { addressFromPublicKey, publicKeyFromSecret, verifyAll } from "./keys.ts";
 import { aggregateVotes, quorumSeed, quorumSize, selectQuorum } from "./quorum.ts";
+import { AccountOverlay } from "./account-map.ts";
 import { adjustReputation, reputationDelta, reputationFactor, type ReputationEvent } from "./reputation.ts";
-import { producerRank, slotDelayMs, validatorSet } from "./schedule.ts";
-import { computeStateRoot } from "./state-root.ts";
+import { producerRank, slotDelayMs, turnWeight, validatorSet } from "./schedule.ts";
+import { commitState, type StateDraft } from "./state-root.ts";
+import { treeRoot } from "./state-tree.ts";
 import { paramsHash, txSize } from "./tx.ts";
 import { vrfOutput, vrfProve, vrfVerify } from "./vrf.ts";
 import type {
@@ -105,7 +107,8 @@ interface Working {
   readonly params: ChainParams;
   readonly height: number;
   readonly timestamp: number;
-  readonly accounts: Map<Address, Account>;
+  /** the parent's accounts and this block's writes (the state tree rehashes only those) */
+  readonly accounts: AccountOverlay;
   readonly champions: Map<string, Champion>;
   readonly commits: Map<Hash, CommitRecord>;
   readonly rounds: Map<Hash, Round>;
@@ -145,7 +148,7 @@ function beginBlock(state: ChainState, height: number, timestamp: number, params
     params,
     height,
     timestamp,
-    accounts: new Map(state.accounts),
+    accounts: new AccountOverlay(state.accounts),
     champions: new Map(state.champions),
     commits: new Map(state.commits),
     rounds: new Map(state.rounds),
@@ -172,9 +175,12 @@ function beginBlock(state: ChainState, height: number, timestamp: number, params
       w.burned += c.bond;
     }
   }
-  // Rounds whose voting window closed are decided with the votes they have;
-  // decided rounds are forgotten one window later.
-  for (const [id, r] of w.rounds) {
+  // Rounds whose voting window closed are decided with the votes they have,
+  // in the order of their ids (deciding touches reputations, which floor at 0:
+  // the order matters, and must not be a node's map order); decided rounds
+  // are forgotten one window later.
+  for (const id of [...w.rounds.keys()].sort()) {
+    const r = w.rounds.get(id) as Round;
     if (r.status === "voting" && height > r.deadline) decideRound(w, r);
     const current = w.rounds.get(id) as Round;
     if (current.status !== "voting" && height > current.deadline + params.voteWindowBlocks) {
@@ -515,17 +521,17 @@ function finishBlock(state: ChainState, w: Working, by: Production): Result<Fini
     const a = account(w, out.to);
     w.accounts.set(out.to, { ...a, balance: a.balance + out.amount });
   }
-  const next: ChainState = {
+  const draft: StateDraft = {
     network: state.network,
     height: w.height,
     tipHash: state.tipHash,
     tipTimestamp: w.timestamp,
     cumulativeWork: state.cumulativeWork + w.blockWork,
+    weight: state.weight + turnWeight(rank),
     supply: state.supply + reward,
     burned: w.burned,
     beacon: by.beacon,
     mintedBlocks,
-    accounts: w.accounts,
     champions: w.champions,
     commits: w.commits,
     rounds: w.rounds,
@@ -538,6 +544,7 @@ function finishBlock(state: ChainState, w: Working, by: Production): Result<Fini
     checkpoints: w.checkpoints,
     recentBeacons: w.recentBeacons,
   };
+  const next: ChainState = { ...draft, ...commitState(state, draft, w.accounts) };
   return ok({
     state: next,
     coinbase,
@@ -546,7 +553,7 @@ function finishBlock(state: ChainState, w: Working, by: Production): Result<Fini
       height: w.height,
       parent: state.tipHash,
       timestamp: w.timestamp,
-      stateRoot: computeStateRoot(next),
+      stateRoot: treeRoot(next.tree),
       work: w.blockWork,
       cumulativeWork: next.cumulativeWork,
       threshold,

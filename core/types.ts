@@ -8,6 +8,7 @@
  *   increments, thresholds, weights and reputation are all `Fixed`.
  * On the wire (canonical JSON) both are decimal strings.
  */
+import type { Tree } from "./state-tree.ts";
 
 /** Lower-case hex string. */
 export type Hex = string;
@@ -381,4 +382,43 @@ export interface ChainState {
   readonly checkpoints: ReadonlyMap<number, Hash>;
   /** beacons of the most recent blocks (reveal window), height → beacon: quorum seeds read them */
   readonly recentBeacons: ReadonlyMap<number, Hash>;
+  /** the chain's schedule weight through the tip: Σ turnWeight(rank) (fork choice's second key), so a snapshot carries it */
+  readonly weight: number;
+  /**
+   * Everything above as the leaves of a sparse Merkle tree (core/state-root.ts);
+   * its root is the header's stateRoot. The transition updates it with the
+   * keys a block changed, and `accounts` reads through it.
+   */
+  readonly tree: Tree<StateEntry>;
 }
+
+/** The scalar part of the state, one leaf of the state tree. */
+export interface StateMeta {
+  readonly network: string;
+  readonly height: number;
+  readonly tipTimestamp: number;
+  readonly cumulativeWork: Fixed;
+  readonly weight: number;
+  readonly supply: Amount;
+  readonly burned: Amount;
+  readonly beacon: Hash;
+  readonly mintedBlocks: number;
+  readonly difficulty: DifficultyState;
+  readonly pendingWork: Fixed;
+}
+
+/** One leaf of the state tree: a key space, the id of the item in it, and the item. */
+export type StateEntry =
+  | { readonly space: "meta"; readonly id: "chain"; readonly value: StateMeta }
+  | { readonly space: "account"; readonly id: Address; readonly value: Account }
+  | { readonly space: "champion"; readonly id: string; readonly value: Champion }
+  | { readonly space: "commit"; readonly id: Hash; readonly value: CommitRecord }
+  | { readonly space: "round"; readonly id: Hash; readonly value: Round }
+  | { readonly space: "revealed"; readonly id: Hash; readonly value: Hash }
+  | { readonly space: "pending-optimizer"; readonly id: Address; readonly value: Fixed }
+  | { readonly space: "pending-evaluator"; readonly id: Address; readonly value: number }
+  | { readonly space: "anchor"; readonly id: number; readonly value: Hash }
+  | { readonly space: "checkpoint"; readonly id: number; readonly value: Hash }
+  | { readonly space: "recent-beacon"; readonly id: number; readonly value: Hash };
+
+export type StateSpace = StateEntry["space"];

@@ -2,17 +2,23 @@
  * ChainDO: the node's chain, single writer of every consensus fact.
  *
  * It keeps in its own SQLite: every known block (wire JSON) with its header
- * facts, the canonical height → hash index, the post-state of every block
- * that is not yet final (so a competing branch can be applied on its parent's
- * state, and the head can move to it), a canonical transaction index, and the
- * outbox of projection events for D1. Every block is validated and applied
- * with core/ before anything is stored; the block, its state, the index and
- * the outbox events are written in one storage transaction, so a restart
- * finds either all of it or none of it.
+ * facts, the canonical height → hash index, the states (durable-objects/
+ * state-store.ts: the finalized state's leaves, and what each block above it
+ * changed, so a competing branch can be applied on its parent's state and the
+ * head can move to it), a canonical transaction index, and the outbox of
+ * projection events for D1. Every block is validated and applied with core/
+ * before anything is stored; the block, its state changes, the index and the
+ * outbox events are written in one storage transaction, so a restart finds
+ * either all of it or none of it.
+ *
+ * A node started from a snapshot (SYNC_MODE=snapshot) holds no block below
+ * it: its fork choice is rooted at the snapshot block (`historyFrom` in its
+ * status), with the snapshot's schedule weight.
  */
 import { DurableObject } from "cloudflare:workers";
 import { admissionCheck } from "../core/admission.ts";
-import { blockToWire, parseBlock } from "../core/block.ts";
+import { blockToWire, headerToWire, parseBlock } from "../core/block.ts";
+import { toWire, type Encodable } from "../core/encoding.ts";
 import type { ErrorCode, ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
@@ -20,12 +26,14 @@ import { quorumOutlook, type QuorumOutlook } from "../core/quorum-outlook.ts";
 import { producerRank } from "../core/schedule.ts";
 import { decayedReputation } from "../core/reputation.ts";
 import { applyWithReceipts, buildBlock, NO_RECEIPTS, transitionWithReceipts, type BlockReceipts } from "../core/state-transition.ts";
-import { decodeState, encodeState } from "../core/state-codec.ts";
+import { proveAccount } from "../core/state-proof.ts";
 import { parseTx, txSender, txToWire } from "../core/tx.ts";
 import type { Block, ChainParams, ChainState, JsonValue, Tx } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "./config.ts";
 import { writeProjection } from "./d1-writer.ts";
 import { Outbox } from "./outbox.ts";
+import { fetchSnapshot, httpSnapshotPeer, type PartStash } from "./snapshot-sync.ts";
+import { StateStore, type SnapshotManifest } from "./state-store.ts";
 import { httpPeer, STATUS_WAIT_MS, syncFromPeers, type LocalChain, type SyncReport } from "./sync.ts";
 import { deriveProjection, type ProjectionEvent } from "./projection.ts";
 import { receiptsFromText, receiptsToText } from "./receipts-codec.ts";
@@ -33,6 +41,7 @@ import { mempoolOf, networkOf, quorumOf } from "./stubs.ts";
 import {
   failure,
   success,
+  type AccountProofView,
   type AccountView,
   type ChainStatus,
   type ChampionView,
@@ -47,8 +56,8 @@ import {
 
 /** Outbox drain retry: doubling from 1 s up to 5 min. */
 const DRAIN_BACKOFF_MS = [1_000, 2_000, 5_000, 15_000, 60_000, 300_000] as const;
-/** The DO keeps post-states this far below the finalized block, for reorg safety margins. */
-const STATE_KEEP_BELOW_FINAL = 2;
+/** Receipts kept this many blocks below the finalized one (a reorganization cannot reach further). */
+const RECEIPTS_KEEP_BELOW_FINAL = 2;
 /** Blocks per getBlocks call (the API's limit). */
 export const MAX_BLOCKS_PER_REQUEST = 50;
 
@@ -79,9 +88,12 @@ export class ChainDO extends DurableObject<Env> {
   private readonly params: ChainParams;
   private readonly sql: SqlStorage;
   private readonly outbox: Outbox;
+  private readonly store: StateStore;
   private fork!: ForkChoice;
   private head!: ChainState;
   private genesisHash = "";
+  /** the lowest height this node holds blocks from: the root of its fork choice (genesis, or a snapshot) */
+  private historyFrom = 0;
   private drainFailures = 0;
   private syncing: Promise<SyncReport> | null = null;
 
@@ -91,6 +103,7 @@ export class ChainDO extends DurableObject<Env> {
     this.params = this.config.params;
     this.sql = ctx.storage.sql;
     this.outbox = new Outbox(this.sql);
+    this.store = new StateStore(this.sql, this.config.snapshotInterval);
     void ctx.blockConcurrencyWhile(async () => this.load());
   }
 
@@ -101,13 +114,14 @@ export class ChainDO extends DurableObject<Env> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS blocks (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, parent TEXT NOT NULL, cumulative_work TEXT NOT NULL, rank INTEGER NOT NULL, beacon TEXT NOT NULL, wire TEXT NOT NULL)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS blocks_height ON blocks(height)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS canonical (height INTEGER PRIMARY KEY, hash TEXT NOT NULL)`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS states (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, state TEXT NOT NULL)`);
-    // what each block's transition decided (core's receipts), kept as long as its state: the projection maps them
+    // what each block's transition decided (core's receipts), kept while its block is above the finalized one: the projection maps them
     this.sql.exec(`CREATE TABLE IF NOT EXISTS receipts (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, receipts TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS txs (id TEXT PRIMARY KEY, height INTEGER NOT NULL, block TEXT NOT NULL)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
     // transactions of blocks a reorganization reverted, on their way back to the mempool
     this.sql.exec(`CREATE TABLE IF NOT EXISTS requeue (id TEXT PRIMARY KEY, wire TEXT NOT NULL)`);
+    // snapshot parts verified while joining from a snapshot, by part hash (a cut-short download resumes)
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS snapshot_parts (hash TEXT PRIMARY KEY, leaves TEXT NOT NULL)`);
 
     const genesis = genesisBlock(this.params);
     this.genesisHash = genesis.block.hash;
@@ -115,7 +129,7 @@ export class ChainDO extends DurableObject<Env> {
     if (stored === undefined) {
       this.ctx.storage.transactionSync(() => {
         this.storeBlock(genesis.block);
-        this.sql.exec(`INSERT INTO states (hash, height, state) VALUES (?, 0, ?)`, genesis.block.hash, encodeState(genesis.state));
+        this.store.setBase(genesis.block, genesis.state);
         this.sql.exec(`INSERT INTO canonical (height, hash) VALUES (0, ?)`, genesis.block.hash);
         this.outbox.add(deriveProjection(genesis.state, genesis.state, genesis.block, this.params, NO_RECEIPTS));
       });
@@ -124,15 +138,28 @@ export class ChainDO extends DurableObject<Env> {
       throw new Error(`stored genesis ${stored.hash} is not this network's genesis ${genesis.block.hash}`);
     }
 
-    const rows = this.sql.exec<BlockRow>(`SELECT hash, height, parent, cumulative_work, rank, beacon, wire FROM blocks ORDER BY height, hash`).toArray();
-    const toNode = (r: BlockRow): HeaderNode => ({ hash: r.hash, parent: r.parent, height: r.height, cumulativeWork: BigInt(r.cumulative_work), rank: r.rank, beacon: r.beacon });
-    this.fork = new ForkChoice(toNode(rows[0] as BlockRow), { finalityDepth: this.params.finalityDepth, checkpoints: this.config.checkpoints });
-    for (const r of rows.slice(1)) this.fork.add(toNode(r));
-    this.head = this.stateOf(this.fork.head().hash) ?? genesis.state;
+    // fork choice is rooted at genesis, or at the snapshot this node started from
+    const root = this.rootOf();
+    const columns = `hash, height, parent, cumulative_work, rank, beacon, wire`;
+    const rootRow = this.sql.exec<BlockRow>(`SELECT ${columns} FROM blocks WHERE hash = ?`, root.hash).one();
+    const rows = this.sql.exec<BlockRow>(`SELECT ${columns} FROM blocks WHERE height > ? ORDER BY height, hash`, rootRow.height).toArray();
+    this.fork = new ForkChoice(nodeOf(rootRow), { finalityDepth: this.params.finalityDepth, checkpoints: this.config.checkpoints, rootWeight: root.weight });
+    this.historyFrom = rootRow.height;
+    for (const r of rows) this.fork.add(nodeOf(r));
+    this.store.load(rows, (hash) => this.blockByHash(hash) as Block);
+    const head = this.store.get(this.fork.head().hash);
+    if (head === undefined) throw new Error(`the state of the head ${this.fork.head().hash} is not stored`);
+    this.head = head;
     if (this.outbox.pending() > 0) void this.ctx.storage.setAlarm(Date.now());
     // A network where rounds cannot be decided says so when the node starts (and in /status).
     const outlook = this.quorumOutlook();
     if (outlook.problem !== null) console.warn(`quorum: ${outlook.problem}: ${outlook.message}`);
+  }
+
+  /** The block fork choice starts from: genesis, or the snapshot this node started from (with its chain's weight). */
+  private rootOf(): { hash: string; weight: number } {
+    const row = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'root'`).toArray()[0];
+    return row === undefined ? { hash: this.genesisHash, weight: 0 } : (JSON.parse(row.value) as { hash: string; weight: number });
   }
 
   private storeBlock(block: Block): void {
@@ -149,8 +176,7 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   private stateOf(hash: string): ChainState | undefined {
-    const row = this.sql.exec<{ state: string }>(`SELECT state FROM states WHERE hash = ?`, hash).toArray()[0];
-    return row === undefined ? undefined : decodeState(row.state);
+    return this.store.get(hash);
   }
 
   private blockByHash(hash: string): Block | undefined {
@@ -201,18 +227,15 @@ export class ChainDO extends DurableObject<Env> {
     const headMoved = newHead.hash !== oldHead.hash;
     const known = new Map<string, Known>();
     for (const a of added) if (a.prev !== undefined) known.set(a.block.hash, { block: a.block, prev: a.prev, next: a.next, receipts: a.receipts });
-    const top = Math.max(...added.map((a) => a.block.header.height));
-    const keepFrom = Math.min(top - this.params.finalityDepth - STATE_KEEP_BELOW_FINAL, this.fork.finalized().height);
     this.ctx.storage.transactionSync(() => {
       for (const a of added) {
         this.storeBlock(a.block);
         this.sql.exec(`INSERT OR REPLACE INTO receipts (hash, height, receipts) VALUES (?, ?, ?)`, a.block.hash, a.block.header.height, receiptsToText(a.receipts));
-        if (a.block.header.height >= keepFrom || a.block.hash === newHead.hash) {
-          this.sql.exec(`INSERT OR REPLACE INTO states (hash, height, state) VALUES (?, ?, ?)`, a.block.hash, a.block.header.height, encodeState(a.next));
-        }
+        // only the leaves this block changed (O(changes) rows, whatever the size of the state)
+        this.store.put(a.block, a.next);
       }
       if (headMoved) this.moveHead(oldHead, newHead, known);
-      this.pruneStates();
+      this.advanceBase(known);
     });
     if (headMoved) {
       this.head = known.get(newHead.hash)?.next ?? added.find((a) => a.block.hash === newHead.hash)?.next ?? (this.stateOf(newHead.hash) as ChainState);
@@ -260,11 +283,19 @@ export class ChainDO extends DurableObject<Env> {
     this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('head', ?)`, newHead.hash);
   }
 
-  /** Post-states and receipts are kept only above the finalized height (and a small margin): nothing can build below it. */
-  private pruneStates(): void {
+  /** States are kept from the finalized block up: nothing can build below it. Folds the newly final blocks' changes into the stored base. */
+  private advanceBase(known: ReadonlyMap<string, { block: Block }>): void {
     const finalized = this.fork.finalized();
-    this.sql.exec(`DELETE FROM states WHERE height < ? AND hash != ?`, finalized.height - STATE_KEEP_BELOW_FINAL, finalized.hash);
-    this.sql.exec(`DELETE FROM receipts WHERE height < ?`, finalized.height - STATE_KEEP_BELOW_FINAL);
+    const base = this.store.base();
+    if (finalized.height <= base.height) return;
+    this.sql.exec(`DELETE FROM receipts WHERE height < ?`, finalized.height - RECEIPTS_KEEP_BELOW_FINAL);
+    const path = this.fork.path(base.hash, finalized.hash);
+    if (path === undefined) throw new Error(`the finalized block ${finalized.hash} does not descend from the stored base ${base.hash}`);
+    this.store.advance(
+      finalized,
+      path.map((n) => n.hash),
+      () => known.get(finalized.hash)?.block ?? (this.blockByHash(finalized.hash) as Block),
+    );
   }
 
   /**
@@ -374,9 +405,44 @@ export class ChainDO extends DurableObject<Env> {
   // -------------------------------------------------------------------------
   // sync
 
-  /** Syncs from these peers (headers first, then blocks in batches); one sync at a time. */
+  /**
+   * Syncs from these peers (headers first, then blocks in batches); one sync
+   * at a time. A node in snapshot mode whose chain is empty first starts
+   * from a peer's finalized snapshot (durable-objects/snapshot-sync.ts), when
+   * one is offered; then it syncs the blocks after it.
+   */
   async syncFrom(peerUrls: readonly string[]): Promise<SyncReport> {
     if (this.syncing !== null) return this.syncing;
+    this.syncing = this.syncSteps(peerUrls).finally(() => {
+      this.syncing = null;
+      // the D1 projection waited for the sync: catch up now
+      void this.ctx.storage.setAlarm(Date.now());
+    });
+    return this.syncing;
+  }
+
+  private async syncSteps(peerUrls: readonly string[]): Promise<SyncReport> {
+    let joined: SyncReport["snapshot"] = null;
+    const faulty: string[] = [];
+    if (this.config.syncMode === "snapshot" && this.isEmpty()) {
+      const r = await fetchSnapshot(
+        { params: this.params, genesis: this.genesisHash, checkpoints: this.config.checkpoints, height: this.head.height },
+        peerUrls.map((u) => httpSnapshotPeer(u)),
+        this.partStash(),
+      );
+      faulty.push(...r.faulty);
+      if (r.error !== null) return { peer: null, from: 0, to: this.head.height, applied: 0, error: `snapshot: ${r.error}`, faulty, snapshot: null };
+      if (r.snapshot !== null && this.isEmpty()) {
+        this.installSnapshot(r.snapshot.block, r.snapshot.state);
+        joined = { height: r.snapshot.block.header.height, hash: r.snapshot.block.hash, fetchedParts: r.fetchedParts };
+      }
+    }
+    const report = await this.replayFrom(peerUrls);
+    return { ...report, faulty: [...new Set([...faulty, ...report.faulty])], snapshot: joined };
+  }
+
+  /** Headers-first sync of blocks from these peers (every block validated on its parent's state). */
+  private replayFrom(peerUrls: readonly string[]): Promise<SyncReport> {
     const local: LocalChain = {
       status: async () => this.status(),
       weightOf: async (hash) => this.weightOf(hash),
@@ -390,12 +456,47 @@ export class ChainDO extends DurableObject<Env> {
     };
     // the target is chosen among the peers that answer within STATUS_WAIT_MS: one that is down does not hold the sync back
     const wait = () => new Promise<void>((resolve) => setTimeout(resolve, STATUS_WAIT_MS));
-    this.syncing = syncFromPeers(local, peerUrls.map((u) => httpPeer(u)), { wait }).finally(() => {
-      this.syncing = null;
-      // the D1 projection waited for the sync: catch up now
-      void this.ctx.storage.setAlarm(Date.now());
+    return syncFromPeers(local, peerUrls.map((u) => httpPeer(u)), { wait });
+  }
+
+  /** Only genesis: nothing to lose by starting from a snapshot. */
+  private isEmpty(): boolean {
+    return this.head.height === 0 && this.fork.size === 1;
+  }
+
+  /** Snapshot parts verified so far, by hash (kept across restarts until the snapshot is installed). */
+  private partStash(): PartStash {
+    return {
+      get: (hash) => {
+        const row = this.sql.exec<{ leaves: string }>(`SELECT leaves FROM snapshot_parts WHERE hash = ?`, hash).toArray()[0];
+        return row === undefined ? undefined : (JSON.parse(row.leaves) as unknown[]);
+      },
+      put: (hash, leaves) => void this.sql.exec(`INSERT OR REPLACE INTO snapshot_parts (hash, leaves) VALUES (?, ?)`, hash, JSON.stringify(leaves)),
+    };
+  }
+
+  /**
+   * Starts this (empty) chain from a verified snapshot: the snapshot block
+   * becomes the root of fork choice and the final head, its state the base,
+   * in one transaction.
+   */
+  private installSnapshot(block: Block, state: ChainState): void {
+    const root = { hash: block.hash, weight: state.weight };
+    this.ctx.storage.transactionSync(() => {
+      this.storeBlock(block);
+      this.sql.exec(`INSERT OR REPLACE INTO canonical (height, hash) VALUES (?, ?)`, block.header.height, block.hash);
+      this.store.setBase(block, state);
+      this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('root', ?)`, JSON.stringify(root));
+      this.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('head', ?)`, block.hash);
+      this.sql.exec(`DELETE FROM snapshot_parts`);
     });
-    return this.syncing;
+    const h = block.header;
+    this.fork = new ForkChoice(
+      { hash: block.hash, parent: h.parent, height: h.height, cumulativeWork: h.cumulativeWork, rank: h.rank, beacon: h.beacon },
+      { finalityDepth: this.params.finalityDepth, checkpoints: this.config.checkpoints, rootWeight: root.weight },
+    );
+    this.head = state;
+    this.historyFrom = h.height;
   }
 
   canonicalHashes(from: number, to: number): string[] {
@@ -478,6 +579,7 @@ export class ChainDO extends DurableObject<Env> {
       accounts: s.accounts.size,
       openRounds: [...s.rounds.values()].filter((r) => r.status === "voting").length,
       outboxPending: this.outbox.pending(),
+      historyFrom: this.historyFrom,
     };
   }
 
@@ -495,6 +597,54 @@ export class ChainDO extends DurableObject<Env> {
       nonce: a?.nonce ?? 0,
       reputation: a === undefined ? "0" : decayedReputation(a, this.head.tipTimestamp, this.params).toString(),
     };
+  }
+
+  /**
+   * An account at the canonical block at `height` (default: the finalized
+   * one), with its proof against that block's state root (inclusion, or
+   * absence when there is no such account). States are held from the
+   * finalized block up: a lower height is STATE_PRUNED.
+   */
+  accountProof(address: string, height?: number): Outcome<AccountProofView> {
+    const finalized = this.fork.finalized();
+    const at = height ?? finalized.height;
+    if (at > this.head.height) return failure("NOT_FOUND", `no block at height ${at} yet (the head is at ${this.head.height})`);
+    const node = this.fork.ancestorAt(this.head.tipHash, at);
+    const state = node === undefined ? undefined : this.stateOf(node.hash);
+    if (node === undefined || state === undefined) {
+      return failure("STATE_PRUNED", `the state at height ${at} is no longer held: proofs are served from the finalized height (${finalized.height}) to the head (${this.head.height})`);
+    }
+    const block = this.blockByHash(node.hash) as Block;
+    const a = state.accounts.get(address);
+    const proof = proveAccount(state.tree, address);
+    return success({
+      address,
+      balance: (a?.balance ?? 0n).toString(),
+      nonce: a?.nonce ?? 0,
+      reputation: a === undefined ? "0" : decayedReputation(a, state.tipTimestamp, this.params).toString(),
+      proof: {
+        height: at,
+        block: node.hash,
+        finalized: at <= finalized.height,
+        header: headerToWire(block.header),
+        account: a === undefined ? null : toWire(a as unknown as Encodable),
+        siblings: proof.siblings,
+        leaf: proof.leaf,
+      },
+    });
+  }
+
+  /** The snapshot this node offers to nodes that join (durable-objects/state-store.ts), or NO_SNAPSHOT. */
+  snapshot(): Outcome<SnapshotManifest> {
+    const m = this.store.snapshot();
+    return m === null ? failure("NO_SNAPSHOT", "this node offers no snapshot yet") : success(m);
+  }
+
+  /** The leaves of one part of a snapshot this node holds, or NO_SNAPSHOT. */
+  snapshotPart(height: number, index: number): Outcome<{ height: number; index: number; leaves: unknown[] }> {
+    const leaves = this.store.snapshotPart(height, index);
+    if (leaves === null) return failure("NO_SNAPSHOT", `this node holds no part ${index} of a snapshot at height ${height} (GET /chain/snapshot names the one it offers)`);
+    return success({ height, index, leaves });
   }
 
   /**
@@ -624,4 +774,8 @@ function describe(e: ProtocolError): string {
 function idOf(wire: unknown): string {
   const id = wire !== null && typeof wire === "object" ? (wire as { id?: unknown }).id : undefined;
   return typeof id === "string" ? id : "";
+}
+
+function nodeOf(r: BlockRow): HeaderNode {
+  return { hash: r.hash, parent: r.parent, height: r.height, cumulativeWork: BigInt(r.cumulative_work), rank: r.rank, beacon: r.beacon };
 }

@@ -31,6 +31,28 @@ export interface NodeConfig {
   readonly inferenceTtlMs: number;
   /** gossip degree D: a new payload goes to this many peers drawn at random (durable-objects/gossip.ts) */
   readonly gossipDegree: number;
+  /** how an empty chain catches up: replay every block ("archive") or start from a peer's finalized snapshot ("snapshot") */
+  readonly syncMode: SyncMode;
+  /** blocks between the snapshots this node offers */
+  readonly snapshotInterval: number;
+}
+
+export type SyncMode = "archive" | "snapshot";
+
+/** The SYNC_MODE setting: "archive" (default) or "snapshot". */
+export function syncModeSetting(value: string | undefined): SyncMode {
+  const v = (value ?? "").trim().toLowerCase();
+  if (v === "" || v === "archive") return "archive";
+  if (v === "snapshot") return "snapshot";
+  throw new ConfigError('SYNC_MODE must be "archive" (replay every block from genesis) or "snapshot" (start from a peer\'s finalized snapshot)');
+}
+
+/** The SNAPSHOT_INTERVAL setting: blocks between snapshots, 1 to 1,000,000 (default 100). */
+export function snapshotIntervalSetting(value: string | undefined): number {
+  const v = (value ?? "").trim();
+  if (v === "") return 100;
+  if (!/^[1-9][0-9]{0,6}$/.test(v) || Number(v) > 1_000_000) throw new ConfigError("SNAPSHOT_INTERVAL must be a number of blocks from 1 to 1000000");
+  return Number(v);
 }
 
 /** Default time to live of an inference request (INFERENCE_TTL_MS). */
@@ -107,6 +129,8 @@ export function nodeConfig(env: Env): NodeConfig {
     env.ALLOW_PRIVATE_PEERS,
     env.INFERENCE_TTL_MS,
     env.GOSSIP_DEGREE,
+    env.SYNC_MODE,
+    env.SNAPSHOT_INTERVAL,
   ].join("|");
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
@@ -141,6 +165,8 @@ export function nodeConfig(env: Env): NodeConfig {
     allowPrivatePeers: allowPrivate === "true" || allowPrivate === "1",
     inferenceTtlMs: ttl === "" ? DEFAULT_INFERENCE_TTL_MS : Number(ttl),
     gossipDegree,
+    syncMode: syncModeSetting(env.SYNC_MODE),
+    snapshotInterval: snapshotIntervalSetting(env.SNAPSHOT_INTERVAL),
   });
   cache.set(key, config);
   return config;

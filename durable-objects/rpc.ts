@@ -19,7 +19,9 @@ export type NodeErrorCode =
   | "LEASE_EXPIRED"
   | "UNKNOWN_JOB"
   | "RATE_LIMITED"
-  | "FAUCET_EMPTY";
+  | "FAUCET_EMPTY"
+  | "STATE_PRUNED"
+  | "NO_SNAPSHOT";
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: NodeErrorCode; readonly message: string };
 
@@ -54,6 +56,8 @@ export interface ChainStatus {
   readonly accounts: number;
   readonly openRounds: number;
   readonly outboxPending: number;
+  /** the lowest height this node holds blocks from: 0, or the snapshot it started from */
+  readonly historyFrom: number;
 }
 
 /** ChainDO.account(address) */
@@ -63,6 +67,23 @@ export interface AccountView {
   readonly nonce: number;
   /** decayed to the tip's timestamp */
   readonly reputation: string;
+}
+
+/** ChainDO.accountProof(): an account at a block, with the proof against that block's state root. */
+export interface AccountProofView extends AccountView {
+  readonly proof: {
+    readonly height: number;
+    readonly block: string;
+    /** the block is final (at or below the finalized height) */
+    readonly finalized: boolean;
+    /** the block's header in wire form: its stateRoot is what the proof is against */
+    readonly header: unknown;
+    /** what the account's leaf holds (reputation undecayed, as stored), or null: there is no such account */
+    readonly account: unknown;
+    /** core/state-tree.ts TreeProof */
+    readonly siblings: readonly string[];
+    readonly leaf: { readonly key: string; readonly valueHash: string } | null;
+  };
 }
 
 /** ChainDO.produce(): what became of the mempool's candidates. */

@@ -56,6 +56,8 @@ export interface PeerStatusView {
   readonly weight: number;
   readonly beacon: string;
   readonly genesis: string;
+  /** the lowest height the peer holds blocks from (a node started from a snapshot has none below it) */
+  readonly historyFrom: number;
 }
 
 /** How long a status poll waits for its slowest peers before it syncs from those ahead so far (the others still answer, for liveness). */
@@ -121,22 +123,31 @@ export interface SyncReport {
   readonly error: string | null;
   /** peers that served something inconsistent (score them down) */
   readonly faulty: readonly string[];
+  /** the snapshot this node started from in this sync (durable-objects/snapshot-sync.ts), if it did */
+  readonly snapshot?: { readonly height: number; readonly hash: string; readonly fetchedParts: number } | null;
+}
+
+/**
+ * A peer's JSON answer, read within bounds (an answer over them is a
+ * PeerFault); an HTTP error throws, except 404 with `notFound: null`.
+ */
+export async function peerJson(url: string, path: string, maxBytes: number, opts: { fetchFn?: typeof fetch; timeoutMs?: number; notFound?: "throw" | "null" } = {}): Promise<unknown> {
+  const res = await (opts.fetchFn ?? fetch)(`${url}${path}`, { signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000) });
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status === 404 && opts.notFound === "null") return null;
+    throw new Error(`${url}${path}: HTTP ${res.status}`);
+  }
+  try {
+    return await readBoundedJson(res, maxBytes, undefined, `${url}${path}`);
+  } catch (e) {
+    if (e instanceof BoundError) throw new PeerFault(e.message);
+    throw e;
+  }
 }
 
 export function httpPeer(url: string, fetchFn: typeof fetch = fetch, timeoutMs = 15_000): PeerClient {
-  const get = async (path: string, maxBytes: number): Promise<unknown> => {
-    const res = await fetchFn(`${url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      throw new Error(`${url}${path}: HTTP ${res.status}`);
-    }
-    try {
-      return await readBoundedJson(res, maxBytes, undefined, `${url}${path}`);
-    } catch (e) {
-      if (e instanceof BoundError) throw new PeerFault(e.message);
-      throw e;
-    }
-  };
+  const get = (path: string, maxBytes: number): Promise<unknown> => peerJson(url, path, maxBytes, { fetchFn, timeoutMs });
   const list = (value: unknown, key: string, path: string): unknown[] => {
     const items = (value as Record<string, unknown> | null)?.[key];
     if (!Array.isArray(items) || items.length > SYNC_BATCH) throw new PeerFault(`${url}${path}: expected {${key}: at most ${SYNC_BATCH} items}`);
@@ -175,6 +186,7 @@ function peerStatus(url: string, value: unknown): PeerStatusView {
     cumulativeWork: s["cumulativeWork"] as string,
     weight: s["weight"] as number,
     beacon: s["beacon"] as string,
+    historyFrom: typeof s["historyFrom"] === "number" && Number.isSafeInteger(s["historyFrom"]) && s["historyFrom"] >= 0 ? s["historyFrom"] : 0,
   };
 }
 
@@ -223,11 +235,11 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
   );
   await (opts.wait === undefined ? polls : Promise.race([polls, opts.wait()]));
   const statuses = [...answered];
-  // Peers whose head wins by the fork-choice rule.
+  // Peers whose head wins by the fork-choice rule, and that hold the blocks from our finalized one up.
   const head = headOf;
   const candidates = statuses
     .filter((x): x is { peer: PeerClient; status: PeerStatusView } => x !== null)
-    .filter((x) => compareHeads(head(x.status), head(ours)) > 0);
+    .filter((x) => compareHeads(head(x.status), head(ours)) > 0 && x.status.historyFrom <= ours.finalizedHeight);
   candidates.sort((a, b) => compareHeads(head(b.status), head(a.status)));
   const best = candidates[0];
   const nothing = { peer: null, from: ours.height, to: ours.height, applied: 0, error: null, faulty };

@@ -40,6 +40,8 @@ export interface ChainStatusView {
   readonly beacon: Hash;
   readonly finalizedHeight: number;
   readonly finalizedHash: Hash;
+  /** the lowest height held: a simulated node replays from genesis */
+  readonly historyFrom: number;
 }
 
 export class SimChain {
@@ -150,6 +152,7 @@ export class SimChain {
       beacon: head.beacon,
       finalizedHeight: fin.height,
       finalizedHash: fin.hash,
+      historyFrom: 0,
     };
   }
 

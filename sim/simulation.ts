@@ -10,7 +10,9 @@ import { createMessage } from "../core/envelope.ts";
 import { compareHeads } from "../core/fork-choice.ts";
 import { addressFromPublicKey, publicKeyFromSecret, secretFromSeedPhrase } from "../core/keys.ts";
 import { COIN_UNIT, devnetParams, FIXED_ONE, mainnetParams } from "../core/params.ts";
-import { encodeState } from "../core/state-codec.ts";
+import { valueText } from "../core/state-codec.ts";
+import { stateEntries } from "../core/state-root.ts";
+import type { ChainState } from "../core/types.ts";
 import { createTx } from "../core/tx.ts";
 import type { ChainParams, Hash } from "../core/types.ts";
 import { headOf } from "../durable-objects/sync.ts";
@@ -392,9 +394,16 @@ function report(
       penalties: metrics.penalties,
     },
     partition: plan === null ? null : { atMs: plan.atMs, healMs: plan.healMs, convergenceMs: run.convergenceMs },
-    storage: { bytesPerNodePer1000Blocks: median(perNode), stateBytes: encodeState(best.chain.head).length },
+    storage: { bytesPerNodePer1000Blocks: median(perNode), stateBytes: stateBytes(best.chain.head) },
     converged: agreed(nodes, metrics.blocks),
     heightSpread: Math.max(...heights) - Math.min(...heights),
     validations: { runs: run.shared.validations, cached: run.shared.validationHits },
   };
+}
+
+/** The state's leaves as stored: each value's canonical text and its 32-byte key. */
+function stateBytes(state: ChainState): number {
+  let n = 0;
+  for (const e of stateEntries(state)) n += valueText(e).length + 32;
+  return n;
 }

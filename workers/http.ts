@@ -45,6 +45,8 @@ export function statusFor(code: NodeErrorCode): Status {
       return 403;
     case "NOT_FOUND":
     case "UNKNOWN_JOB":
+    case "STATE_PRUNED":
+    case "NO_SNAPSHOT":
       return 404;
     case "ALREADY_KNOWN":
     case "LEASE_EXPIRED":

@@ -131,6 +131,8 @@ describe("state transition properties", () => {
           expect(r.ok).toBe(true);
           if (!r.ok) return;
           replay = r.value;
+          // the header commits to the incrementally updated tree: the same root as hashing the whole state anew
+          expect(computeStateRoot(replay)).toBe((blocks[i] as Block).header.stateRoot);
           expect(computeStateRoot(replay)).toBe(computeStateRoot(states[i] as ChainState));
         }
       }),

@@ -2,6 +2,7 @@
  * End to end on a real local testnet: wrangler dev processes on loopback,
  * talking HTTP to each other (flooding, sync), each with its own state.
  */
+import { chainStatus, sameTip as sameTipOf } from "../support/chain-status.ts";
 import { until as waitUntil } from "../support/until.ts";
 import { Wallet } from "../support/wallet.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,23 +23,9 @@ import { paramsFor } from "../../core/params.ts";
 const dir = mkdtempSync(join(tmpdir(), "doin-testnet-"));
 let net: Testnet;
 
-interface Status {
-  height: number;
-  tip: string;
-  genesis: string;
-  finalizedHeight: number;
-}
-async function status(i: number): Promise<Status> {
-  return (await (await fetch(`${net.nodes[i]?.url}/chain/status`)).json()) as Status;
-}
+const status = (i: number) => chainStatus(net.nodes[i]?.url as string);
 const until = <T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => waitUntil(what, f, { timeoutMs, everyMs: 500 });
-async function sameTip(nodes: readonly number[], minHeight: number): Promise<Status> {
-  return until(`nodes ${nodes.join(",")} on one tip at height ≥ ${minHeight}`, async () => {
-    const all = await Promise.all(nodes.map(status));
-    const first = all[0] as Status;
-    return all.every((s) => s.tip === first.tip) && first.height >= minHeight ? first : undefined;
-  });
-}
+const sameTip = (nodes: readonly number[], minHeight: number) => sameTipOf(nodes.map((i) => net.nodes[i]?.url as string), minHeight);
 
 beforeAll(async () => {
   // genesis two hours ago: room for the 500 blocks the first test builds offline, 2 s apart, all in the past

@@ -26,8 +26,34 @@ const ChainStatusSchema = z
     accounts: z.number().int(),
     openRounds: z.number().int(),
     outboxPending: z.number().int(),
+    historyFrom: z.number().int().openapi({ description: "the lowest height this node holds blocks from: 0, or the snapshot it started from" }),
   })
   .openapi("ChainStatus");
+
+const TreeProofFields = {
+  siblings: z.array(z.string()).openapi({ description: "sibling hashes down the key's path, from the root's children (zeros: an empty subtree)" }),
+  leaf: z.object({ key: z.string(), valueHash: z.string() }).nullable().openapi({ description: "the leaf where the path ends: the account's own, another key's (absence), or none (absence)" }),
+};
+const AccountProofSchema = z
+  .object({
+    height: z.number().int(),
+    block: z.string(),
+    finalized: z.boolean(),
+    header: z.record(z.string(), z.unknown()).openapi({ description: "the block's header: its stateRoot is what the proof is against" }),
+    account: z.record(z.string(), z.unknown()).nullable().openapi({ description: "the account's leaf as stored (reputation undecayed), or null: no such account" }),
+    ...TreeProofFields,
+  })
+  .openapi("AccountProof", { description: "Check with core/state-proof.ts verifyAccountProof(header.stateRoot, address, account, {siblings, leaf})" });
+const SnapshotSchema = z
+  .object({
+    network: z.string(),
+    height: z.number().int(),
+    hash: z.string(),
+    block: z.record(z.string(), z.unknown()),
+    depth: z.number().int(),
+    parts: z.array(z.object({ hash: z.string(), count: z.number().int() })),
+  })
+  .openapi("SnapshotManifest", { description: "A finalized state cut into 2^depth parts by the first depth bits of the keys; the parts' hashes add up to block.header.stateRoot" });
 
 const BlockSchema = z.record(z.string(), z.unknown()).openapi("Block", { description: "A block in its wire form (see docs/PROTOCOL.md §5)" });
 const errors = {
@@ -202,13 +228,58 @@ export function registerChainRoutes(app: NodeApp): void {
     createRoute({
       method: "get",
       path: "/chain/account/{address}",
-      summary: "An account at the head: balance, nonce, reputation (decayed to the tip)",
-      request: { params: z.object({ address: Address }) },
+      summary: "An account at the head: balance, nonce, reputation (decayed to the tip); with proof=1, at a block (default the finalized one) with its proof against that block's state root",
+      request: {
+        params: z.object({ address: Address }),
+        query: z.object({
+          proof: z.enum(["0", "1", "true", "false"]).optional().openapi({ description: "1: add the inclusion or absence proof" }),
+          height: Height.optional().openapi({ description: "with proof=1: the canonical block whose state to prove against (default: the finalized one)" }),
+        }),
+      },
       responses: {
-        200: { description: "Account", content: { "application/json": { schema: z.object({ address: z.string(), balance: z.string(), nonce: z.number().int(), reputation: z.string() }).openapi("Account") } } },
+        200: {
+          description: "Account",
+          content: { "application/json": { schema: z.object({ address: z.string(), balance: z.string(), nonce: z.number().int(), reputation: z.string(), proof: AccountProofSchema.optional() }).openapi("Account") } },
+        },
         ...errors,
       },
     }),
-    async (c) => c.json(await chainOf(c.env).account(c.req.valid("param").address), 200),
+    async (c) => {
+      const { address } = c.req.valid("param");
+      const { proof, height } = c.req.valid("query");
+      const withProof = proof === "1" || proof === "true";
+      if (!withProof) {
+        if (height !== undefined) return jsonError(c, 400, "MALFORMED", "height is for proofs: add proof=1") as never;
+        return c.json(await chainOf(c.env).account(address), 200) as never;
+      }
+      return answer(c, await chainOf(c.env).accountProof(address, height)) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/snapshot",
+      summary: "The finalized snapshot this node offers to nodes that join: its block and the state tree's parts",
+      responses: { 200: { description: "Snapshot manifest", content: { "application/json": { schema: SnapshotSchema } } }, ...errors },
+    }),
+    async (c) => answer(c, await chainOf(c.env).snapshot()) as never,
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/chain/snapshot/{height}/{index}",
+      summary: "The leaves of one part of the snapshot at a height (each {space, id, value}, in key order)",
+      request: { params: z.object({ height: Height, index: z.coerce.number().int().min(0).max(4095) }) },
+      responses: {
+        200: { description: "Snapshot part", content: { "application/json": { schema: z.object({ height: z.number().int(), index: z.number().int(), leaves: z.array(z.record(z.string(), z.unknown())) }) } } },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { height, index } = c.req.valid("param");
+      return answer(c, await chainOf(c.env).snapshotPart(height, index)) as never;
+    },
   );
 }
