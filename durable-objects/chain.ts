@@ -18,7 +18,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { admissionCheck } from "../core/admission.ts";
 import { blockToWire, headerToWire, parseBlock } from "../core/block.ts";
-import { toWire, type Encodable } from "../core/encoding.ts";
+import { recordToWire } from "../core/encoding.ts";
 import type { ErrorCode, ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
@@ -627,7 +627,7 @@ export class ChainDO extends DurableObject<Env> {
         block: node.hash,
         finalized: at <= finalized.height,
         header: headerToWire(block.header),
-        account: a === undefined ? null : toWire(a as unknown as Encodable),
+        account: a === undefined ? null : recordToWire(a),
         siblings: proof.siblings,
         leaf: proof.leaf,
       },

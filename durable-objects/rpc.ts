@@ -77,9 +77,9 @@ export interface AccountProofView extends AccountView {
     /** the block is final (at or below the finalized height) */
     readonly finalized: boolean;
     /** the block's header in wire form: its stateRoot is what the proof is against */
-    readonly header: unknown;
+    readonly header: JsonValue;
     /** what the account's leaf holds (reputation undecayed, as stored), or null: there is no such account */
-    readonly account: unknown;
+    readonly account: JsonValue;
     /** core/state-tree.ts TreeProof */
     readonly siblings: readonly string[];
     readonly leaf: { readonly key: string; readonly valueHash: string } | null;
