@@ -8,6 +8,9 @@ import { recordToWire } from "../../core/encoding.ts";
 import { peerUrlProblem } from "../../durable-objects/peer-url.ts";
 import { Address, answer, declareBodyLimit, ErrorSchema, Hex32, jsonError, requireRunner, type NodeApp } from "../http.ts";
 
+/** POST /chain/sync carries at most a few peer URLs. */
+export const SYNC_BODY_LIMIT_BYTES = 8 * 1024;
+
 
 const ChainStatusSchema = z
   .object({
@@ -173,7 +176,7 @@ export function registerChainRoutes(app: NodeApp): void {
   );
 
   // 32 peer URLs of at most 200 characters: 8 KiB is room enough (the default is 16)
-  declareBodyLimit(app, "/chain/sync", 8 * 1024);
+  declareBodyLimit(app, "/chain/sync", SYNC_BODY_LIMIT_BYTES);
   app.use("/chain/sync", requireRunner);
   app.openapi(
     createRoute({
