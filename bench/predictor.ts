@@ -29,7 +29,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { JsonValue } from "../core/types.ts";
-import { WorkerProcess } from "../gpu-runner/external-plugin.ts";
+import { WorkerProcess } from "../gpu-runner/worker-process.ts";
 import { simulateIslands } from "../plugins/islands.ts";
 import predictor from "../plugins/predictor/index.ts";
 import { FIXED } from "../plugins/predictor/model.ts";

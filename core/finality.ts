@@ -7,7 +7,10 @@
  * - Checkpoint finality: an external checkpoint (height → hash) is final as
  *   soon as the head's chain reaches it; blocks conflicting with it are refused.
  * - A reorganization may revert blocks above the finalized height only: its
- *   common ancestor must be at or above the finalized height. (The reference's
+ *   common ancestor must be at or above the finalized height. Fork choice
+ *   refuses a block whose chain meets the finalized chain below the finalized
+ *   block (isReorgAllowed) and, when its parent is unknown, a block at or
+ *   below the finalized height (isAtOrBelowFinality). (The reference's
  *   `height − depth > finalized_height` also refused a reorg whose common
  *   ancestor is the finalized block itself, which reverts nothing final.)
  */
@@ -19,6 +22,16 @@ export function finalizedHeightFor(headHeight: number, depth: number): number {
 /** Whether a reorganization whose branches meet at `commonAncestorHeight` leaves the finalized block in place. */
 export function isReorgAllowed(commonAncestorHeight: number, finalizedHeight: number): boolean {
   return commonAncestorHeight >= finalizedHeight;
+}
+
+/**
+ * Whether a block at `height` is at or below the finalized height: such a
+ * block cannot descend from the finalized block (its chain would meet the
+ * finalized chain below the finalized block, a reorg that isReorgAllowed
+ * refuses).
+ */
+export function isAtOrBelowFinality(height: number, finalizedHeight: number): boolean {
+  return height <= finalizedHeight;
 }
 
 /** Highest height in `sortedHeights` (ascending) that is ≤ `headHeight`, or −1 when there is none. */

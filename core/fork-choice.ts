@@ -17,10 +17,12 @@
  * equivocation); then the head stays where it is. Otherwise the head does not
  * depend on the order in which blocks arrive. Finality makes the tree refuse
  * blocks that do not descend from the finalized block, so reorganizations
- * never cross it.
+ * never cross it (the rules are finality.ts's: isReorgAllowed where the
+ * block's chain meets the finalized chain, isAtOrBelowFinality for a block
+ * whose parent is unknown).
  */
 import { err, ok, type Result } from "./errors.ts";
-import { finalityTarget } from "./finality.ts";
+import { finalityTarget, isAtOrBelowFinality, isReorgAllowed } from "./finality.ts";
 import { turnWeight } from "./schedule.ts";
 import type { Fixed, Hash } from "./types.ts";
 
@@ -119,7 +121,7 @@ export class ForkChoice {
     if (parent === undefined) {
       const inherited = this.rejected.get(node.parent);
       if (inherited !== undefined) return this.reject(node.hash, inherited, `descends from ${node.parent}, rejected with ${inherited}`);
-      if (node.height <= this.finalizedNode.height) {
+      if (isAtOrBelowFinality(node.height, this.finalizedNode.height)) {
         return this.reject(node.hash, "BELOW_FINALITY", `height ${node.height} is at or below the finalized height ${this.finalizedNode.height}`);
       }
       return err("BAD_PARENT", `unknown parent ${node.parent}`);
@@ -132,7 +134,7 @@ export class ForkChoice {
       return err("BAD_WORK", `cumulative work ${node.cumulativeWork} is below the parent's ${parent.cumulativeWork}`);
     }
     const f = this.finalizedNode;
-    if (this.ancestorAt(parent.hash, f.height)?.hash !== f.hash) {
+    if (!this.descendsFromFinalized(parent.hash)) {
       return this.reject(node.hash, "BELOW_FINALITY", `does not descend from the finalized block ${f.hash} at height ${f.height}`);
     }
     const checkpoint = this.checkpoints.get(node.height);
@@ -228,7 +230,7 @@ export class ForkChoice {
     const dropped: Hash[] = [];
     for (const n of this.nodes.values()) {
       if (keep.has(n.hash)) continue;
-      if (n.height > f.height && this.ancestorAt(n.hash, f.height)?.hash === f.hash) continue;
+      if (n.height > f.height && this.descendsFromFinalized(n.hash)) continue;
       dropped.push(n.hash);
     }
     for (const h of dropped) {
@@ -236,6 +238,18 @@ export class ForkChoice {
       this.remember(h, "BELOW_FINALITY");
     }
     return dropped.length;
+  }
+
+  /**
+   * Whether the chain ending at `hash` contains the finalized block: where it
+   * meets the finalized chain is the finalized block itself if it does, a
+   * block below it if not, and only the former is a reorganization
+   * isReorgAllowed lets through.
+   */
+  private descendsFromFinalized(hash: Hash): boolean {
+    const f = this.finalizedNode;
+    const meet = this.commonAncestor(hash, f.hash);
+    return meet !== undefined && isReorgAllowed(meet.height, f.height);
   }
 
   private reject(hash: Hash, code: InheritedCode, message: string): Result<AddOutcome> {

@@ -12,7 +12,8 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { DomainPlugin } from "../plugins/sdk.ts";
 import { nodeChampions } from "./champions.ts";
-import { startExternalPlugins, type WorkerProcess } from "./external-plugin.ts";
+import { startExternalPlugins } from "./external-plugin.ts";
+import type { WorkerProcess } from "./worker-process.ts";
 import { requestJson } from "./http.ts";
 import { JOB_KINDS, type JobKind, type JobSource } from "./job-source.ts";
 import { checkOptimizerFlags, optimizerFor, parseOptimizerFlags, type OptimizerFlags } from "./optimizer-flags.ts";
@@ -101,7 +102,10 @@ const int = (name: string, value: string, min: number, max: number): number => {
 const node = (args.node ?? "").replace(/\/+$/, "");
 if (node === "") fail(`--node is required\n\n${USAGE}`);
 const name = args.name ?? `runner-${hostname()}-${process.pid}`.replace(/[^\x21-\x7e]/g, "-").slice(0, 128);
-const domains = args.domains.split(",").map((d) => d.trim()).filter((d) => d !== "");
+const domains = args.domains
+  .split(",")
+  .map((d) => d.trim())
+  .filter((d) => d !== "");
 const kinds = args.kinds.split(",").map((k) => k.trim()) as JobKind[];
 for (const k of kinds) if (!JOB_KINDS.includes(k)) fail(`--kinds: unknown kind ${k}`);
 const concurrency = int("concurrency", args.concurrency, 1, 256);
@@ -159,7 +163,12 @@ if (args.source === "tasks") {
   source = nodeTasksSource({ node, token, runner: name, kinds, domains, leaseMs });
 } else if (args.source === "queues") {
   const apiToken = args["cf-token"] ?? process.env["CLOUDFLARE_API_TOKEN"];
-  for (const [flag, v] of [["--cf-account", args["cf-account"]], ["--cf-token", apiToken], ["--queue", args.queue], ["--result-queue", args["result-queue"]]] as const) {
+  for (const [flag, v] of [
+    ["--cf-account", args["cf-account"]],
+    ["--cf-token", apiToken],
+    ["--queue", args.queue],
+    ["--result-queue", args["result-queue"]],
+  ] as const) {
     if (v === undefined || v === "") fail(`--source queues needs ${flag}`);
   }
   source = cloudflareQueuesSource({

@@ -50,7 +50,10 @@ export const blocks = sqliteTable(
   (t) => [index("blocks_height").on(t.height), index("blocks_canonical_height").on(t.canonical, t.height)],
 );
 
-/** Transactions of projected blocks; a transaction re-included by a reorg moves to its new block. */
+/**
+ * Transactions of projected blocks; a transaction re-included by a reorg moves to its new block.
+ * Read by workers/routes/history.ts: a block's, an account's, a round's transactions, /history/tx, search.
+ */
 export const transactions = sqliteTable(
   "transactions",
   {
@@ -129,7 +132,8 @@ export const experiments = sqliteTable(
 /**
  * The head chain's rounds as their status changes (a live view: a row is
  * upserted by the block that changed it, and deleted if that block is
- * reverted).
+ * reverted). Read by workers/routes/history.ts: /history/rounds, a round's
+ * story, the round of an account's commits and votes.
  */
 export const rounds = sqliteTable(
   "rounds",

@@ -40,7 +40,7 @@ function secretFromText(text: string, where: string): Uint8Array {
 async function testnetSecret(node: string, dir: string): Promise<Uint8Array> {
   const n = Number(node);
   if (!Number.isSafeInteger(n) || n < 1) throw usage(`--testnet-node: ${JSON.stringify(node)} is not a node number (1, 2, …)`);
-  const { testnetNodeSecret, testnetSeed } = await import("../../testnet/harness.ts");
+  const { testnetNodeSecret, testnetSeed } = await import("../../testnet/identity.ts");
   const seed = testnetSeed(dir);
   if (seed === null) throw new CliError("NO_TESTNET", `no local testnet in ${dir} (no testnet.json)`, EXIT.USAGE, "start one with `npm start`, or name its folder with --testnet-dir");
   return hexToBytes(testnetNodeSecret(seed, n - 1));

@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { Command, Option } from "commander";
 import type { JsonValue } from "../../core/types.ts";
 import { Island } from "../../gpu-runner/executors.ts";
-import { startExternalPlugins, type WorkerProcess } from "../../gpu-runner/external-plugin.ts";
+import { startExternalPlugins } from "../../gpu-runner/external-plugin.ts";
+import type { WorkerProcess } from "../../gpu-runner/worker-process.ts";
 import { runnerPlugins } from "../../gpu-runner/plugins.ts";
 import type { DomainPlugin } from "../../plugins/sdk.ts";
 import { formatCoin } from "../amount.ts";
@@ -50,7 +51,10 @@ async function loadPlugin(o: OptimizeCliOptions, log: (line: string) => void): P
   try {
     byDomain = await runnerPlugins({ packages: o.pluginPackage ?? [], modules: o.plugin ?? [] });
   } catch (e) {
-    throw pluginError(`plugins: ${e instanceof Error ? e.message : String(e)}`, "--plugin MODULE takes a module whose default export is a DomainPlugin; --plugin-package DIR a folder with a \"doin\" package.json");
+    throw pluginError(
+      `plugins: ${e instanceof Error ? e.message : String(e)}`,
+      '--plugin MODULE takes a module whose default export is a DomainPlugin; --plugin-package DIR a folder with a "doin" package.json',
+    );
   }
   let worker: WorkerProcess | null = null;
   if (o.external !== undefined) {
@@ -66,7 +70,10 @@ async function loadPlugin(o: OptimizeCliOptions, log: (line: string) => void): P
       byDomain.set(o.domain, served);
     } catch (e) {
       if (e instanceof CliError) throw e;
-      throw pluginError(`the external worker did not start: ${e instanceof Error ? e.message : String(e)}`, "the command must speak gpu-runner/PROTOCOL.md on stdio, e.g. \"python3 gpu-runner/python/doin_worker.py\"");
+      throw pluginError(
+        `the external worker did not start: ${e instanceof Error ? e.message : String(e)}`,
+        'the command must speak gpu-runner/PROTOCOL.md on stdio, e.g. "python3 gpu-runner/python/doin_worker.py"',
+      );
     }
   }
   const plugin = byDomain.get(o.domain);
@@ -81,7 +88,7 @@ export function registerOptimizeCommand(program: Command, action: Action): void 
     .requiredOption("--domain <domain>", "the domain to optimize (a domain of the network)")
     .option("--key <key>", "the optimizer's key (a key name); not needed with --dry-run")
     .option("--plugin <module>", "a module whose default export is a DomainPlugin (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
-    .option("--plugin-package <dir>", "a plugin package folder (package.json with a \"doin\" field; repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option("--plugin-package <dir>", 'a plugin package folder (package.json with a "doin" field; repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option("--external <command>", 'an external worker speaking gpu-runner/PROTOCOL.md, e.g. "python3 gpu-runner/python/doin_worker.py"')
     .addOption(new Option("--external-timeout-ms <ms>", "per-request timeout for the external worker").default("30000"))
     .option("--optimizer <name>", "the plugin's optimizer (default: its first)")
@@ -132,7 +139,16 @@ export function registerOptimizeCommand(program: Command, action: Action): void 
           const island = new Island(plugin, { runnerId, ...(o.optimizer === undefined ? {} : { optimizer: o.optimizer }), optimizerConfig, budget, migrateEvery: 1 });
           const device = worker === null ? "this process (TypeScript)" : `external worker on ${worker.hello?.device ?? "?"} (torch ${worker.hello?.torch ?? "none"})`;
           ctx.out.event(
-            { event: "start", domain: o.domain, optimizer: island.optimizerName, device, address: sender?.address ?? null, node: ctx.client.url, bond: domain.bond.toString(), dryRun: sender === null },
+            {
+              event: "start",
+              domain: o.domain,
+              optimizer: island.optimizerName,
+              device,
+              address: sender?.address ?? null,
+              node: ctx.client.url,
+              bond: domain.bond.toString(),
+              dryRun: sender === null,
+            },
             () =>
               `optimizing ${o.domain} with ${island.optimizerName} on ${device}${sender === null ? " (dry run)" : ` as ${sender.address}`} against ${ctx.client.url}` +
               `${domain.bond > 0n ? `; each commit locks a bond of ${formatCoin(domain.bond)} DOIN` : ""}`,
@@ -162,9 +178,11 @@ export function registerOptimizeCommand(program: Command, action: Action): void 
               out: ctx.out,
               signal: stop.signal,
             });
-            ctx.out.event({ event: "done", ...summary, rewardDOIN: formatCoin(summary.reward) }, () =>
-              `done: ${summary.rounds} rounds, ${summary.committed} committed, ${summary.claimed} claimed, ${summary.rejected} rejected, ${summary.expired} expired, ${summary.superseded} superseded; ` +
-              `rewards ${formatCoin(summary.reward)} DOIN${summary.rewardPending > 0 ? ` (${summary.rewardPending} still to come: their work block needs more verified work on the network)` : ""}`,
+            ctx.out.event(
+              { event: "done", ...summary, rewardDOIN: formatCoin(summary.reward) },
+              () =>
+                `done: ${summary.rounds} rounds, ${summary.committed} committed, ${summary.claimed} claimed, ${summary.rejected} rejected, ${summary.expired} expired, ${summary.superseded} superseded; ` +
+                `rewards ${formatCoin(summary.reward)} DOIN${summary.rewardPending > 0 ? ` (${summary.rewardPending} still to come: their work block needs more verified work on the network)` : ""}`,
             );
           } finally {
             process.off("SIGINT", onSignal);

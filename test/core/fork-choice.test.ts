@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkpointHeightFor, finalityTarget, finalizedHeightFor, isReorgAllowed } from "../../core/finality.ts";
+import { checkpointHeightFor, finalityTarget, finalizedHeightFor, isAtOrBelowFinality, isReorgAllowed } from "../../core/finality.ts";
 import { compareHeads, ForkChoice, type HeaderNode, type WeightedNode } from "../../core/fork-choice.ts";
 import { turnWeight } from "../../core/schedule.ts";
 import type { Hash } from "../../core/types.ts";
@@ -113,6 +113,9 @@ describe("compareHeads and finality helpers", () => {
     expect(finalizedHeightFor(3, 6)).toBe(0);
     expect(isReorgAllowed(4, 4)).toBe(true);
     expect(isReorgAllowed(3, 4)).toBe(false);
+    expect(isAtOrBelowFinality(4, 4)).toBe(true);
+    expect(isAtOrBelowFinality(3, 4)).toBe(true);
+    expect(isAtOrBelowFinality(5, 4)).toBe(false);
     expect(checkpointHeightFor(5, [])).toBe(-1);
     expect(checkpointHeightFor(5, [2, 5, 9])).toBe(5);
     expect(checkpointHeightFor(4, [2, 5, 9])).toBe(2);
@@ -148,7 +151,14 @@ describe("ForkChoice", () => {
   it("answers ancestry queries: ancestorAt, path, commonAncestor", () => {
     const b = builder();
     const fcx = new ForkChoice(b.genesis, { finalityDepth: 100 });
-    for (const [l, p] of [["a1", "G"], ["a2", "a1"], ["a3", "a2"], ["b2", "a1"], ["b3", "b2"], ["b4", "b3"]] as const) {
+    for (const [l, p] of [
+      ["a1", "G"],
+      ["a2", "a1"],
+      ["a3", "a2"],
+      ["b2", "a1"],
+      ["b3", "b2"],
+      ["b4", "b3"],
+    ] as const) {
       expect(fcx.add(b.mk(l, p)).ok).toBe(true);
     }
     expect(fcx.size).toBe(7);
@@ -291,49 +301,43 @@ describe("fork choice properties", () => {
 
   it("with finality: the head descends from the finalized block, which never moves back, and reorgs never cross it", () => {
     fc.assert(
-      fc.property(
-        treeArb,
-        fc.array(fc.nat(), { minLength: 1, maxLength: 40 }),
-        fc.integer({ min: 0, max: 4 }),
-        fc.option(fc.nat(), { nil: undefined }),
-        (tree, picks, depth, cpPick) => {
-          const checkpoints = new Map<number, Hash>();
-          if (cpPick !== undefined) {
-            const cp = tree.nodes[cpPick % tree.nodes.length] as HeaderNode;
-            checkpoints.set(cp.height, cp.hash);
-          }
-          const fcx = new ForkChoice(tree.genesis, { finalityDepth: depth, checkpoints });
-          let finHeight = 0;
-          for (const n of topoOrder(tree, picks)) {
-            const prevFin = fcx.finalized();
-            const prevHead = fcx.head();
-            const r = fcx.add(n);
-            if (r.ok) {
-              if (r.value.reorg !== null) {
-                const ca = fcx.get(r.value.reorg.commonAncestor) as HeaderNode;
-                expect(isReorgAllowed(ca.height, prevFin.height)).toBe(true);
-                expect(r.value.reorg.from).toBe(prevHead.hash);
-                expect(r.value.reorg.depth).toBe(prevHead.height - ca.height);
-              }
-              expect(compareHeads(fcx.head(), prevHead)).toBeGreaterThanOrEqual(0);
-            } else {
-              expect(["BELOW_FINALITY", "CHECKPOINT_CONFLICT"]).toContain(r.error.code);
-              expect(fcx.head()).toBe(prevHead);
+      fc.property(treeArb, fc.array(fc.nat(), { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 4 }), fc.option(fc.nat(), { nil: undefined }), (tree, picks, depth, cpPick) => {
+        const checkpoints = new Map<number, Hash>();
+        if (cpPick !== undefined) {
+          const cp = tree.nodes[cpPick % tree.nodes.length] as HeaderNode;
+          checkpoints.set(cp.height, cp.hash);
+        }
+        const fcx = new ForkChoice(tree.genesis, { finalityDepth: depth, checkpoints });
+        let finHeight = 0;
+        for (const n of topoOrder(tree, picks)) {
+          const prevFin = fcx.finalized();
+          const prevHead = fcx.head();
+          const r = fcx.add(n);
+          if (r.ok) {
+            if (r.value.reorg !== null) {
+              const ca = fcx.get(r.value.reorg.commonAncestor) as HeaderNode;
+              expect(isReorgAllowed(ca.height, prevFin.height)).toBe(true);
+              expect(r.value.reorg.from).toBe(prevHead.hash);
+              expect(r.value.reorg.depth).toBe(prevHead.height - ca.height);
             }
-            const fin = fcx.finalized();
-            expect(fin.height).toBeGreaterThanOrEqual(finHeight);
-            expect(fcx.ancestorAt(fin.hash, prevFin.height)?.hash).toBe(prevFin.hash);
-            finHeight = fin.height;
-            checkInvariants(fcx);
-            for (const [h, hash] of checkpoints) {
-              const at = fcx.ancestorAt(fcx.head().hash, h);
-              if (at !== undefined) expect(at.hash).toBe(hash);
-            }
+            expect(compareHeads(fcx.head(), prevHead)).toBeGreaterThanOrEqual(0);
+          } else {
+            expect(["BELOW_FINALITY", "CHECKPOINT_CONFLICT"]).toContain(r.error.code);
+            expect(fcx.head()).toBe(prevHead);
           }
-          fcx.prune();
+          const fin = fcx.finalized();
+          expect(fin.height).toBeGreaterThanOrEqual(finHeight);
+          expect(fcx.ancestorAt(fin.hash, prevFin.height)?.hash).toBe(prevFin.hash);
+          finHeight = fin.height;
           checkInvariants(fcx);
-        },
-      ),
+          for (const [h, hash] of checkpoints) {
+            const at = fcx.ancestorAt(fcx.head().hash, h);
+            if (at !== undefined) expect(at.hash).toBe(hash);
+          }
+        }
+        fcx.prune();
+        checkInvariants(fcx);
+      }),
       { numRuns: 200 },
     );
   });

@@ -12,7 +12,9 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonValue } from "../../core/types.ts";
-import { externalDomainPlugin, WorkerError, WorkerProcess, type WorkerDomain } from "../../gpu-runner/external-plugin.ts";
+import { externalDomainPlugin } from "../../gpu-runner/external-plugin.ts";
+import { WorkerProcess } from "../../gpu-runner/worker-process.ts";
+import { WorkerError, type WorkerDomain } from "../../gpu-runner/worker-protocol.ts";
 import predictor from "../../plugins/predictor/index.ts";
 import { decodeParams, encodeParams, forecastAt, modelSkill } from "../../plugins/predictor/model.ts";
 import { generateSeries, packF64 } from "../../plugins/predictor/series.ts";

@@ -9,7 +9,9 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonValue } from "../../core/types.ts";
 import { runEvaluate } from "../../gpu-runner/executors.ts";
-import { externalDomainPlugin, packF64, splitCommand, unpackF64, WorkerError, WorkerProcess, type WorkerHello } from "../../gpu-runner/external-plugin.ts";
+import { externalDomainPlugin } from "../../gpu-runner/external-plugin.ts";
+import { splitCommand, WorkerProcess } from "../../gpu-runner/worker-process.ts";
+import { packF64, unpackF64, WorkerError, type WorkerHello } from "../../gpu-runner/worker-protocol.ts";
 import { Runner } from "../../gpu-runner/runner.ts";
 import { FakeSource, noChampions, realQuadratic, ROOT, sleep, until } from "./helpers.ts";
 
@@ -66,7 +68,10 @@ describe("the Python reference worker", () => {
     const empty = (await worker.request("evaluate_batch", { domain: "quadratic", candidates: [], data: { target } })) as { values: number[] };
     expect(empty.values).toEqual([]);
     // packed float64 rows (base64, little-endian) give the same numbers, both ways
-    const packed = (await worker.request("evaluate_batch", { domain: "quadratic", candidates_f64: packF64(candidates, 10), data: { target }, encoding: "f64" })) as { values_f64: string; count: number };
+    const packed = (await worker.request("evaluate_batch", { domain: "quadratic", candidates_f64: packF64(candidates, 10), data: { target }, encoding: "f64" })) as {
+      values_f64: string;
+      count: number;
+    };
     expect(packed.count).toBe(256);
     expect(Array.from(unpackF64(packed.values_f64))).toEqual(reply.values);
     const nan = await worker.request("evaluate_batch", { candidates_f64: packF64([[Number.NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0]], 10), data: { target } }).catch((e: unknown) => e);
@@ -210,7 +215,17 @@ describe("the worker as a DomainPlugin in a runner", () => {
     const params = encode([0, 1, 2, 3, 4, -1, -2, -3, -4, 0]);
     source.add("evaluate", "quadratic", { optimae: "o", params, reported: "0", seed: "ab".repeat(32), seed32: 99, deadline: 10 }, "eval");
     for (let i = 1; i <= 5; i++) source.add("optimize", "quadratic", { domain: "quadratic", round: i }, `opt-${i}`);
-    const runner = new Runner({ id: "gpu", source, plugins: [plugin], champions: noChampions, concurrency: 2, island: { optimizer: "batch_es", optimizerConfig: { population: 64 }, budget: 1024 }, pollMs: 20, progressMs: 0, log: quiet });
+    const runner = new Runner({
+      id: "gpu",
+      source,
+      plugins: [plugin],
+      champions: noChampions,
+      concurrency: 2,
+      island: { optimizer: "batch_es", optimizerConfig: { population: 64 }, budget: 1024 },
+      pollMs: 20,
+      progressMs: 0,
+      log: quiet,
+    });
     void runner.start();
     await until("all six", () => (source.results.size === 6 ? true : undefined), 30_000);
     await runner.stop();

@@ -13,7 +13,8 @@
  *   # there: python3 -c "import lzma,shutil; shutil.copyfileobj(lzma.open('.state/device/node.xz'), open('/tmp/node','wb'))"
  *   #        chmod +x /tmp/node && python3 test/runner/device/gpu_check.py && /tmp/node .state/device/gpu-check.mjs
  */
-import { externalDomainPlugin, WorkerProcess } from "../../../gpu-runner/external-plugin.ts";
+import { externalDomainPlugin } from "../../../gpu-runner/external-plugin.ts";
+import { WorkerProcess } from "../../../gpu-runner/worker-process.ts";
 import type { JsonValue } from "../../../core/types.ts";
 
 const out: Record<string, JsonValue> = {};
@@ -24,7 +25,7 @@ out["ready_ms"] = Math.round(performance.now() - t0);
 out["hello"] = { device: hello.device, torch: hello.torch, gpu: hello.gpu ?? null, backend: hello.backend ?? null };
 
 let seed = 12345;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 const target = Array.from({ length: 10 }, () => rand() * 10 - 5);
 const xs = Array.from({ length: 10_000 }, () => Array.from({ length: 10 }, () => rand() * 20 - 10));
 const r = (await w.request("evaluate_batch", { domain: "quadratic", candidates: xs, data: { target } })) as { values: number[] };
