@@ -33,7 +33,13 @@ import hashlib
 import json
 
 import rfc8032 as ed
+import math
+from decimal import Decimal
+from fractions import Fraction
+
 from gen_merkle import merkle_root
+from gen_quorum import aggregate, quorum_seed, quorum_size, select as select_quorum
+from numeric_io import dec_floor
 from gen_state_tree import root as tree_root
 from gen_vrf import prove as vrf_prove, proof_to_hash, seed_key
 from vector_io import hash_of, tagged_hash, write_fixture
@@ -213,24 +219,114 @@ def copy_state(s):
 
 
 def validators(params, accounts, time_ms):
-    """core/schedule.ts validatorSet. The vectors' validators keep their genesis
-    reputation (5.0) within a few minutes of genesis: decay cannot take it below the
-    2.0 minimum, which is asserted, so no decay is computed here."""
+    """core/schedule.ts validatorSet: accounts whose reputation decayed to time_ms reaches
+    minForEvaluator, joined by the genesis validators while they are fewer than
+    quorum.minSize (order does not matter: every use ranks them)."""
     minimum = int(params["reputation"]["minForEvaluator"])
-    out = []
-    for a, acct in accounts.items():
-        r = int(acct["reputation"])
-        if r < minimum:
-            continue
-        # a half-life is a week; these chains last minutes: 5.0 decays to > 4.99
-        assert time_ms - acct["reputationTime"] < 24 * 3_600_000 and r >= 2 * minimum
-        out.append(a)
+    out = [a for a, acct in accounts.items() if int(acct["reputation"]) >= minimum and decayed(acct, time_ms, params) >= minimum]
     if len(out) >= params["quorum"]["minSize"]:
         return out
     for g in params["genesisAccounts"]:
         if int(g["reputation"]) > 0 and g["address"] not in out:
             out.append(g["address"])
     return out
+
+
+# --- reputation, incentive, coinbase (restated as gen_reputation, gen_incentive, gen_issuance do) ---
+
+LN2 = Decimal(2).ln()
+
+
+def factor2(elapsed, half_life):
+    """floor(2^(-elapsed/half_life) * 10^6)."""
+    q, r = divmod(elapsed, half_life)
+    if r == 0:
+        return ONE >> q if q < 64 else 0
+    if q >= 20:
+        return 0
+    return dec_floor((-(Decimal(elapsed) / Decimal(half_life)) * LN2).exp() * ONE)
+
+
+def decayed(acct, time_ms, params):
+    rep = int(acct["reputation"])
+    elapsed = time_ms - acct["reputationTime"]
+    if elapsed <= 0 or rep <= 0:
+        return rep
+    return rep * factor2(elapsed, params["reputation"]["halfLifeMs"]) // ONE
+
+
+def rep_factor(r):
+    """min(1, ln(1 + r)/ln 11), floored; 0 for r <= 0."""
+    if r <= 0:
+        return 0
+    if r >= 10 * ONE:
+        return ONE
+    return min(ONE, dec_floor((Decimal(ONE + r) / ONE).ln() / Decimal(11).ln() * ONE))
+
+
+def reward_fraction(reported, verified, higher, c):
+    gap = reported - verified if higher else verified - reported
+    mag = abs(reported)
+    rel = gap if mag == 0 else math.floor(Fraction(gap * ONE, mag))
+    if rel < 0:
+        b = -rel
+        if b >= c["bonusThresholdPpm"]:
+            return c["maxBonusPpm"]
+        return ONE + math.floor(Fraction(b * (c["maxBonusPpm"] - ONE), c["bonusThresholdPpm"]))
+    if rel == 0:
+        return ONE
+    if rel > c["toleranceMarginPpm"]:
+        return 0
+    return math.floor(ONE - Fraction(rel * (ONE - c["minRewardFractionPpm"]), c["toleranceMarginPpm"]))
+
+
+def mul_fixed(a, b):
+    return a * b // ONE
+
+
+def split_reward(total, producer, optimizers, evaluators, params):
+    """Pools floor(total * share / 10^6), each paid floor(pool * w / W) by ascending address;
+    the producer gets the rest; zero amounts left out."""
+    outs, paid = [], 0
+    for entries, ppm, role in ((optimizers, params["optimizerSharePpm"], "optimizer"), (evaluators, params["evaluatorSharePpm"], "evaluator")):
+        pos = sorted((a, int(w)) for a, w in entries.items() if int(w) > 0)
+        weight = sum(w for _, w in pos)
+        if weight == 0:
+            continue
+        pool = total * ppm // ONE
+        for a, w in pos:
+            amount = pool * w // weight
+            paid += amount
+            outs.append({"to": a, "amount": amount, "role": role})
+    result = [o for o in [{"to": producer, "amount": total - paid, "role": "producer"}] + outs if o["amount"] > 0]
+    assert sum(o["amount"] for o in result) == total
+    return [dict(o, amount=str(o["amount"])) for o in result]
+
+
+def block_reward(minted, params):
+    era = minted // params["halvingInterval"]
+    r = 0 if era >= 64 else int(params["initialReward"]) >> era
+    assert minted < params["halvingInterval"]  # the vectors mint a few blocks: the cap is far
+    return r
+
+
+def next_difficulty(d, ts, params):
+    clamp = lambda x, lo, hi: max(lo, min(hi, x))
+    target, alpha, lim = params["targetBlockTimeMs"], params["emaAlphaPpm"], params["perBlockLimitPpm"]
+    lo, hi = int(params["minThreshold"]), int(params["maxThreshold"])
+    elapsed = max(1, ts - d["lastWorkTimestamp"])
+    ema = max(1, (alpha * elapsed + (ONE - alpha) * int(d["emaBlockTimeMs"])) // ONE)
+    corr = clamp(target * ONE // ema - ONE, -lim, lim)
+    threshold = clamp(int(d["threshold"]) * (ONE + corr) // ONE, lo, hi)
+    n = d["blocksInEpoch"] + 1
+    start = d["epochStartTimestamp"]
+    if n >= params["epochLength"]:
+        duration = max(1, ts - start)
+        adj = params["maxEpochAdjustment"]
+        ratio = clamp(params["epochLength"] * target * ONE // duration, ONE // adj, ONE * adj)
+        threshold = clamp(threshold * ratio // ONE, lo, hi)
+        start, n = ts, 0
+    return {"threshold": str(threshold), "emaBlockTimeMs": str(ema), "lastWorkTimestamp": ts, "epochStartTimestamp": start, "blocksInEpoch": n}
 
 
 def schedule(s, params):
@@ -280,10 +376,87 @@ class Working:
         self.height = height
         self.timestamp = timestamp
         self.fees = 0
+        self.block_work = 0
+        self.tx_index = None
         self.receipts = {"accepts": [], "verdicts": [], "reputation": []}
 
     def account(self, a):
         return dict(self.s["accounts"].get(a) or empty_account())
+
+    def put(self, a, acct):
+        self.s["accounts"][a] = acct
+
+    def credit(self, a, amount):
+        acct = self.account(a)
+        acct["balance"] = str(int(acct["balance"]) + amount)
+        self.put(a, acct)
+
+    def move_reputation(self, a, event):
+        """Decay to the block's time, add the event's delta, floor at 0 (core/reputation.ts adjustReputation)."""
+        r = self.params["reputation"]
+        delta = {"optimaeAccepted": int(r["acceptReward"]), "optimaeRejected": -int(r["rejectPenalty"]),
+                 "evaluationAgreed": int(r["evaluationAgreeReward"]), "evaluationDiverged": -int(r["evaluationDivergePenalty"]),
+                 "evaluationMissed": -int(r["missedVotePenalty"])}[event]
+        self.receipts["reputation"].append({"address": a, "event": event, "delta": str(delta), "txIndex": self.tx_index})
+        acct = self.account(a)
+        acct["reputation"] = str(max(0, decayed(acct, self.timestamp, self.params) + delta))
+        acct["reputationTime"] = max(self.timestamp, acct["reputationTime"])
+        self.put(a, acct)
+        return acct
+
+    def burn(self, amount):
+        self.s["burned"] = str(int(self.s["burned"]) + amount)
+
+
+def required_votes(k, domain):
+    return (k * domain["quorumFractionPpm"] + 999_999) // ONE
+
+
+def pay_bond(w, bond, recipients):
+    """Equal shares, the remainder to the first by address; nobody to pay: burned."""
+    if bond == 0:
+        return
+    to = sorted(set(recipients))
+    if not to:
+        w.burn(bond)
+        return
+    share = bond // len(to)
+    for i, a in enumerate(to):
+        w.credit(a, share + (bond - share * len(to) if i == 0 else 0))
+
+
+def decide_round(w, r):
+    """A round decided: missed votes, then expired (too few votes) or the verdict of the votes."""
+    domain = domain_of(w.params, r["domain"])
+    required = required_votes(len(r["quorum"]), domain)
+    voted = {v["evaluator"] for v in r["votes"]}
+    for e in r["quorum"]:
+        if e not in voted:
+            w.move_reputation(e, "evaluationMissed")
+    bond = int(r["bond"])
+    if not r["votes"] or len(r["votes"]) < required:
+        r["status"] = "expired"
+        w.receipts["verdicts"].append({"optimae": r["optimae"], "status": "expired", "verified": None, "txIndex": w.tx_index})
+        seat = 0 if not r["quorum"] else bond // len(r["quorum"])
+        for v in r["votes"]:
+            pay_bond(w, seat, [v["evaluator"]])
+        pay_bond(w, bond - seat * len(r["votes"]), [r["optimizer"]])
+        return
+    votes = [{"evaluator": v["evaluator"], "performance": int(v["performance"])} for v in r["votes"]]
+    verdict = aggregate(votes, int(r["reported"]), int(domain["toleranceAbs"]), domain["toleranceRelPpm"], domain["quorumFractionPpm"], required)
+    for e in verdict["agreeing"]:
+        w.move_reputation(e, "evaluationAgreed")
+        w.s["pending-evaluator"][e] = w.s["pending-evaluator"].get(e, 0) + 1
+    for e in verdict["outliers"]:
+        w.move_reputation(e, "evaluationDiverged")
+    if verdict["accepted"]:
+        pay_bond(w, bond, [r["optimizer"]])
+    else:
+        w.move_reputation(r["optimizer"], "optimaeRejected")
+        pay_bond(w, bond, verdict["agreeing"] or [v["evaluator"] for v in r["votes"]])
+    status = "accepted" if verdict["accepted"] else "rejected"
+    r.update(status=status, verified=verdict["verified"], agreeing=verdict["agreeing"])
+    w.receipts["verdicts"].append({"optimae": r["optimae"], "status": status, "verified": verdict["verified"], "txIndex": w.tx_index})
 
 
 def begin_block(parent, params, height, timestamp):
@@ -297,12 +470,32 @@ def begin_block(parent, params, height, timestamp):
         c = s["commit"][cid]
         if height > c["height"] + params["revealWindowBlocks"]:
             del s["commit"][cid]
-            s["burned"] = str(int(s["burned"]) + int(c["bond"]))
-    assert not s["round"], "rounds are not covered by these vectors"
+            w.burn(int(c["bond"]))
+    for rid in sorted(s["round"]):
+        r = s["round"][rid]
+        if r["status"] == "voting" and height > r["deadline"]:
+            decide_round(w, r)
+        if r["status"] != "voting" and height > r["deadline"] + params["voteWindowBlocks"]:
+            del s["round"][rid]
+            champion = s["champion"].get(r["domain"])
+            if s["revealed"].get(r["paramsHash"]) == rid and (champion is None or champion["optimae"] != rid):
+                del s["revealed"][r["paramsHash"]]
     return w
 
 
-def apply_tx(w, tx):
+def canonical_size(value):
+    return len(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def select_evaluators(w, optimizer, beacon):
+    params = w.params
+    eligible = [a for a in validators(params, w.s["accounts"], w.timestamp) if a != optimizer]
+    active = sum(1 for a in eligible if w.account(a)["lastActiveTime"] >= w.timestamp - params["reputation"]["halfLifeMs"])
+    k = quorum_size(len(eligible), 0 if not eligible else active * ONE // len(eligible), params["quorum"]["minSize"], params["quorum"]["maxSize"])
+    return select_quorum(quorum_seed(beacon), eligible, k)
+
+
+def apply_tx(w, tx, index):
     params, s = w.params, w.s
     assert tx["network"] == params["network"]
     sender = address_of(tx["from"])
@@ -315,9 +508,7 @@ def apply_tx(w, tx):
     kind, body = tx["kind"], tx["body"]
     if kind == "transfer":
         def effect():
-            to = w.account(body["to"])
-            to["balance"] = str(int(to["balance"]) + int(body["amount"]))
-            s["accounts"][body["to"]] = to
+            w.credit(body["to"], int(body["amount"]))
     elif kind == "commit":
         d = domain_of(params, body["domain"])
         if d is None:
@@ -332,6 +523,89 @@ def apply_tx(w, tx):
         def effect():
             s["commit"][tx["id"]] = {"id": tx["id"], "domain": body["domain"], "optimizer": sender,
                                      "commitment": body["commitment"], "height": w.height, "bond": d["bond"]}
+    elif kind == "reveal":
+        c = s["commit"].get(body["commit"])
+        if c is None:
+            if any(r["commit"] == body["commit"] for r in s["round"].values()):
+                raise Refused("ALREADY_REVEALED")
+            raise Refused("UNKNOWN_COMMIT")
+        if c["optimizer"] != sender:
+            raise Refused("NOT_COMMIT_AUTHOR")
+        opening = {"domain": c["domain"], "params": body["params"], "salt": body["salt"], "reported": body["reported"], "optimizer": tx["from"]}
+        if hash_of("commitment", opening) != c["commitment"]:
+            raise Refused("REVEAL_MISMATCH")
+        d = domain_of(params, c["domain"])
+        p_hash = hash_of("params", body["params"])
+        if p_hash in s["revealed"]:
+            raise Refused("DUPLICATE_PARAMS")
+        if canonical_size(body["params"]) > d["maxParamsBytes"]:
+            raise Refused("PARAMS_TOO_LARGE")
+        seed_height = c["height"] + params["seedDelayBlocks"]
+        if w.height <= seed_height:
+            raise Refused("REVEAL_TOO_EARLY")
+        beacon = s["recent-beacon"][seed_height]
+        quorum = select_evaluators(w, sender, beacon)
+
+        def effect():
+            del s["commit"][c["id"]]
+            s["revealed"][p_hash] = tx["id"]
+            s["round"][tx["id"]] = {
+                "optimae": tx["id"], "domain": c["domain"], "optimizer": sender, "commit": c["id"], "beacon": beacon,
+                "bond": c["bond"], "paramsHash": p_hash, "params": body["params"], "reported": body["reported"],
+                "revealHeight": w.height, "deadline": w.height + params["voteWindowBlocks"], "quorum": quorum,
+                "votes": [], "status": "voting", "verified": None, "agreeing": [],
+            }
+    elif kind == "vote":
+        r = s["round"].get(body["optimae"])
+        if r is None:
+            raise Refused("UNKNOWN_OPTIMAE")
+        if sender not in r["quorum"]:
+            raise Refused("NOT_SELECTED")
+        if any(v["evaluator"] == sender for v in r["votes"]):
+            raise Refused("DUPLICATE_VOTE")
+        if r["status"] != "voting" or w.height > r["deadline"]:
+            def effect():
+                pass  # a late vote: its nonce is spent, the round untouched
+        else:
+            def effect():
+                r["votes"] = r["votes"] + [{"evaluator": sender, "performance": body["performance"], "dataHash": body["dataHash"]}]
+                a = w.account(sender)
+                a["lastActiveTime"] = w.timestamp
+                w.put(sender, a)
+                if len(r["votes"]) == len(r["quorum"]):
+                    decide_round(w, r)
+    elif kind == "accept":
+        r = s["round"].get(body["optimae"])
+        if r is None:
+            raise Refused("UNKNOWN_OPTIMAE")
+        if r["optimizer"] != sender:
+            raise Refused("NOT_OPTIMAE_AUTHOR")
+        if r["status"] != "accepted" or r["verified"] is None:
+            raise Refused("NOT_VERIFIED")
+        d = domain_of(params, r["domain"])
+        champion = s["champion"][r["domain"]]
+        best, verified = int(champion["performance"]), int(r["verified"])
+        delta = verified - best if d["higherIsBetter"] else best - verified
+        if delta < int(d["epsilon"]):
+            def effect():
+                r["status"] = "superseded"
+                w.receipts["accepts"].append({"txIndex": w.tx_index, "optimae": r["optimae"], "domain": r["domain"], "optimizer": sender,
+                                              "previousBest": str(best), "verified": str(verified), "increment": "0", "superseded": True})
+        else:
+            def effect():
+                a = w.move_reputation(sender, "optimaeAccepted")
+                a["lastActiveTime"] = w.timestamp
+                w.put(sender, a)
+                fraction = reward_fraction(int(r["reported"]), verified, d["higherIsBetter"], d["incentive"])
+                inc = mul_fixed(mul_fixed(mul_fixed(delta, int(d["weight"])), rep_factor(int(a["reputation"]))), fraction)
+                s["champion"][r["domain"]] = {"performance": str(verified), "optimae": r["optimae"], "optimizer": sender, "params": r["params"], "height": w.height}
+                r["status"] = "claimed"
+                w.receipts["accepts"].append({"txIndex": w.tx_index, "optimae": r["optimae"], "domain": r["domain"], "optimizer": sender,
+                                              "previousBest": str(best), "verified": str(verified), "increment": str(inc), "superseded": False})
+                w.block_work += inc
+                s["pendingWork"] = str(int(s["pendingWork"]) + inc)
+                if inc > 0:
+                    s["pending-optimizer"][sender] = str(int(s["pending-optimizer"].get(sender, "0")) + inc)
     elif kind == "anchor":
         h = body["height"]
         if h % params["anchorInterval"] != 0:
@@ -345,18 +619,15 @@ def apply_tx(w, tx):
         def effect():
             s["anchor"][h] = body["blockHash"]
     else:
-        raise AssertionError("tx kind %s is not covered by these vectors" % kind)
+        raise AssertionError("unknown tx kind %s" % kind)
     # fee and nonce first; the effect reads the sender's account after (a transfer to oneself)
     acct["balance"] = str(int(acct["balance"]) - spend)
     acct["nonce"] = tx["nonce"]
-    s["accounts"][sender] = acct
+    w.put(sender, acct)
     w.fees += int(tx["fee"])
+    w.tx_index = index
     effect()
-
-
-def coinbase_of(total, producer):
-    """core/issuance.ts splitReward with no optimizers or evaluators: everything to the producer, none if 0."""
-    return [{"to": producer, "amount": str(total), "role": "producer"}] if total > 0 else []
+    w.tx_index = None
 
 
 def produce(parent, params, key, timestamp, txs):
@@ -373,29 +644,42 @@ def produce(parent, params, key, timestamp, txs):
     beacon = hash_of("beacon", {"parent": parent["beacon"], "output": output})
     assert timestamp > parent["tipTimestamp"]
     w = begin_block(parent, params, height, timestamp)
-    for tx in txs:
-        apply_tx(w, tx)
+    for i, tx in enumerate(txs):
+        apply_tx(w, tx, i)
     s = w.s
-    # carrier blocks only: no accepted optimae, so no verified work
-    assert int(s["pendingWork"]) == 0
-    if timestamp < parent["tipTimestamp"] + params["carrierIntervalMs"]:
+    threshold = int(parent["difficulty"]["threshold"])
+    pending = int(s["pendingWork"])
+    is_work = pending > 0 and pending >= threshold
+    if not is_work and timestamp < parent["tipTimestamp"] + params["carrierIntervalMs"]:
         raise Refused("BELOW_THRESHOLD")
-    if timestamp < parent["tipTimestamp"] + params["carrierIntervalMs"] + rank * params["producerSlotMs"]:
+    if timestamp < parent["tipTimestamp"] + (0 if is_work else params["carrierIntervalMs"]) + rank * params["producerSlotMs"]:
         raise Refused("OUT_OF_TURN")
-    coinbase = coinbase_of(w.fees, producer)
+    reward = 0
+    if is_work:
+        reward = block_reward(parent["mintedBlocks"], params)
+        room = int(params["maxSupply"]) - int(parent["supply"])
+        reward = min(reward, max(room, 0))
+        coinbase = split_reward(reward + w.fees, producer, s["pending-optimizer"], s["pending-evaluator"], params)
+        s["difficulty"] = next_difficulty(parent["difficulty"], timestamp, params)
+        s["mintedBlocks"] = parent["mintedBlocks"] + 1
+        s["pendingWork"] = "0"
+        s["pending-optimizer"] = {}
+        s["pending-evaluator"] = {}
+    else:
+        coinbase = split_reward(w.fees, producer, {}, {}, params)
     for out in coinbase:
-        a = w.account(out["to"])
-        a["balance"] = str(int(a["balance"]) + int(out["amount"]))
-        s["accounts"][out["to"]] = a
+        w.credit(out["to"], int(out["amount"]))
     s["height"] = height
     s["tipTimestamp"] = timestamp
+    s["cumulativeWork"] = str(int(parent["cumulativeWork"]) + w.block_work)
     s["weight"] = parent["weight"] + (2 if rank == 0 else 1)
+    s["supply"] = str(int(parent["supply"]) + reward)
     s["beacon"] = beacon
     root = state_root(s)
     header = {
         "network": params["network"], "height": height, "parent": parent["tipHash"], "timestamp": timestamp,
         "producer": key.public, "txRoot": merkle_root([t["id"] for t in txs]), "coinbaseRoot": hash_of("coinbase", coinbase),
-        "stateRoot": root, "work": "0", "cumulativeWork": s["cumulativeWork"], "threshold": parent["difficulty"]["threshold"],
+        "stateRoot": root, "work": str(w.block_work), "cumulativeWork": s["cumulativeWork"], "threshold": parent["difficulty"]["threshold"],
         "rank": rank, "vrf": vrf.hex(), "beacon": beacon,
     }
     block_hash = hash_of("block", header)
@@ -405,9 +689,10 @@ def produce(parent, params, key, timestamp, txs):
 
 
 def check_supply(s):
-    """Σ balances + bonds held + burned = supply (no rounds here, so bonds are open commits)."""
+    """Σ balances + bonds held (open commits, rounds still voting) + burned = supply."""
     total = sum(int(a["balance"]) for a in s["accounts"].values())
     total += sum(int(c["bond"]) for c in s["commit"].values())
+    total += sum(int(r["bond"]) for r in s["round"].values() if r["status"] == "voting")
     assert total + int(s["burned"]) == int(s["supply"]), "supply not conserved"
 
 
@@ -439,12 +724,13 @@ class Chain:
     def first(self, rank=0):
         return self.keys[schedule(self.state, self.params)[rank]]
 
-    def next_time(self, rank=0, extra=0):
-        return self.state["tipTimestamp"] + self.params["carrierIntervalMs"] + rank * self.params["producerSlotMs"] + extra
+    def next_time(self, rank=0, extra=0, work=False):
+        return self.state["tipTimestamp"] + (0 if work else self.params["carrierIntervalMs"]) + rank * self.params["producerSlotMs"] + extra
 
-    def block(self, note, txs=(), rank=0, extra=0):
+    def block(self, note, txs=(), rank=0, extra=0, work=False):
         key = self.first(rank)
-        block, s, receipts = produce(self.state, self.params, key, self.next_time(rank, extra), list(txs))
+        block, s, receipts = produce(self.state, self.params, key, self.next_time(rank, extra, work), list(txs))
+        assert (block["header"]["work"] != "0") == work
         check_supply(s)
         self.blocks.append({"note": note, "block": block, "hash": block["hash"], "stateRoot": block["header"]["stateRoot"], "receipts": receipts})
         self.state = s
@@ -489,7 +775,7 @@ def forge(parent, params, key, timestamp, txs, rank):
     output = proof_to_hash(ed.point_decompress(vrf[:32])).hex()
     beacon = hash_of("beacon", {"parent": parent["beacon"], "output": output})
     fees = sum(int(t["fee"]) for t in txs)
-    coinbase = coinbase_of(fees, key.address)
+    coinbase = split_reward(fees, key.address, {}, {}, params)
     header = {
         "network": params["network"], "height": height, "parent": parent["tipHash"], "timestamp": timestamp,
         "producer": key.public, "txRoot": merkle_root([t["id"] for t in txs]), "coinbaseRoot": hash_of("coinbase", coinbase),
@@ -570,8 +856,94 @@ def commits_case():
     return c.case()
 
 
+def rounds_case():
+    """Commit, reveal (quorum from the beacon), votes, the three verdicts (accepted at the last
+    vote, rejected, expired at the deadline), an accept that makes a work block (reward split,
+    difficulty retarget), reputation moved and decayed, late votes, rounds forgotten."""
+    c = new_chain("rounds: reveal, vote, verdicts, accept, work block", "doin-vectors-rounds",
+                  ["vectors/v0", "vectors/v1", "vectors/v2", "vectors/v3"],
+                  {"seedDelayBlocks": 2, "voteWindowBlocks": 3, "revealWindowBlocks": 6})
+    v0, v1, v2, v3 = c.validators
+    net = c.params["network"]
+    quad = "quadratic"
+
+    def opening(key, params, reported, salt):
+        return {"domain": quad, "params": params, "salt": salt, "reported": str(reported), "optimizer": key.public}
+
+    salt = lambda label: hashlib.sha256(label.encode()).hexdigest()[:32]
+    dh = lambda label: hashlib.sha256(("data/" + label).encode()).hexdigest()
+    claims = {  # optimizer: (params, reported)
+        "r1": (v0, {"x": [1, -2, 3]}, -50_500_000),
+        "r2": (v1, {"x": [4, 5, 6]}, -60 * ONE),
+        "r3": (v2, {"x": [7, 8, 9], "note": "ü"}, -10 * ONE),
+        "r4": (v3, {"x": [0]}, -40 * ONE),
+    }
+    commits = {}
+    txs = []
+    for name, (key, params, reported) in claims.items():
+        tx = c.tx(key, "commit", {"domain": quad, "commitment": hash_of("commitment", opening(key, params, reported, salt(name)))}, fee=100)
+        commits[name] = tx["id"]
+        txs.append(tx)
+    c.block("three commits (bonds locked)", txs)
+
+    def reveal(name, nonce=None, salt_label=None, key=None):
+        k, params, reported = claims[name]
+        return c.tx(key or k, "reveal", {"commit": commits[name], "params": params, "salt": salt(salt_label or name), "reported": str(reported)}, nonce=nonce)
+
+    c.refuse("a reveal before its quorum seed exists", "REVEAL_TOO_EARLY", [reveal("r1", nonce=c.nonces[v0.address] + 1)])
+    c.block("a carrier block")
+    c.block("a carrier block, the seed's beacon", [c.tx(v3, "transfer", {"to": v0.address, "amount": "1"})])
+    c.refuse("a reveal whose salt does not open the commitment", "REVEAL_MISMATCH", [reveal("r1", nonce=c.nonces[v0.address] + 1, salt_label="other")])
+    c.refuse("a reveal of another's commit", "NOT_COMMIT_AUTHOR", [reveal("r1", nonce=c.nonces[v1.address] + 1, key=v1)])
+    c.refuse("a commit id never seen", "UNKNOWN_COMMIT",
+             [c.tx(v0, "reveal", {"commit": "ab" * 32, "params": {"x": []}, "salt": salt("x"), "reported": "0"}, nonce=c.nonces[v0.address] + 1)])
+    c.block("three reveals: rounds open, each quorum drawn from the beacon after its commit's seed delay",
+            [reveal("r1"), reveal("r2"), reveal("r3"), reveal("r4")])
+    rounds = {name: c.blocks[-1]["block"]["txs"][i]["id"] for i, name in enumerate(claims)}
+    quorum = {name: c.state["round"][rid]["quorum"] for name, rid in rounds.items()}
+    by_addr = {k.address: k for k in c.validators}
+
+    def vote(name, key, performance, nonce=None):
+        return c.tx(key, "vote", {"optimae": rounds[name], "performance": str(performance), "dataHash": dh(name + key.phrase)}, nonce=nonce)
+
+    c.refuse("a vote by the optimizer, who is not in its quorum", "NOT_SELECTED", [vote("r1", v0, -50 * ONE, nonce=c.nonces[v0.address] + 1)])
+    c.refuse("a vote on an optimae with no round", "UNKNOWN_OPTIMAE",
+             [c.tx(v1, "vote", {"optimae": "cd" * 32, "performance": "0", "dataHash": dh("none")}, nonce=c.nonces[v1.address] + 1)])
+    q1 = [by_addr[a] for a in quorum["r1"]]
+    q2 = [by_addr[a] for a in quorum["r2"]]
+    q3 = [by_addr[a] for a in quorum["r3"]]
+    q4 = [by_addr[a] for a in quorum["r4"]]
+    txs = [vote("r1", q1[0], -50_200_000), vote("r3", q3[0], -70 * ONE), vote("r1", q1[1], -80 * ONE),
+           vote("r3", q3[1], -70_100_000), vote("r2", q2[0], -60 * ONE), vote("r3", q3[2], -69_900_000),
+           vote("r1", q1[2], -49_800_000), vote("r4", q4[0], -40 * ONE)]
+    c.block("votes: r1's last vote decides it (two agree, one diverges: accepted); r3's voters all disagree "
+            "with its claim (rejected, the bond to them); r2 and r4 get one vote of three", txs)
+    c.refuse("a second vote of one evaluator", "DUPLICATE_VOTE", [vote("r2", q2[0], -60 * ONE, nonce=c.nonces[q2[0].address] + 1)])
+    accept_body = lambda name: {"optimae": rounds[name], "experimentId": "exp-" + name, "roundNumber": 1, "timeToResultSeconds": 30,
+                                "optimizationConfigHash": dh("cfg"), "dataHash": dh("result")}
+    c.refuse("an accept by another than the optimizer", "NOT_OPTIMAE_AUTHOR", [c.tx(v1, "accept", accept_body("r1"), nonce=c.nonces[v1.address] + 1)])
+    c.refuse("an accept of a rejected round", "NOT_VERIFIED", [c.tx(v2, "accept", accept_body("r3"), nonce=c.nonces[v2.address] + 1)])
+    c.refuse("an accept of a round still voting", "NOT_VERIFIED", [c.tx(v1, "accept", accept_body("r2"), nonce=c.nonces[v1.address] + 1)])
+    c.block("the accept of r1: the champion moves, its increment is the block's work, above the threshold: a work "
+            "block (50 DOIN and the fees split to producer, optimizer, agreeing evaluators; the threshold retargets)",
+            [c.tx(v0, "accept", accept_body("r1"), fee=500), c.tx(v3, "transfer", {"to": v1.address, "amount": "77"}, fee=23)],
+            work=True, extra=3_000)
+    c.block("two days later (reputations decay, read at the next change); r2's second vote, in time",
+            [c.tx(v3, "transfer", {"to": v2.address, "amount": str(COIN)}, fee=1), vote("r2", q2[1], -61 * ONE)],
+            extra=2 * 24 * 3_600_000)
+    c.block("the voting windows closed at the block's start: r2 decided by its two votes (accepted; the silent "
+            "evaluator loses reputation), r4 with one vote of the two required expired (the silent ones lose "
+            "reputation, the voter is paid a seat, the rest of the bond goes back); a late vote is recorded as "
+            "nothing; r2's accept is superseded (worse than the champion: no work, no reward)",
+            [vote("r2", q2[2], -59 * ONE), c.tx(v1, "accept", accept_body("r2"))])
+    c.block("a carrier block")
+    c.block("a carrier block")
+    c.block("the decided rounds are forgotten a vote window after their deadline; the champion's params stay revealed")
+    return c.case()
+
+
 def main():
-    cases = [transfers_case(), commits_case()]
+    cases = [transfers_case(), commits_case(), rounds_case()]
     write_fixture(
         "blocks",
         "Whole-block vectors: chain parameters, genesis, then blocks in wire form, each with the state root "
