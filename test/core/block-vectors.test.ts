@@ -19,7 +19,7 @@ import { devnetParams, paramsFor } from "../../core/params.ts";
 import { stateRoot } from "../../core/state-root.ts";
 import { applyWithReceipts, transitionWithReceipts } from "../../core/state-transition.ts";
 import type { Block, ChainParams, ChainState, Tx } from "../../core/types.ts";
-import { asArray, asObject, expectKeys, int, loadVectors, str, type Json, type JsonObject } from "./helpers/vectors.ts";
+import { asArray, asObject, big, expectKeys, int, loadVectors, str, type Json, type JsonObject } from "./helpers/vectors.ts";
 
 interface BlockVector {
   readonly note: string;
@@ -49,13 +49,17 @@ function readCase(v: JsonObject, i: number): Case {
   const where = `blocks[${i}]`;
   expectKeys(v, ["name", "network", "validators", "overrides", "params", "genesis", "blocks", "refused"], [], where);
   const validators = asArray(v["validators"], `${where}.validators`).map((p, j) => publicKeyFromSecret(secretFromSeedPhrase(str(p, `${where}.validators[${j}]`))));
-  const overrides = asObject(v["overrides"], `${where}.overrides`);
-  for (const [k, x] of Object.entries(overrides)) int(x, `${where}.overrides.${k}`);
   const network = str(v["network"], `${where}.network`);
-  // the devnet preset (paramsFor) with the case's numeric overrides
+  // the devnet preset (paramsFor) with the case's overrides (a bigint parameter written as a decimal string)
   const base = paramsFor(network, validators);
   expect(base).toEqual({ ...devnetParams({ network }), genesisAccounts: base.genesisAccounts });
-  const params = { ...base, ...(overrides as Partial<ChainParams>) };
+  const overrides: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(asObject(v["overrides"], `${where}.overrides`))) {
+    const before = (base as unknown as Record<string, unknown>)[k];
+    if (before === undefined) throw new Error(`${where}.overrides: unknown parameter ${k}`);
+    overrides[k] = typeof before === "bigint" ? big(x, `${where}.overrides.${k}`) : x;
+  }
+  const params = { ...base, ...overrides } as ChainParams;
   const genesis = asObject(v["genesis"], `${where}.genesis`);
   expectKeys(genesis, ["hash", "stateRoot"], [], `${where}.genesis`);
   return {

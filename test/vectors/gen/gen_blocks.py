@@ -303,11 +303,24 @@ def split_reward(total, producer, optimizers, evaluators, params):
     return [dict(o, amount=str(o["amount"])) for o in result]
 
 
+def era_reward(era, params):
+    return 0 if era >= 64 else int(params["initialReward"]) >> era
+
+
+def supply_after(n, params):
+    """Coin issued by the first n work blocks, capped at maxSupply (closed form over the eras)."""
+    total, era, interval = 0, 0, params["halvingInterval"]
+    while era < 64 and era * interval < n:
+        total += min(n - era * interval, interval) * era_reward(era, params)
+        era += 1
+    return min(total, int(params["maxSupply"]))
+
+
 def block_reward(minted, params):
-    era = minted // params["halvingInterval"]
-    r = 0 if era >= 64 else int(params["initialReward"]) >> era
-    assert minted < params["halvingInterval"]  # the vectors mint a few blocks: the cap is far
-    return r
+    """initialReward >> floor(minted / halvingInterval), never more than is left below maxSupply."""
+    reward = era_reward(minted // params["halvingInterval"], params)
+    left = int(params["maxSupply"]) - supply_after(minted, params)
+    return reward if reward < left else max(left, 0)
 
 
 def next_difficulty(d, ts, params):
@@ -730,7 +743,7 @@ class Chain:
     def block(self, note, txs=(), rank=0, extra=0, work=False):
         key = self.first(rank)
         block, s, receipts = produce(self.state, self.params, key, self.next_time(rank, extra, work), list(txs))
-        assert (block["header"]["work"] != "0") == work
+        assert (s["mintedBlocks"] > self.state["mintedBlocks"]) == work
         check_supply(s)
         self.blocks.append({"note": note, "block": block, "hash": block["hash"], "stateRoot": block["header"]["stateRoot"], "receipts": receipts})
         self.state = s
@@ -942,8 +955,84 @@ def rounds_case():
     return c.case()
 
 
+def validators_case():
+    """More validators than quorum.minSize: the schedule and the quorums follow decayed
+    reputation (two silent evaluators fall out after a week), a quorum smaller than the
+    eligible set, work carried by a carrier block below the threshold, two optimizers paid
+    in one coinbase, the epoch retarget, the halving and the supply cap."""
+    genesis_supply = 4 * 1000 * COIN
+    c = new_chain("validators by reputation, pending work, epoch, halving and cap", "doin-vectors-validators",
+                  ["vectors/w0", "vectors/w1", "vectors/w2", "vectors/w3"],
+                  {"quorum": {"minSize": 2, "maxSize": 3}, "seedDelayBlocks": 1, "voteWindowBlocks": 2, "revealWindowBlocks": 4,
+                   "epochLength": 2, "initialThreshold": str(600 * ONE), "initialReward": "1000", "halvingInterval": 1,
+                   "maxSupply": str(genesis_supply + 1200)})
+    w0, w1, w2, w3 = c.validators
+    quad = "quadratic"
+    salt = lambda label: hashlib.sha256(label.encode()).hexdigest()[:40]
+    dh = lambda label: hashlib.sha256(("data/" + label).encode()).hexdigest()
+    claims = {"r1": (w0, {"w": [5]}, -500 * ONE), "r2": (w1, {"w": [6]}, -100 * ONE), "r3": (w0, {"w": [7]}, -90 * ONE),
+              "dup": (w2, {"w": [5]}, -500 * ONE)}
+    commits, rounds = {}, {}
+
+    def commit(name, fee=0):
+        key, params, reported = claims[name]
+        opening = {"domain": quad, "params": params, "salt": salt(name), "reported": str(reported), "optimizer": key.public}
+        tx = c.tx(key, "commit", {"domain": quad, "commitment": hash_of("commitment", opening)}, fee=fee)
+        commits[name] = tx["id"]
+        return tx
+
+    def reveal(name, nonce=None):
+        key, params, reported = claims[name]
+        return c.tx(key, "reveal", {"commit": commits[name], "params": params, "salt": salt(name), "reported": str(reported)}, nonce=nonce)
+
+    def vote(name, key, performance):
+        return c.tx(key, "vote", {"optimae": rounds[name], "performance": str(performance), "dataHash": dh(name + key.phrase)})
+
+    def accept(name, fee=0):
+        key = claims[name][0]
+        return c.tx(key, "accept", {"optimae": rounds[name], "experimentId": "x." + name, "roundNumber": 3, "timeToResultSeconds": 0,
+                                    "optimizationConfigHash": dh("c"), "dataHash": dh("d")}, fee=fee)
+
+    c.block("four commits, one of them (w2's) to params w0 commits to as well", [commit("r1"), commit("r2", fee=9), commit("r3"), commit("dup")])
+    c.block("a carrier block: the seed of the commits' quorums")
+    c.block("three reveals: each quorum is 2 of the 3 eligible", [reveal("r1"), reveal("r2"), reveal("r3")])
+    for i, name in enumerate(["r1", "r2", "r3"]):
+        rounds[name] = c.blocks[-1]["block"]["txs"][i]["id"]
+    quorum = {n: [c.keys[a] for a in c.state["round"][rounds[n]]["quorum"]] for n in rounds}
+    assert all(len(q) == 2 for q in quorum.values())
+    c.refuse("params another optimae revealed first", "DUPLICATE_PARAMS", [reveal("dup", nonce=c.nonces[w2.address] + 1)])
+    c.refuse("a commit already revealed", "ALREADY_REVEALED", [reveal("r1", nonce=c.nonces[w0.address] + 1)])
+    c.block("votes on r1 and r2 (each decided at its last vote); r3's quorum stays silent",
+            [vote("r1", quorum["r1"][0], -500 * ONE), vote("r2", quorum["r2"][0], -100 * ONE),
+             vote("r1", quorum["r1"][1], -499 * ONE), vote("r2", quorum["r2"][1], -100_400_000)])
+    c.block("r1's accept: its increment is below the threshold, so a carrier block carries it (work in the header, pending in the state)",
+            [accept("r1")])
+    c.block("r2's accept brings the pending work over the threshold: a work block paying both optimizers pro rata "
+            "and every agreeing evaluator; r3 expires at the start (its silent quorum loses reputation, the bond goes "
+            "back) and w2's unrevealed commit expires (burned)", [accept("r2", fee=3)], work=True, extra=1_000)
+    excluded = [k for k in quorum["r3"]]
+    c.block("eight days later: the two silent evaluators' reputation decays below the minimum, the others' does not",
+            extra=8 * 24 * 3_600_000)
+    remaining = schedule(c.state, c.params)
+    assert sorted(remaining) == sorted(k.address for k in c.validators if k not in excluded), remaining
+    c.refuse("a block by a validator whose reputation decayed below the minimum", "NOT_A_PRODUCER", producer=excluded[0])
+    optimizer = c.keys[remaining[0]]
+    claims["r4"] = (optimizer, {"w": [8]}, 1000 * ONE)
+    c.block("a commit: its quorum will be the one other validator left", [commit("r4")])
+    c.block("a carrier block")
+    c.block("the reveal: a quorum of one (no evaluator active in the last half-life)", [reveal("r4")])
+    rounds["r4"] = c.blocks[-1]["block"]["txs"][0]["id"]
+    q4 = [c.keys[a] for a in c.state["round"][rounds["r4"]]["quorum"]]
+    assert len(q4) == 1 and q4[0].address == remaining[1]
+    c.block("the single vote decides it", [vote("r4", q4[0], 1000 * ONE)])
+    c.block("the second work block of the epoch: the epoch retarget; the reward halved (halvingInterval 1) and capped by maxSupply",
+            [accept("r4")], work=True, extra=500)
+    assert c.state["difficulty"]["blocksInEpoch"] == 0 and c.state["supply"] == c.params["maxSupply"], c.state["difficulty"]
+    return c.case()
+
+
 def main():
-    cases = [transfers_case(), commits_case(), rounds_case()]
+    cases = [transfers_case(), commits_case(), rounds_case(), validators_case()]
     write_fixture(
         "blocks",
         "Whole-block vectors: chain parameters, genesis, then blocks in wire form, each with the state root "
