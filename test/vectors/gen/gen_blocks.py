@@ -13,35 +13,35 @@ is restated here from docs/PROTOCOL.md, on the other generators' independent pie
 the state tree, by its recursive definition: gen_state_tree.py). Every state is kept
 in wire form (bigints as decimal strings) and its root recomputed from all its leaves.
 
-What a block does here (the rules covered; anything else is refused by assert):
-  - header: height, parent, timestamp, producer key, txRoot, coinbaseRoot, stateRoot,
-    work, cumulativeWork, threshold, rank, VRF proof on H("vrf-input", {network,
-    height, beacon}) and the beacon after it; the producer's rank in the schedule
-    (validators ranked by H("producer-rank", {beacon, height, producer}));
-  - start of block: the parent's beacon recorded (and the one revealWindowBlocks + 1
-    back dropped), the checkpoint at an anchorInterval height, commits not revealed
-    within revealWindowBlocks expired and their bonds burned;
-  - transactions: transfer (to a new account, to oneself), commit (bond locked),
-    anchor (of a checkpoint); nonces, balances, fees; refusals BAD_NONCE,
-    INSUFFICIENT_BALANCE, DUPLICATE_COMMIT, UNKNOWN_DOMAIN, TOO_MANY_OPEN_ROUNDS, BAD_ANCHOR;
-  - end of block: carrier blocks only (no verified work: nothing minted, difficulty
-    unchanged), the fees paid to the producer in the coinbase, the carrier delay and
-    the producer's slot (BELOW_THRESHOLD, OUT_OF_TURN), the schedule weight.
+Two paths, which must agree: `produce` makes a block as a producer would (and checks that
+`validate` accepts it, to the same state); `validate` checks a received block in the order a
+node does (stateless checks, signatures, header against the parent, transactions, end of
+block) and gives the error code of the first rule it breaks. Refused blocks are made by
+breaking one rule (a header field, a signature, a transaction a state does not admit).
+
+Covered: every header field and check; the producer schedule from decayed reputation (with
+the genesis fallback, and without it), the VRF and the beacon; every transaction kind
+(transfer, commit, reveal, vote, accept, anchor) with its admission rules; the start of
+block (beacons, checkpoints, expired commits, rounds decided at their deadline or expired
+and forgotten later); verdicts (accepted, rejected, expired; at the last vote or at the
+deadline), bonds paid back, split or burned; accepts (champion, reward fraction, reputation
+factor, increment; superseded); carrier and work blocks (coinbase split, difficulty per
+block and per epoch, halving, supply cap); reputation events each decayed first; receipts.
+Not covered: see docs/PROTOCOL.md §5 "Whole-block vectors".
 """
 import copy
 import hashlib
 import json
-
-import rfc8032 as ed
 import math
 from decimal import Decimal
 from fractions import Fraction
 
+import rfc8032 as ed
 from gen_merkle import merkle_root
 from gen_quorum import aggregate, quorum_seed, quorum_size, select as select_quorum
-from numeric_io import dec_floor
 from gen_state_tree import root as tree_root
-from gen_vrf import prove as vrf_prove, proof_to_hash, seed_key
+from gen_vrf import proof_to_hash, prove as vrf_prove, seed_key, verify as vrf_verify
+from numeric_io import dec_floor
 from vector_io import hash_of, tagged_hash, write_fixture
 
 COIN = 10**8
@@ -496,10 +496,6 @@ def begin_block(parent, params, height, timestamp):
     return w
 
 
-def canonical_size(value):
-    return len(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-
-
 def select_evaluators(w, optimizer, beacon):
     params = w.params
     eligible = [a for a in validators(params, w.s["accounts"], w.timestamp) if a != optimizer]
@@ -551,7 +547,7 @@ def apply_tx(w, tx, index):
         p_hash = hash_of("params", body["params"])
         if p_hash in s["revealed"]:
             raise Refused("DUPLICATE_PARAMS")
-        if canonical_size(body["params"]) > d["maxParamsBytes"]:
+        if canonical_bytes(body["params"]) > d["maxParamsBytes"]:
             raise Refused("PARAMS_TOO_LARGE")
         seed_height = c["height"] + params["seedDelayBlocks"]
         if w.height <= seed_height:
@@ -643,19 +639,11 @@ def apply_tx(w, tx, index):
     w.tx_index = None
 
 
-def produce(parent, params, key, timestamp, txs):
-    """The block `key` produces on `parent` at `timestamp` with `txs` (in order, all of which
-    must apply), and the state after it. Raises Refused where the transition refuses it."""
+def run_block(parent, params, producer, rank, beacon, timestamp, txs):
+    """The block's effect on `parent`: start-of-block rules, its transactions in order, the
+    end of block (carrier or work block, coinbase, difficulty). Returns the state after it
+    (tipHash still the parent's), the coinbase, the block's work and the receipts."""
     height = parent["height"] + 1
-    producer = key.address
-    order = schedule(parent, params)
-    if producer not in order:
-        raise Refused("NOT_A_PRODUCER")
-    rank = order.index(producer)
-    vrf = vrf_prove(key.secret, beacon_input(params["network"], height, parent["beacon"]))
-    output = proof_to_hash(ed.point_decompress(vrf[:32])).hex()
-    beacon = hash_of("beacon", {"parent": parent["beacon"], "output": output})
-    assert timestamp > parent["tipTimestamp"]
     w = begin_block(parent, params, height, timestamp)
     for i, tx in enumerate(txs):
         apply_tx(w, tx, i)
@@ -688,17 +676,109 @@ def produce(parent, params, key, timestamp, txs):
     s["weight"] = parent["weight"] + (2 if rank == 0 else 1)
     s["supply"] = str(int(parent["supply"]) + reward)
     s["beacon"] = beacon
-    root = state_root(s)
+    return s, coinbase, w.block_work, w.receipts
+
+
+def seal(key, header, txs, coinbase):
+    block_hash = hash_of("block", header)
+    return {"header": header, "txs": txs, "coinbase": coinbase, "hash": block_hash, "sig": key.sign(block_hash)}
+
+
+def produce(parent, params, key, timestamp, txs):
+    """The block `key` produces on `parent` at `timestamp` with `txs` (in order, all of which
+    must apply), and the state after it. Raises Refused where the transition refuses it."""
+    height = parent["height"] + 1
+    order = schedule(parent, params)
+    if key.address not in order:
+        raise Refused("NOT_A_PRODUCER")
+    rank = order.index(key.address)
+    vrf = vrf_prove(key.secret, beacon_input(params["network"], height, parent["beacon"]))
+    beacon = hash_of("beacon", {"parent": parent["beacon"], "output": proof_to_hash(ed.point_decompress(vrf[:32])).hex()})
+    assert timestamp > parent["tipTimestamp"]
+    s, coinbase, work, receipts = run_block(parent, params, key.address, rank, beacon, timestamp, txs)
     header = {
         "network": params["network"], "height": height, "parent": parent["tipHash"], "timestamp": timestamp,
         "producer": key.public, "txRoot": merkle_root([t["id"] for t in txs]), "coinbaseRoot": hash_of("coinbase", coinbase),
-        "stateRoot": root, "work": str(w.block_work), "cumulativeWork": s["cumulativeWork"], "threshold": parent["difficulty"]["threshold"],
+        "stateRoot": state_root(s), "work": str(work), "cumulativeWork": s["cumulativeWork"], "threshold": parent["difficulty"]["threshold"],
         "rank": rank, "vrf": vrf.hex(), "beacon": beacon,
     }
-    block_hash = hash_of("block", header)
-    s["tipHash"] = block_hash
-    block = {"header": header, "txs": txs, "coinbase": coinbase, "hash": block_hash, "sig": key.sign(block_hash)}
-    return block, s, w.receipts
+    block = seal(key, header, txs, coinbase)
+    s["tipHash"] = block["hash"]
+    assert validate(parent, params, block)[0] == s
+    return block, s, receipts
+
+
+def canonical_bytes(value):
+    return len(json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def tx_size_limit(params, kind):
+    return params["maxTxBytes"] + (max([0] + [d["maxParamsBytes"] for d in params["domains"]]) if kind == "reveal" else 0)
+
+
+def validate(parent, params, block):
+    """A block received: every check in the order a node applies them (docs/PROTOCOL.md §5: the
+    stateless checks of the wire form, the signatures, the header against the parent, then
+    the transactions and the end of block, whose results the header must state exactly).
+    Returns (state, receipts) or raises Refused."""
+    header, txs = block["header"], block["txs"]
+    # stateless: each transaction, then the block
+    for tx in txs:
+        if tx["network"] != params["network"]:
+            raise Refused("WRONG_NETWORK")
+        if canonical_bytes(tx) > tx_size_limit(params, tx["kind"]):
+            raise Refused("TOO_LARGE")
+        unsigned = {k: tx[k] for k in ("network", "kind", "from", "nonce", "fee", "body")}
+        if hash_of("tx", unsigned) != tx["id"]:
+            raise Refused("BAD_ID", "tx id")
+    if header["network"] != params["network"]:
+        raise Refused("WRONG_NETWORK")
+    assert len(txs) <= params["maxTxsPerBlock"]
+    if sum(canonical_bytes(tx) for tx in txs) > params["maxBlockTxBytes"]:
+        raise Refused("BLOCK_TOO_LARGE")
+    if hash_of("block", header) != block["hash"]:
+        raise Refused("BAD_ID", "block hash")
+    if len({tx["id"] for tx in txs}) != len(txs):
+        raise Refused("DUPLICATE_TX")
+    if merkle_root([tx["id"] for tx in txs]) != header["txRoot"]:
+        raise Refused("BAD_TX_ROOT")
+    if hash_of("coinbase", block["coinbase"]) != header["coinbaseRoot"]:
+        raise Refused("BAD_COINBASE", "coinbase root")
+    # signatures: the producer's on the hash, each sender's on its tx id (a bad one is refused before any other rule)
+    for pub, msg, sig in [(header["producer"], block["hash"], block["sig"])] + [(t["from"], t["id"], t["sig"]) for t in txs]:
+        if not ed.verify(bytes.fromhex(pub), bytes.fromhex(msg), bytes.fromhex(sig)):
+            raise Refused("BAD_SIGNATURE")
+    # the header against the parent
+    if header["height"] != parent["height"] + 1:
+        raise Refused("BAD_HEIGHT")
+    if header["parent"] != parent["tipHash"]:
+        raise Refused("BAD_PARENT")
+    if header["timestamp"] <= parent["tipTimestamp"]:
+        raise Refused("BAD_TIMESTAMP")
+    if header["threshold"] != parent["difficulty"]["threshold"]:
+        raise Refused("BAD_THRESHOLD")
+    producer = address_of(header["producer"])
+    order = schedule(parent, params)
+    if producer not in order:
+        raise Refused("NOT_A_PRODUCER")
+    rank = order.index(producer)
+    if header["rank"] != rank:
+        raise Refused("BAD_RANK")
+    output = vrf_verify(bytes.fromhex(header["producer"]), beacon_input(params["network"], header["height"], parent["beacon"]), bytes.fromhex(header["vrf"]))
+    if output is None:
+        raise Refused("BAD_VRF")
+    beacon = hash_of("beacon", {"parent": parent["beacon"], "output": output.hex()})
+    if header["beacon"] != beacon:
+        raise Refused("BAD_BEACON")
+    s, coinbase, work, receipts = run_block(parent, params, producer, rank, beacon, header["timestamp"], txs)
+    if header["work"] != str(work) or header["cumulativeWork"] != s["cumulativeWork"]:
+        raise Refused("BAD_WORK")
+    if block["coinbase"] != coinbase:
+        raise Refused("BAD_COINBASE")
+    if header["stateRoot"] != state_root(s):
+        raise Refused("BAD_STATE_ROOT")
+    s["tipHash"] = block["hash"]
+    return s, receipts
 
 
 def check_supply(s):
@@ -754,13 +834,27 @@ class Chain:
         Its header is what a producer would write if the rule were not there: the refusal comes first."""
         key = producer or self.first(rank)
         t = timestamp if timestamp is not None else self.next_time(rank)
+        block = forge(self.state, self.params, key, t, list(txs), self.schedule_rank(key))
+        self.expect_refused(note, code, block)
+
+    def tamper(self, note, code, change, txs=(), reseal=True):
+        """The block the tip's first producer would make, changed by `change` (in place) and, unless
+        told not to, hashed and signed again: refused with `code`."""
+        key = self.first()
+        block, _, _ = produce(self.state, self.params, key, self.next_time(), list(txs))
+        block = copy.deepcopy(block)
+        change(block)
+        if reseal:
+            block = seal(key, block["header"], block["txs"], block["coinbase"])
+        self.expect_refused(note, code, block)
+
+    def expect_refused(self, note, code, block):
         try:
-            produce(self.state, self.params, key, t, list(txs))
+            validate(self.state, self.params, block)
         except Refused as e:
-            assert e.code == code, (e.code, code)
+            assert e.code == code, (note, e.code, code)
         else:
             raise AssertionError("%s: not refused" % note)
-        block = forge(self.state, self.params, key, t, list(txs), self.schedule_rank(key))
         self.refused.append({"note": note, "after": len(self.blocks), "block": block, "error": code})
 
     def schedule_rank(self, key):
@@ -830,6 +924,49 @@ def transfers_case():
     c.refuse("a carrier block before the carrier interval", "BELOW_THRESHOLD",
              timestamp=c.state["tipTimestamp"] + c.params["carrierIntervalMs"] - 1)
     c.refuse("the second in turn before its slot", "OUT_OF_TURN", rank=1, timestamp=c.next_time(1) - 1)
+    other = c.key("vectors/mallory")
+    pay = lambda: [make_tx(alice, c.params["network"], "transfer", c.nonces[alice.address] + 1, 5, {"to": bob.address, "amount": "10"})]
+
+    def header(field, value):
+        def change(b):
+            b["header"][field] = value(b["header"]) if callable(value) else value
+        return change
+
+    def bump(x):
+        return str(int(x) + 1)
+
+    c.tamper("a header one height too far", "BAD_HEIGHT", header("height", lambda h: h["height"] + 1), pay())
+    c.tamper("a header on another parent", "BAD_PARENT", header("parent", c.blocks[0]["hash"]), pay())
+    c.tamper("a header no later than its parent", "BAD_TIMESTAMP", header("timestamp", c.state["tipTimestamp"]), pay())
+    c.tamper("a header with another threshold", "BAD_THRESHOLD", header("threshold", lambda h: bump(h["threshold"])), pay())
+    c.tamper("a header claiming another rank", "BAD_RANK", header("rank", lambda h: h["rank"] + 1), pay())
+    c.tamper("a VRF proof by another key", "BAD_VRF",
+             header("vrf", vrf_prove(other.secret, beacon_input(c.params["network"], c.state["height"] + 1, c.state["beacon"])).hex()), pay())
+    c.tamper("another beacon than the VRF output gives", "BAD_BEACON", header("beacon", c.state["beacon"]), pay())
+    c.tamper("a header claiming work its transactions do not carry", "BAD_WORK", header("work", "1"), pay())
+    c.tamper("a cumulative work that is not the parent's plus the block's", "BAD_WORK", header("cumulativeWork", lambda h: bump(h["cumulativeWork"])), pay())
+    c.tamper("a state root that is not the state after the block", "BAD_STATE_ROOT", header("stateRoot", c.state["tipHash"]), pay())
+    c.tamper("a tx root that is not the transactions'", "BAD_TX_ROOT", header("txRoot", c.state["tipHash"]), pay())
+
+    def coinbase_more(b):
+        b["coinbase"][0]["amount"] = bump(b["coinbase"][0]["amount"])
+        b["header"]["coinbaseRoot"] = hash_of("coinbase", b["coinbase"])
+    c.tamper("a coinbase paying the producer one unit more (its root updated)", "BAD_COINBASE", coinbase_more, pay())
+    c.tamper("a coinbase that is not its root's", "BAD_COINBASE", lambda b: b["coinbase"][0].update(amount="1"), pay())
+
+    def twice(b):
+        b["txs"] = b["txs"] + b["txs"]
+        b["header"]["txRoot"] = merkle_root([x["id"] for x in b["txs"]])
+    c.tamper("one transaction twice", "DUPLICATE_TX", twice, pay())
+    c.tamper("a hash that is not the header's (signed by the producer)", "BAD_ID",
+             lambda b: b.update(hash=c.state["tipHash"], sig=c.first().sign(c.state["tipHash"])), pay(), reseal=False)
+    c.tamper("a producer's signature that does not verify", "BAD_SIGNATURE", lambda b: b.update(sig=b["sig"][:-2] + ("00" if b["sig"][-2:] != "00" else "01")), pay(), reseal=False)
+    c.tamper("a transaction signed by another key than its sender's", "BAD_SIGNATURE", lambda b: b["txs"][0].update(sig=other.sign(b["txs"][0]["id"])), pay())
+
+    def amount_more(b):
+        b["txs"][0]["body"]["amount"] = bump(b["txs"][0]["body"]["amount"])
+    c.tamper("a transfer's amount changed after it was signed", "BAD_ID", amount_more, pay())
+    c.tamper("a block for another network", "WRONG_NETWORK", header("network", "doin-elsewhere"), pay())
     c.block("after the refusals, the tip moves on", [c.tx(dave, "transfer", {"to": alice.address, "amount": str(dave_balance - 1)}, fee=1)])
     return c.case()
 
@@ -838,7 +975,8 @@ def commits_case():
     """Commits lock a bond; unrevealed ones expire after revealWindowBlocks and the bond
     is burned; anchors record checkpoints (short windows so the chain stays small)."""
     c = new_chain("commits, expiry and anchors", "doin-vectors-commits", ["vectors/erin", "vectors/frank"],
-                  {"anchorInterval": 2, "revealWindowBlocks": 3, "voteWindowBlocks": 2, "maxOpenRoundsPerAccount": 2})
+                  {"anchorInterval": 2, "revealWindowBlocks": 3, "voteWindowBlocks": 2, "maxOpenRoundsPerAccount": 2,
+                   "maxTxBytes": 600, "maxBlockTxBytes": 1000})
     erin, frank = c.validators
     com = lambda label: hashlib.sha256(("commitment/" + label).encode()).hexdigest()
     c.block("a commit: its bond (1 DOIN) leaves the balance, held in the commit",
@@ -857,6 +995,10 @@ def commits_case():
              [c.tx(frank, "anchor", {"height": 2, "blockHash": c.blocks[0]["hash"], "ledger": "test", "ref": "x"}, nonce=c.nonces[frank.address] + 1)])
     c.refuse("an anchor of a height that is not an anchor height", "BAD_ANCHOR",
              [c.tx(frank, "anchor", {"height": 3, "blockHash": c.blocks[2]["hash"], "ledger": "test", "ref": "x"}, nonce=c.nonces[frank.address] + 1)])
+    c.refuse("a transaction over maxTxBytes (an anchor with a long ref)", "TOO_LARGE",
+             [c.tx(frank, "anchor", {"height": 2, "blockHash": h2, "ledger": "bitcoin", "ref": "r" * 128}, nonce=c.nonces[frank.address] + 1)])
+    c.refuse("transactions over maxBlockTxBytes together", "BLOCK_TOO_LARGE",
+             [c.tx(frank, "transfer", {"to": erin.address, "amount": "1"}, nonce=c.nonces[frank.address] + i) for i in (1, 2, 3)])
     c.block("an anchor of the checkpoint at height 2", [c.tx(frank, "anchor", {"height": 2, "blockHash": h2, "ledger": "bitcoin", "ref": "txid:00ff"}, fee=2)])
     c.block("block 5: erin's first commit (height 1) expires, its bond burned; checkpoint 4 taken")
     c.block("block 6: the two commits of height 2 expire, both bonds burned; a new commit after them",
@@ -1040,11 +1182,12 @@ def main():
         "constructed by test/vectors/gen/gen_blocks.py",
         "python3 test/vectors/gen/gen_blocks.py (standard library only): the block transition restated from "
         "docs/PROTOCOL.md on the independent pieces of the other generators (rfc8032.py signatures, gen_vrf.py "
-        "ECVRF, gen_merkle.py tx root, gen_state_tree.py state tree from every leaf). Covered: transfers, "
-        "commits (bond locked), expiry of unrevealed commits (bond burned), checkpoints and anchors, fees, nonces, "
-        "balances, carrier blocks (fees to the producer), the producer schedule and slots, VRF and beacon. "
-        "Not covered: reveals, votes, accepts, rounds and their verdicts, work blocks (minting, difficulty), "
-        "reputation changes and decay.",
+        "ECVRF, gen_merkle.py tx root, gen_quorum.py selection and aggregation, gen_state_tree.py state tree rebuilt "
+        "from every leaf). Each case: the devnet preset with `overrides` (bigints as decimal strings) and the "
+        "genesis validators' seed phrases (`params` is the whole parameter set in wire form), the genesis hash and "
+        "state root, `blocks` (wire form, the hash, the state root after it, the receipts) applied in order from "
+        "genesis, and `refused` blocks on the tip after `after` blocks with the error code of the first rule broken. "
+        "What is covered and what is not: docs/PROTOCOL.md section 5, whole-block vectors.",
         cases,
     )
 
