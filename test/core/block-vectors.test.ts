@@ -13,6 +13,7 @@
 import { describe, expect, it } from "vitest";
 import { parseBlock, blockToWire } from "../../core/block.ts";
 import { toWire, type Encodable } from "../../core/encoding.ts";
+import { parseDomainList } from "../../core/domain-config.ts";
 import { genesisBlock } from "../../core/genesis.ts";
 import { publicKeyFromSecret, secretFromSeedPhrase } from "../../core/keys.ts";
 import { devnetParams, paramsFor } from "../../core/params.ts";
@@ -47,12 +48,15 @@ interface Case {
 
 function readCase(v: JsonObject, i: number): Case {
   const where = `blocks[${i}]`;
-  expectKeys(v, ["name", "network", "validators", "overrides", "params", "genesis", "blocks", "refused"], [], where);
+  expectKeys(v, ["name", "network", "validators", "overrides", "domains", "params", "genesis", "blocks", "refused"], [], where);
   const validators = asArray(v["validators"], `${where}.validators`).map((p, j) => publicKeyFromSecret(secretFromSeedPhrase(str(p, `${where}.validators[${j}]`))));
   const network = str(v["network"], `${where}.network`);
   // the devnet preset (paramsFor) with the case's overrides (a bigint parameter written as a decimal string)
-  const base = paramsFor(network, validators);
-  expect(base).toEqual({ ...devnetParams({ network }), genesisAccounts: base.genesisAccounts });
+  // domains beside the quadratic one, as the DOMAINS setting declares them
+  const domains = parseDomainList(v["domains"]);
+  if (!domains.ok) throw new Error(`${where}.domains: ${domains.error.message}`);
+  const base = paramsFor(network, validators, domains.value);
+  expect(base).toEqual({ ...devnetParams({ network }), genesisAccounts: base.genesisAccounts, domains: [...devnetParams().domains, ...domains.value] });
   const overrides: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(asObject(v["overrides"], `${where}.overrides`))) {
     const before = (base as unknown as Record<string, unknown>)[k];

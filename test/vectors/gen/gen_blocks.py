@@ -68,7 +68,7 @@ QUADRATIC = {
 }
 
 
-def devnet_params(network, validators, overrides):
+def devnet_params(network, validators, overrides, domains=()):
     """The devnet preset in wire form (bigints as decimal strings), with overrides and
     the genesis accounts paramsFor gives the validators (1000 DOIN, reputation 5)."""
     p = {
@@ -110,7 +110,7 @@ def devnet_params(network, validators, overrides):
         "maxBlockTxBytes": 1_048_576,
         "revealWindowBlocks": 30,
         "voteWindowBlocks": 20,
-        "domains": [QUADRATIC],
+        "domains": [QUADRATIC] + list(domains),
         "genesisAccounts": [],
     }
     for k, v in overrides.items():
@@ -793,10 +793,11 @@ def check_supply(s):
 
 
 class Chain:
-    def __init__(self, name, network, validator_phrases, overrides):
+    def __init__(self, name, network, validator_phrases, overrides, domains=()):
         self.name = name
+        self.domains = list(domains)
         self.validators = [Key(p) for p in validator_phrases]
-        self.params = devnet_params(network, validator_phrases, overrides)
+        self.params = devnet_params(network, validator_phrases, overrides, domains)
         self.state, self.genesis_header = genesis(self.params)
         self.nonces = {}
         self.blocks = []
@@ -867,6 +868,7 @@ class Chain:
             "network": self.params["network"],
             "validators": [k.phrase for k in self.validators],
             "overrides": {k: v for k, v in self.overrides.items()},
+            "domains": self.domains,
             "params": self.params,
             "genesis": {"hash": self.genesis_hash, "stateRoot": self.genesis_header["stateRoot"]},
             "blocks": self.blocks,
@@ -893,8 +895,8 @@ def forge(parent, params, key, timestamp, txs, rank):
     return {"header": header, "txs": txs, "coinbase": coinbase, "hash": block_hash, "sig": key.sign(block_hash)}
 
 
-def new_chain(name, network, phrases, overrides):
-    c = Chain(name, network, phrases, overrides)
+def new_chain(name, network, phrases, overrides, domains=()):
+    c = Chain(name, network, phrases, overrides, domains)
     c.overrides = overrides
     c.genesis_hash = c.state["tipHash"]
     return c
@@ -1173,8 +1175,65 @@ def validators_case():
     return c.case()
 
 
+LOSS = {
+    "id": "loss",
+    "higherIsBetter": False,
+    "epsilon": "1000",
+    "bond": "50000000",
+    "weight": "2000000",
+    "toleranceAbs": "100000",
+    "toleranceRelPpm": 20_000,
+    "quorumFractionPpm": 600_000,
+    "initialChampion": str(100 * ONE),
+    "maxParamsBytes": 64,
+    "incentive": {"toleranceMarginPpm": 200_000, "bonusThresholdPpm": 100_000, "minRewardFractionPpm": 500_000, "maxBonusPpm": 1_500_000},
+}
+
+
+def domain_case():
+    """A declared domain where lower is better, with its own bond, weight, tolerances,
+    quorum fraction, params limit and incentive curve (the DOMAINS setting)."""
+    c = new_chain("a lower-is-better domain", "doin-vectors-domain", ["vectors/u0", "vectors/u1", "vectors/u2", "vectors/u3"],
+                  {"seedDelayBlocks": 1, "voteWindowBlocks": 2}, [LOSS])
+    u0, u1, u2, u3 = c.validators
+    salt = "5a" * 16
+    big_params = {"w": list(range(30))}
+    claims = {"l1": (u0, {"w": [1, 2]}, 42 * ONE), "big": (u1, big_params, 10 * ONE)}
+    commits = {}
+
+    def opening(name):
+        key, params, reported = claims[name]
+        return {"domain": "loss", "params": params, "salt": salt, "reported": str(reported), "optimizer": key.public}
+
+    def commit(name):
+        tx = c.tx(claims[name][0], "commit", {"domain": "loss", "commitment": hash_of("commitment", opening(name))}, fee=2)
+        commits[name] = tx["id"]
+        return tx
+
+    def reveal(name, nonce=None):
+        key, params, reported = claims[name]
+        return c.tx(key, "reveal", {"commit": commits[name], "params": params, "salt": salt, "reported": str(reported)}, nonce=nonce)
+
+    c.block("two commits on the declared domain (its bond: 0.5 DOIN)", [commit("l1"), commit("big")])
+    c.block("the seed block")
+    c.refuse("params over the domain's maxParamsBytes", "PARAMS_TOO_LARGE", [reveal("big", nonce=c.nonces[u1.address] + 1)])
+    c.block("the reveal: a quorum of the three others", [reveal("l1")])
+    optimae = c.blocks[-1]["block"]["txs"][0]["id"]
+    q = [c.keys[a] for a in c.state["round"][optimae]["quorum"]]
+    assert len(q) == 3
+    vote = lambda key, perf: c.tx(key, "vote", {"optimae": optimae, "performance": str(perf), "dataHash": "d" * 64})
+    c.block("three votes, one far off: two of three agree (the domain needs 60 %), the claim is within tolerance of the verified value",
+            [vote(q[0], 42 * ONE), vote(q[1], 42_500_000), vote(q[2], 60 * ONE)])
+    c.block("the accept: improvement = champion - verified, times the domain's weight 2.0, the reward fraction for a claim "
+            "slightly better than verified (a penalty on this domain's curve): a work block",
+            [c.tx(u0, "accept", {"optimae": optimae, "experimentId": "loss:1", "roundNumber": 0, "timeToResultSeconds": 5,
+                                 "optimizationConfigHash": "c" * 64, "dataHash": "e" * 64}, fee=4)], work=True, extra=700)
+    c.block("a carrier block after the work block (u1's commit stays open)")
+    return c.case()
+
+
 def main():
-    cases = [transfers_case(), commits_case(), rounds_case(), validators_case()]
+    cases = [transfers_case(), commits_case(), rounds_case(), validators_case(), domain_case()]
     write_fixture(
         "blocks",
         "Whole-block vectors: chain parameters, genesis, then blocks in wire form, each with the state root "
