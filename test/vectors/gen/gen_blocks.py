@@ -1096,6 +1096,24 @@ def rounds_case():
     c.block("a carrier block")
     c.block("a carrier block")
     c.block("the decided rounds are forgotten a vote window after their deadline; the champion's params stay revealed")
+    # the lowest reputation misses one more vote: floored at zero
+    low = min(c.validators, key=lambda k: int(c.state["accounts"][k.address]["reputation"]))
+    assert int(c.state["accounts"][low.address]["reputation"]) < 2 * ONE
+    author = next(k for k in c.validators if k is not low)
+    claims["r5"] = (author, {"x": [5, 5]}, -45 * ONE)
+    tx = c.tx(author, "commit", {"domain": quad, "commitment": hash_of("commitment", opening(author, claims["r5"][1], claims["r5"][2], salt("r5")))})
+    commits["r5"] = tx["id"]
+    c.block("a commit whose quorum will hold the account of lowest reputation", [tx])
+    c.block("a carrier block")
+    c.block("a carrier block")
+    c.block("the reveal", [reveal("r5")])
+    rounds["r5"] = c.blocks[-1]["block"]["txs"][0]["id"]
+    assert low.address in c.state["round"][rounds["r5"]]["quorum"]
+    c.block("two of its three evaluators vote", [vote("r5", k, -45 * ONE) for k in c.validators if k is not low and k is not author])
+    c.block("a carrier block")
+    c.block("a carrier block")
+    c.block("the deadline passed: decided by the two votes; the silent evaluator's reputation, below the penalty, is floored at zero")
+    assert c.state["accounts"][low.address]["reputation"] == "0"
     return c.case()
 
 
@@ -1172,6 +1190,15 @@ def validators_case():
     c.block("the second work block of the epoch: the epoch retarget; the reward halved (halvingInterval 1) and capped by maxSupply",
             [accept("r4")], work=True, extra=500)
     assert c.state["difficulty"]["blocksInEpoch"] == 0 and c.state["supply"] == c.params["maxSupply"], c.state["difficulty"]
+    claims["r5"] = (optimizer, {"w": [9]}, 3000 * ONE)
+    c.block("one more round after the cap: the commit", [commit("r5")])
+    c.block("a carrier block")
+    c.block("the reveal", [reveal("r5")])
+    rounds["r5"] = c.blocks[-1]["block"]["txs"][0]["id"]
+    c.block("the vote", [vote("r5", q4[0], 3000 * ONE)])
+    c.block("a work block with the supply exhausted: the reward is 0 (era 2 would pay 250), the coinbase splits the fees alone",
+            [accept("r5", fee=7)], work=True, extra=100)
+    assert c.state["supply"] == c.params["maxSupply"] and c.state["mintedBlocks"] == 3
     return c.case()
 
 
