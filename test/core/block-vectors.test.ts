@@ -8,7 +8,7 @@
  *
  * Controls: a transfer's amount changed in a vector block is refused (its id
  * no longer matches, and without that check the state root does not), and a
- * wrong expected root in the vector would not be met.
+ * vector with one expectation off (a root, a receipt, a refusal) fails.
  */
 import { describe, expect, it } from "vitest";
 import { parseBlock, blockToWire } from "../../core/block.ts";
@@ -103,6 +103,35 @@ async function replay(c: Case): Promise<ChainState[]> {
   return states;
 }
 
+/** Every block of the case applies, in order, to the root, hash and receipts the vector states (throws otherwise). */
+async function checkBlocks(c: Case): Promise<void> {
+  let state = genesisBlock(c.params).state;
+  for (const [i, v] of c.blocks.entries()) {
+    const block = parsed(c, v.wire);
+    // the wire form is canonical: core writes back exactly what the Python wrote
+    expect(blockToWire(block)).toEqual(v.wire);
+    const r = await applyWithReceipts(state, block, c.params);
+    if (!r.ok) throw new Error(`block ${i + 1} (${v.note}): ${r.error.code}: ${r.error.message}`);
+    expect(stateRoot(r.value.state), `block ${i + 1}: ${v.note}`).toBe(v.stateRoot);
+    expect(r.value.state.tipHash).toBe(v.hash);
+    expect(block.hash).toBe(v.hash);
+    expect(toWire(r.value.receipts as unknown as Encodable), `block ${i + 1} receipts`).toEqual(v.receipts);
+    state = r.value.state;
+  }
+}
+
+/** Every refused block of the case is refused with the vector's code (throws otherwise). */
+async function checkRefused(c: Case): Promise<void> {
+  const states = await replay(c);
+  for (const v of c.refused) {
+    // parsed as a node parses a block from a peer (the stateless checks), then applied
+    const p = parseBlock(v.wire, c.params);
+    const r = p.ok ? await applyWithReceipts(states[v.after] as ChainState, p.value, c.params) : p;
+    expect(r.ok, v.note).toBe(false);
+    if (!r.ok) expect(r.error.code, v.note).toBe(v.error);
+  }
+}
+
 describe("whole-block vectors (gen_blocks.py)", () => {
   it("hold at least one block and one refusal per case, and more than a handful of blocks in all", () => {
     expect(CASES.length).toBeGreaterThanOrEqual(2);
@@ -121,30 +150,11 @@ describe("whole-block vectors (gen_blocks.py)", () => {
       });
 
       it("each block applies to the post-state root, hash and receipts the Python computed", async () => {
-        let state = genesisBlock(c.params).state;
-        for (const [i, v] of c.blocks.entries()) {
-          const block = parsed(c, v.wire);
-          // the wire form is canonical: core writes back exactly what the Python wrote
-          expect(blockToWire(block)).toEqual(v.wire);
-          const r = await applyWithReceipts(state, block, c.params);
-          if (!r.ok) throw new Error(`block ${i + 1} (${v.note}): ${r.error.code}: ${r.error.message}`);
-          expect(stateRoot(r.value.state), `block ${i + 1}: ${v.note}`).toBe(v.stateRoot);
-          expect(r.value.state.tipHash).toBe(v.hash);
-          expect(block.hash).toBe(v.hash);
-          expect(toWire(r.value.receipts as unknown as Encodable), `block ${i + 1} receipts`).toEqual(v.receipts);
-          state = r.value.state;
-        }
+        await checkBlocks(c);
       });
 
       it("each refused block is refused (parsed, then applied) with the Python's error code", async () => {
-        const states = await replay(c);
-        for (const v of c.refused) {
-          // parsed as a node parses a block from a peer (the stateless checks), then applied
-          const p = parseBlock(v.wire, c.params);
-          const r = p.ok ? await applyWithReceipts(states[v.after] as ChainState, p.value, c.params) : p;
-          expect(r.ok, v.note).toBe(false);
-          if (!r.ok) expect(r.error.code, v.note).toBe(v.error);
-        }
+        await checkRefused(c);
       });
     });
   }
@@ -176,12 +186,22 @@ describe("whole-block vectors (gen_blocks.py)", () => {
       if (!r.ok) expect(r.error.code).toBe("BAD_STATE_ROOT");
     });
 
-    it("a wrong expected root in the vector is not met", async () => {
-      const states = await replay(c);
-      const v = c.blocks[at] as BlockVector;
-      const wrong = v.stateRoot.replace(/^./, (ch) => (ch === "0" ? "1" : "0"));
-      expect(stateRoot(states[at + 1] as ChainState)).toBe(v.stateRoot);
-      expect(stateRoot(states[at + 1] as ChainState)).not.toBe(wrong);
+    it("a vector with one expectation off is not met: a root, a receipt, a refusal's code, a valid block listed as refused", async () => {
+      const flip = (h: string): string => h.replace(/^./, (ch) => (ch === "0" ? "1" : "0"));
+      const withBlock = (k: Case, i: number, change: (v: BlockVector) => BlockVector): Case => ({ ...k, blocks: k.blocks.map((v, j) => (j === i ? change(v) : v)) });
+      await expect(checkBlocks(withBlock(c, at, (v) => ({ ...v, stateRoot: flip(v.stateRoot) })))).rejects.toThrow();
+      const rounds = CASES.find((k) => k.blocks.some((v) => (asObject(v.receipts, "receipts")["reputation"] as Json[]).length > 0)) as Case;
+      const i = rounds.blocks.findIndex((v) => (asObject(v.receipts, "receipts")["reputation"] as Json[]).length > 0);
+      const lessDelta = (v: BlockVector): BlockVector => {
+        const receipts = structuredClone(v.receipts) as JsonObject;
+        const first = (receipts["reputation"] as JsonObject[])[0] as JsonObject;
+        first["delta"] = (BigInt(str(first["delta"], "delta")) - 1n).toString();
+        return { ...v, receipts };
+      };
+      await expect(checkBlocks(withBlock(rounds, i, lessDelta))).rejects.toThrow();
+      const r0 = c.refused[0] as RefusedVector;
+      await expect(checkRefused({ ...c, refused: [{ ...r0, error: r0.error === "BAD_NONCE" ? "BAD_ID" : "BAD_NONCE" }] })).rejects.toThrow();
+      await expect(checkRefused({ ...c, refused: [{ note: "valid", after: at, wire: (c.blocks[at] as BlockVector).wire, error: "BAD_NONCE" }] })).rejects.toThrow();
     });
   });
 });
