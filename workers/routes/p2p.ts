@@ -6,7 +6,8 @@
 import { networkOf } from "../../durable-objects/stubs.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_MESSAGE_BYTES } from "../../durable-objects/network.ts";
-import { answer, declareBodyLimit, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
+import type { Handshake } from "../../core/handshake.ts";
+import { answer, BODY_ERRORS, declareBodyLimit, documents, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
 
 
 export function registerP2pRoutes(app: NodeApp): void {
@@ -18,6 +19,7 @@ export function registerP2pRoutes(app: NodeApp): void {
       summary: "A signed message from a peer: {envelope, payload}",
       request: { body: { content: { "application/json": { schema: z.object({ envelope: z.record(z.string(), z.unknown()), payload: z.unknown() }).openapi("Message") } }, required: true } },
       responses: {
+        ...BODY_ERRORS,
         202: { description: "Accepted, or a duplicate", content: { "application/json": { schema: z.object({ duplicate: z.boolean(), accepted: z.boolean(), code: z.string().nullable() }) } } },
         400: { description: "Malformed", content: { "application/json": { schema: ErrorSchema } } },
         401: { description: "Banned sender", content: { "application/json": { schema: ErrorSchema } } },
@@ -25,7 +27,7 @@ export function registerP2pRoutes(app: NodeApp): void {
         413: { description: "Too large", content: { "application/json": { schema: ErrorSchema } } },
       },
     }),
-    async (c) => answer(c, await networkOf(c.env).receive(c.req.valid("json")), 202) as never,
+    async (c) => answer(c, await networkOf(c.env).receive(c.req.valid("json")), 202),
   );
 
   app.openapi(
@@ -39,9 +41,11 @@ export function registerP2pRoutes(app: NodeApp): void {
           description: "The signed handshake",
           content: {
             "application/json": {
-              schema: z
-                .object({ network: z.string(), genesis: z.string(), node: z.string(), url: z.string(), challenge: z.string(), timestamp: z.number().int(), sig: z.string() })
-                .openapi("Handshake"),
+              schema: documents<Handshake>()(
+                z
+                  .object({ network: z.string(), genesis: z.string(), node: z.string(), url: z.string(), challenge: z.string(), timestamp: z.number().int(), sig: z.string() })
+                  .openapi("Handshake"),
+              ),
             },
           },
         },
