@@ -9,31 +9,30 @@ import { peerUrlProblem } from "../../durable-objects/peer-url.ts";
 import type { AccountView, ChainStatus, ChampionView, RoundView, SubmitBlockResult } from "../../durable-objects/rpc.ts";
 import { Address, answer, BODY_ERRORS, documents, Json, declareBodyLimit, ErrorSchema, Hex32, jsonError, requireRunner, type NodeApp } from "../http.ts";
 
-
 const ChainStatusSchema = documents<ChainStatus>()(
   z
-  .object({
-    network: z.string(),
-    genesis: z.string(),
-    height: z.number().int(),
-    tip: z.string(),
-    tipTimestamp: z.number().int(),
-    finalizedHeight: z.number().int(),
-    finalizedHash: z.string(),
-    cumulativeWork: z.string(),
-    weight: z.number().int().openapi({ description: "the head chain's schedule weight (fork choice: after work, before the beacon)" }),
-    beacon: z.string().openapi({ description: "the head's beacon" }),
-    threshold: z.string(),
-    pendingWork: z.string(),
-    supply: z.string(),
-    burned: z.string().openapi({ description: "coin burned (bonds nobody earned), base units" }),
-    mintedBlocks: z.number().int(),
-    accounts: z.number().int(),
-    openRounds: z.number().int(),
-    outboxPending: z.number().int(),
-    historyFrom: z.number().int().openapi({ description: "the lowest height this node holds blocks from: 0, or the snapshot it started from" }),
-  })
-  .openapi("ChainStatus"),
+    .object({
+      network: z.string(),
+      genesis: z.string(),
+      height: z.number().int(),
+      tip: z.string(),
+      tipTimestamp: z.number().int(),
+      finalizedHeight: z.number().int(),
+      finalizedHash: z.string(),
+      cumulativeWork: z.string(),
+      weight: z.number().int().openapi({ description: "the head chain's schedule weight (fork choice: after work, before the beacon)" }),
+      beacon: z.string().openapi({ description: "the head's beacon" }),
+      threshold: z.string(),
+      pendingWork: z.string(),
+      supply: z.string(),
+      burned: z.string().openapi({ description: "coin burned (bonds nobody earned), base units" }),
+      mintedBlocks: z.number().int(),
+      accounts: z.number().int(),
+      openRounds: z.number().int(),
+      outboxPending: z.number().int(),
+      historyFrom: z.number().int().openapi({ description: "the lowest height this node holds blocks from: 0, or the snapshot it started from" }),
+    })
+    .openapi("ChainStatus"),
 );
 
 const TreeProofFields = {
@@ -221,7 +220,19 @@ export function registerChainRoutes(app: NodeApp): void {
       request: { body: { content: { "application/json": { schema: z.object({ blocks: z.array(BlockSchema).min(1).max(50) }).strict() } }, required: true } },
       responses: {
         ...BODY_ERRORS,
-        202: { description: "Applied", content: { "application/json": { schema: z.object({ accepted: z.number().int(), head: z.string(), height: z.number().int(), error: z.object({ index: z.number().int(), code: z.string(), message: z.string() }).nullable() }) } } },
+        202: {
+          description: "Applied",
+          content: {
+            "application/json": {
+              schema: z.object({
+                accepted: z.number().int(),
+                head: z.string(),
+                height: z.number().int(),
+                error: z.object({ index: z.number().int(), code: z.string(), message: z.string() }).nullable(),
+              }),
+            },
+          },
+        },
         ...errors,
         413: { description: "Too large", content: { "application/json": { schema: ErrorSchema } } },
       },
@@ -240,7 +251,22 @@ export function registerChainRoutes(app: NodeApp): void {
       request: { body: { content: { "application/json": { schema: z.object({ peers: z.array(z.string().url().max(200)).max(32).optional() }).strict() } }, required: true } },
       responses: {
         ...BODY_ERRORS,
-        200: { description: "Sync report", content: { "application/json": { schema: z.object({ peer: z.string().nullable(), from: z.number(), to: z.number(), applied: z.number(), error: z.string().nullable(), faulty: z.array(z.string()).readonly(), snapshot: z.object({ height: z.number().int(), hash: z.string(), fetchedParts: z.number().int() }).nullable().optional() }) } } },
+        200: {
+          description: "Sync report",
+          content: {
+            "application/json": {
+              schema: z.object({
+                peer: z.string().nullable(),
+                from: z.number(),
+                to: z.number(),
+                applied: z.number(),
+                error: z.string().nullable(),
+                faulty: z.array(z.string()).readonly(),
+                snapshot: z.object({ height: z.number().int(), hash: z.string(), fetchedParts: z.number().int() }).nullable().optional(),
+              }),
+            },
+          },
+        },
         ...errors,
         401: { description: "No or wrong token", content: { "application/json": { schema: ErrorSchema } } },
       },
@@ -334,7 +360,10 @@ export function registerChainRoutes(app: NodeApp): void {
       summary: "The leaves of one part of the snapshot at a height (each {space, id, value}, in key order)",
       request: { params: z.object({ height: Height, index: z.coerce.number().int().min(0).max(4095) }) },
       responses: {
-        200: { description: "Snapshot part", content: { "application/json": { schema: z.object({ height: z.number().int(), index: z.number().int(), leaves: z.array(z.record(z.string(), z.unknown())) }) } } },
+        200: {
+          description: "Snapshot part",
+          content: { "application/json": { schema: z.object({ height: z.number().int(), index: z.number().int(), leaves: z.array(z.record(z.string(), z.unknown())) }) } },
+        },
         ...errors,
       },
     }),

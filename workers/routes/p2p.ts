@@ -9,7 +9,6 @@ import { MAX_MESSAGE_BYTES } from "../../durable-objects/network.ts";
 import type { Handshake } from "../../core/handshake.ts";
 import { answer, BODY_ERRORS, declareBodyLimit, documents, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
 
-
 export function registerP2pRoutes(app: NodeApp): void {
   declareBodyLimit(app, "/p2p", MAX_MESSAGE_BYTES);
   app.openapi(
@@ -42,9 +41,7 @@ export function registerP2pRoutes(app: NodeApp): void {
           content: {
             "application/json": {
               schema: documents<Handshake>()(
-                z
-                  .object({ network: z.string(), genesis: z.string(), node: z.string(), url: z.string(), challenge: z.string(), timestamp: z.number().int(), sig: z.string() })
-                  .openapi("Handshake"),
+                z.object({ network: z.string(), genesis: z.string(), node: z.string(), url: z.string(), challenge: z.string(), timestamp: z.number().int(), sig: z.string() }).openapi("Handshake"),
               ),
             },
           },
@@ -65,9 +62,7 @@ export function registerP2pRoutes(app: NodeApp): void {
           description: "Peer table",
           content: {
             "application/json": {
-              schema: z
-                .object({ peers: z.array(z.record(z.string(), z.unknown())), bootstrap: z.array(z.string()), candidates: z.array(z.record(z.string(), z.unknown())) })
-                .openapi("Peers"),
+              schema: z.object({ peers: z.array(z.record(z.string(), z.unknown())), bootstrap: z.array(z.string()), candidates: z.array(z.record(z.string(), z.unknown())) }).openapi("Peers"),
             },
           },
         },

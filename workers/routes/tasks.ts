@@ -35,29 +35,32 @@ const AnyJson = z
   .refine((v) => v !== undefined, "required")
   .openapi({ description: "any JSON value" });
 
-const LeaseId = z.string().regex(/^[0-9a-f]{32}$/, "expected 32 lower-case hex characters").openapi({ example: "3f1c0d8e9a7b6c5d4e3f2a1b0c9d8e7f" });
+const LeaseId = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/, "expected 32 lower-case hex characters")
+  .openapi({ example: "3f1c0d8e9a7b6c5d4e3f2a1b0c9d8e7f" });
 
 const JobSchema = documents<Job>()(
   z
-  .object({
-    id: z.string(),
-    kind: JobKindSchema,
-    domain: z.string(),
-    payload: z.any().openapi({ description: "what the producer gave the runner (JSON)" }),
-    priority: z.number().int(),
-    maxAttempts: z.number().int(),
-    notify: z.enum(["quorum", "none"]),
-    status: z.enum(["pending", "leased", "done", "dead"]),
-    attempts: z.number().int(),
-    leaseId: z.string().nullable(),
-    leaseExpiresAt: z.number().int().nullable(),
-    runner: z.string().nullable(),
-    createdAt: z.number().int(),
-    completedAt: z.number().int().nullable(),
-    result: z.any().openapi({ description: "the runner's result (JSON), null until done" }),
-    error: z.string().nullable(),
-  })
-  .openapi("Job"),
+    .object({
+      id: z.string(),
+      kind: JobKindSchema,
+      domain: z.string(),
+      payload: z.any().openapi({ description: "what the producer gave the runner (JSON)" }),
+      priority: z.number().int(),
+      maxAttempts: z.number().int(),
+      notify: z.enum(["quorum", "none"]),
+      status: z.enum(["pending", "leased", "done", "dead"]),
+      attempts: z.number().int(),
+      leaseId: z.string().nullable(),
+      leaseExpiresAt: z.number().int().nullable(),
+      runner: z.string().nullable(),
+      createdAt: z.number().int(),
+      completedAt: z.number().int().nullable(),
+      result: z.any().openapi({ description: "the runner's result (JSON), null until done" }),
+      error: z.string().nullable(),
+    })
+    .openapi("Job"),
 );
 
 const err = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
@@ -198,7 +201,8 @@ export function registerTaskRoutes(app: NodeApp): void {
       middleware: [...small],
       security: [{ runnerToken: [] }],
       request: body(HeartbeatBody),
-      responses: { ...BODY_ERRORS,
+      responses: {
+        ...BODY_ERRORS,
         200: json(z.object({ leaseExpiresAt: z.number().int() }), "Lease extended"),
         ...runnerErrors,
         404: err("Unknown job"),
@@ -219,7 +223,8 @@ export function registerTaskRoutes(app: NodeApp): void {
       middleware: [requireRunner],
       security: [{ runnerToken: [] }],
       request: body(CompleteBody),
-      responses: { ...BODY_ERRORS,
+      responses: {
+        ...BODY_ERRORS,
         200: json(
           documents<CompleteResult>()(z.object({ applied: z.boolean(), duplicate: z.boolean(), job: JobSchema })),
           "applied: this call changed the job; duplicate: the job was already done (nothing changed)",
@@ -244,7 +249,8 @@ export function registerTaskRoutes(app: NodeApp): void {
       middleware: [...small],
       security: [{ runnerToken: [] }],
       request: body(ReleaseBody),
-      responses: { ...BODY_ERRORS,
+      responses: {
+        ...BODY_ERRORS,
         200: json(z.object({ released: z.literal(true), job: JobSchema }), "Back to pending"),
         ...runnerErrors,
         404: err("Unknown job"),
@@ -277,7 +283,8 @@ export function registerTaskRoutes(app: NodeApp): void {
       summary: "Request an inference (public): queued as a job until a runner serving the domain claims it; rate-limited per client",
       middleware: [limitInference] as const,
       request: body(InferenceBody),
-      responses: { ...BODY_ERRORS,
+      responses: {
+        ...BODY_ERRORS,
         202: json(z.object({ jobId: z.string(), status: z.enum(["pending", "leased", "done", "dead"]) }), "Queued (or already known, with a nonce)"),
         400: err("Malformed request"),
         413: err("Body too large"),
@@ -291,11 +298,11 @@ export function registerTaskRoutes(app: NodeApp): void {
       if (!c.get("config").params.domains.some((d) => d.id === domain)) {
         return jsonError(c, 422, "UNKNOWN_DOMAIN", `no domain ${domain} on this network`);
       }
-      const id =
-        nonce === undefined
-          ? `inference:${crypto.randomUUID()}`
-          : `inference:${await sha256Hex(canonicalize({ domain, input: input as JsonValue, nonce }) ?? "")}`;
-      const outcome = await tasksOf(c.env).enqueue({ id, kind: "inference", domain, payload: { input: input as JsonValue }, ttlMs: c.get("config").inferenceTtlMs }, { maxPending: MAX_PENDING_INFERENCE });
+      const id = nonce === undefined ? `inference:${crypto.randomUUID()}` : `inference:${await sha256Hex(canonicalize({ domain, input: input as JsonValue, nonce }) ?? "")}`;
+      const outcome = await tasksOf(c.env).enqueue(
+        { id, kind: "inference", domain, payload: { input: input as JsonValue }, ttlMs: c.get("config").inferenceTtlMs },
+        { maxPending: MAX_PENDING_INFERENCE },
+      );
       if (!outcome.ok) return refuse(c, outcome);
       return c.json({ jobId: outcome.value.job.id, status: outcome.value.job.status }, 202);
     },

@@ -20,7 +20,6 @@ import { Address, documents, refuse, type ErrorStatus, BigIntString, declareBody
 /** Extra room above params.maxTxBytes for a body that is not canonical (whitespace, key order). */
 export const TX_BODY_SLACK_BYTES = 4_096;
 
-
 // ---------------------------------------------------------------------------
 // schemas
 
@@ -92,7 +91,10 @@ const TxSchema = z
 
 const SubmittedSchema = z.object({ id: Hex32, status: z.literal("pending") }).openapi("Submitted");
 
-const BatchSchema = z.object({ txs: z.array(TxSchema).min(1).max(MAX_BATCH_TXS) }).strict().openapi("TxBatch");
+const BatchSchema = z
+  .object({ txs: z.array(TxSchema).min(1).max(MAX_BATCH_TXS) })
+  .strict()
+  .openapi("TxBatch");
 
 const BatchResultSchema = z
   .object({
@@ -103,56 +105,54 @@ const BatchResultSchema = z
 
 const PendingTxSchema = documents<PendingTxJson>()(
   z
-  .object({
-    id: Hex32,
-    status: z.literal("pending"),
-    kind: z.string(),
-    sender: Address,
-    nonce: z.number().int(),
-    fee: z.string(),
-    size: z.number().int().openapi({ description: "canonical bytes" }),
-    receivedAt: z.number().int().openapi({ description: "ms since the epoch" }),
-    tx: z.unknown().openapi({ description: "the transaction in wire form" }),
-  })
-  .openapi("PendingTx"),
+    .object({
+      id: Hex32,
+      status: z.literal("pending"),
+      kind: z.string(),
+      sender: Address,
+      nonce: z.number().int(),
+      fee: z.string(),
+      size: z.number().int().openapi({ description: "canonical bytes" }),
+      receivedAt: z.number().int().openapi({ description: "ms since the epoch" }),
+      tx: z.unknown().openapi({ description: "the transaction in wire form" }),
+    })
+    .openapi("PendingTx"),
 );
 
-const IncludedTxSchema = z
-  .object({ id: Hex32, status: z.literal("included"), height: z.number().int(), block: Hex32 })
-  .openapi("IncludedTx");
+const IncludedTxSchema = z.object({ id: Hex32, status: z.literal("included"), height: z.number().int(), block: Hex32 }).openapi("IncludedTx");
 
 const DroppedTxSchema = documents<DroppedTxView>()(
   z
-  .object({
-    id: Hex32,
-    status: z.literal("dropped"),
-    code: z.string().openapi({ description: "the code a block refused it with, or EXPIRED, EVICTED, REPLACED" }),
-    message: z.string(),
-    droppedAt: z.number().int().openapi({ description: "ms since the epoch; remembered for an hour" }),
-  })
-  .openapi("DroppedTx"),
+    .object({
+      id: Hex32,
+      status: z.literal("dropped"),
+      code: z.string().openapi({ description: "the code a block refused it with, or EXPIRED, EVICTED, REPLACED" }),
+      message: z.string(),
+      droppedAt: z.number().int().openapi({ description: "ms since the epoch; remembered for an hour" }),
+    })
+    .openapi("DroppedTx"),
 );
 
 const MempoolSchema = z.object({ total: z.number().int(), bytes: z.number().int(), txs: z.array(PendingTxSchema) }).openapi("Mempool");
 
 const FeesSchema = documents<FeeSuggestion>()(
   z
-  .object({
-    baseFee: z.string(),
-    low: z.string(),
-    normal: z.string(),
-    high: z.string(),
-    urgent: z.string(),
-    pending: z.number().int(),
-    pendingBytes: z.number().int(),
-    fullnessPpm: z.number().int(),
-    backlogBlocks: z.number().int(),
-    evictionFloor: z.object({ fee: z.string(), size: z.number().int() }).nullable(),
-  })
-  .openapi("Fees", {
-    description:
-      "Suggested fees in base units: base = 0.001 DOIN × (9/8)^backlogBlocks (≤ 100 DOIN), plus the reference's tips (low 0.1×, normal 0.5×, high 1×, urgent 2× base). Advice only: the minimum fee is 0 until the mempool is full; then a tx must pay more per byte than evictionFloor.",
-  }),
+    .object({
+      baseFee: z.string(),
+      low: z.string(),
+      normal: z.string(),
+      high: z.string(),
+      urgent: z.string(),
+      pending: z.number().int(),
+      pendingBytes: z.number().int(),
+      fullnessPpm: z.number().int(),
+      backlogBlocks: z.number().int(),
+      evictionFloor: z.object({ fee: z.string(), size: z.number().int() }).nullable(),
+    })
+    .openapi("Fees", {
+      description:
+        "Suggested fees in base units: base = 0.001 DOIN × (9/8)^backlogBlocks (≤ 100 DOIN), plus the reference's tips (low 0.1×, normal 0.5×, high 1×, urgent 2× base). Advice only: the minimum fee is 0 until the mempool is full; then a tx must pay more per byte than evictionFloor.",
+    }),
 );
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
