@@ -9,7 +9,7 @@ import { peerUrlProblem } from "../../durable-objects/peer-url.ts";
 import type { AccountView, ChainStatus, ChampionView, RoundView, SubmitBlockResult } from "../../durable-objects/rpc.ts";
 import { Address, answer, BODY_ERRORS, documents, Json, declareBodyLimit, ErrorSchema, Hex32, jsonError, requireRunner, type NodeApp } from "../http.ts";
 
-const ChainStatusSchema = documents<ChainStatus>()(
+export const ChainStatusSchema = documents<ChainStatus>()(
   z
     .object({
       network: z.string(),
