@@ -161,6 +161,7 @@ describe("/openapi.json lists every route", () => {
   it("every operation declares a 2xx; one that takes input declares 400; one behind the runner token declares 401", async () => {
     const doc = await documentOf();
     const problems: string[] = [];
+    const withoutErrors: string[] = [];
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(methods)) {
         const statuses = Object.keys(op.responses);
@@ -168,6 +169,7 @@ describe("/openapi.json lists every route", () => {
         if (!statuses.some((s) => /^2\d\d$/.test(s))) problems.push(`${where}: no 2xx`);
         const takesInput = (op.parameters?.length ?? 0) > 0 || op.requestBody !== undefined;
         if (takesInput && !statuses.includes("400")) problems.push(`${where}: takes input but declares no 400`);
+        if (!statuses.some((s) => /^4\d\d$/.test(s))) withoutErrors.push(where);
         if (op.security !== undefined && op.security.length > 0 && !statuses.includes("401")) problems.push(`${where}: needs a token but declares no 401`);
         for (const s of statuses.filter((x) => /^4\d\d$/.test(x))) {
           const content = (op.responses[s] as { content?: Record<string, { schema: { $ref?: string } }> }).content;
@@ -176,6 +178,18 @@ describe("/openapi.json lists every route", () => {
       }
     }
     expect(problems).toEqual([]);
+    // only reads without any input (no parameter, query or body) have no 4xx to declare: a new one is seen here
+    expect(withoutErrors.sort()).toEqual([
+      "GET /chain/champions",
+      "GET /chain/params",
+      "GET /chain/rounds",
+      "GET /chain/status",
+      "GET /fees",
+      "GET /health",
+      "GET /openapi.json",
+      "GET /peers",
+      "GET /status",
+    ]);
   });
 });
 
