@@ -40,6 +40,13 @@ export function buildApp(): NodeApp {
   registerHistoryRoutes(app);
   registerP2pRoutes(app);
   registerExplorerRoutes(app);
+  // the document describes itself too (doc31 serves it; the registry only documents the route)
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document: every route of the node's API, its request and its responses (OpenAPI 3.1)",
+    responses: { 200: { description: "The OpenAPI document", content: { "application/json": { schema: z.record(z.string(), z.unknown()).openapi("OpenAPIDocument") } } } },
+  });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "DOIN node API", version: String(PROTOCOL_VERSION), description: "One DOIN node: chain, mempool, quorum, tasks for runners, experiment statistics." },

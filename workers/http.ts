@@ -10,14 +10,21 @@
  */
 import { WIRE_PATTERNS } from "../core/tx.ts";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import type { NodeErrorCode, Outcome } from "../durable-objects/rpc.ts";
 import { BoundError, checkDepth, readBoundedText } from "../durable-objects/bounded-json.ts";
 import { nodeConfig, type NodeConfig } from "../durable-objects/config.ts";
 
 export type NodeEnv = { Bindings: Env; Variables: { config: NodeConfig } };
 export type NodeApp = OpenAPIHono<NodeEnv>;
-type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503;
+/** The statuses a refusal may have (statusFor's range, plus 415 from the content-type checks). */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+type Status = ErrorStatus | 500;
+/** 2xx statuses the routes answer with. */
+export type OkStatus = 200 | 201 | 202;
+/** A JSON response typed as @hono/zod-openapi checks it against a route's declared responses (what `c.json` returns). */
+export type JsonResponse<T, S extends Status | OkStatus> = Response & TypedResponse<JSONParsed<T>, S, "json">;
 
 /** The JSON error every endpoint returns. */
 export const ErrorSchema = z
@@ -27,8 +34,29 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-export function jsonError(c: Context, status: Status, code: NodeErrorCode | string, message: string): Response {
-  return c.json({ code, message }, status);
+/** The JSON body of every error (ErrorSchema). */
+export type ErrorBody = { code: string; message: string };
+/** An error response, one member per status (never for none: a refusal that cannot happen). */
+export type ErrorResponse<S extends Status = Status> = S extends Status ? JsonResponse<ErrorBody, S> : never;
+
+const errorJson = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
+/**
+ * What any route that takes a JSON body may answer before its handler runs:
+ * the body guard (413, 400 too deep), the content type (415), the schema
+ * (400). Spread first into a route's responses, so its own descriptions win.
+ * (Not `as const`: readonly response maps lose their statuses in
+ * zod-openapi's handler types.)
+ */
+export const BODY_ERRORS = {
+  400: errorJson("Malformed body: not JSON, nested too deeply, or not what the schema says"),
+  413: errorJson("Body too large"),
+  415: errorJson("Not sent as application/json"),
+};
+
+export function jsonError<S extends Status>(c: Context, status: S, code: NodeErrorCode | (string & {}), message: string): ErrorResponse<S> {
+  const body: ErrorBody = { code, message };
+  // one member per status: TypeScript does not resolve the distributive ErrorResponse<S> for a generic S
+  return c.json(body, status) as ErrorResponse<S>;
 }
 
 /** HTTP status for a rejection code: protocol rejections are 422, not-found 404, conflicts 409. */
@@ -64,11 +92,51 @@ export function statusFor(code: NodeErrorCode): Status {
   }
 }
 
-/** Answers an Outcome: the value as JSON, or its error with the matching status. */
-export function answer<T>(c: Context, outcome: Outcome<T>, okStatus: 200 | 201 | 202 = 200): Response {
-  if (outcome.ok) return c.json(outcome.value as never, okStatus);
-  return jsonError(c, statusFor(outcome.code), outcome.code, outcome.message);
+/**
+ * Answers an Outcome: the value as JSON with `okStatus`, or its error with
+ * statusFor's status.
+ *
+ * `E` is the route's declared error statuses, inferred from the handler's
+ * declared responses. An Outcome's code is any NodeErrorCode, so the type
+ * system cannot tell which statuses a Durable Object's refusals map to: the
+ * claim that they are among the route's declared ones is made here, once
+ * (test/workers/openapi.test.ts checks real refusals against the document).
+ */
+export function answer<O extends Outcome<unknown>, Ok extends OkStatus = 200, E extends ErrorStatus = never>(
+  c: Context,
+  outcome: O,
+  okStatus?: Ok,
+): JsonResponse<NoInfer<OutcomeValue<O>>, NoInfer<Ok>> | ErrorResponse<E> {
+  // narrowing `O` by `ok` does not reach OutcomeValue<O> (a generic conditional type): restated here
+  if (outcome.ok) return c.json(outcome.value as OutcomeValue<O>, okStatus ?? (200 as Ok));
+  return refuse<E>(c, outcome);
 }
+
+/** Answers a failed Outcome: its error with statusFor's status (`E` as in `answer`: the route's declared error statuses). */
+export function refuse<E extends ErrorStatus = never>(c: Context, failed: { readonly code: NodeErrorCode; readonly message: string }): ErrorResponse<E> {
+  return jsonError(c, statusFor(failed.code) as E, failed.code, failed.message);
+}
+
+/** The value of a successful Outcome (as the RPC stub types it). */
+type OutcomeValue<O> = O extends { readonly ok: true; readonly value: infer T } ? T : never;
+
+/**
+ * Declares a response schema as the documentation of a DTO (rpc.ts,
+ * protocol/jobs.ts), checked when it compiles: the schema has exactly the
+ * DTO's top-level fields, and every DTO value fits the schema's type
+ * (readonly aside). A field added to the DTO and not to the schema, or the
+ * other way round, is a type error here rather than a silent gap in
+ * /openapi.json. Use: `const S = documents<Dto>()(z.object({...}))`.
+ */
+export function documents<T>() {
+  return <S extends z.ZodType>(schema: S & SchemaMatches<z.output<S>, T>): S => schema;
+}
+type Writable<T> = T extends readonly (infer U)[] ? Writable<U>[] : T extends object ? { -readonly [K in keyof T]: Writable<T[K]> } : T;
+type SchemaMatches<O, T> = [Exclude<keyof T, keyof O>, Exclude<keyof O, keyof T>] extends [never, never]
+  ? Writable<T> extends O
+    ? unknown
+    : { "the DTO does not fit the schema": T }
+  : { "fields the schema lacks": Exclude<keyof T, keyof O>; "fields the DTO lacks": Exclude<keyof O, keyof T> };
 
 /** Bytes a route's body may have: a number, or one that follows the node's settings. */
 export type BodyLimit = number | ((config: NodeConfig) => number);
@@ -167,5 +235,12 @@ export const Hex32 = z.string().regex(WIRE_PATTERNS.hex32, "expected 64 lower-ca
 export const Hex64 = z.string().regex(WIRE_PATTERNS.hex64, "expected 128 lower-case hex characters");
 export const Address = z.string().regex(WIRE_PATTERNS.address, "expected 40 lower-case hex characters");
 export const ExperimentId = z.string().regex(WIRE_PATTERNS.experimentId, "expected an experiment id (1..64 of A-Z a-z 0-9 _ . : -)");
+/**
+ * A free-form JSON field of a response (params, payloads, results). Typed
+ * `any`, not `unknown`: core's JsonValue has readonly arrays, which hono's
+ * response typing (JSONValue, mutable arrays) refuses; the document says the
+ * same either way.
+ */
+export const Json = z.any().openapi({ description: "any JSON value" });
 /** Decimal integer in a string (bigint on the wire). */
 export const BigIntString = z.string().regex(/^-?(0|[1-9][0-9]{0,39})$/, "expected an integer as a canonical decimal string");

@@ -5,9 +5,37 @@
  */
 import { networkOf } from "../../durable-objects/stubs.ts";
 import { createRoute, z } from "@hono/zod-openapi";
-import { MAX_MESSAGE_BYTES } from "../../durable-objects/network.ts";
-import { answer, declareBodyLimit, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
+import { MAX_MESSAGE_BYTES, type CandidateView, type PeerView, type ReceiveResult } from "../../durable-objects/network.ts";
+import type { Handshake } from "../../core/handshake.ts";
+import { answer, BODY_ERRORS, declareBodyLimit, documents, ErrorSchema, Hex32, type NodeApp } from "../http.ts";
 
+/** A peer as the NetworkDO scores it (GET /peers, GET /status). */
+export const PeerSchema = documents<PeerView>()(
+  z
+    .object({
+      url: z.string(),
+      publicKey: z.string().nullable().openapi({ description: "null until its handshake" }),
+      score: z.number(),
+      lastSeen: z.number().int().nullable(),
+      lastError: z.string().nullable(),
+      bannedUntil: z.number().int().nullable(),
+      source: z.string(),
+    })
+    .openapi("Peer"),
+);
+
+const CandidateSchema = documents<CandidateView>()(
+  z
+    .object({
+      url: z.string(),
+      state: z.enum(["pending", "refused"]),
+      nextAt: z.number().int().openapi({ description: "when it is tried (pending) or may be proposed again (refused)" }),
+      lastError: z.string().nullable(),
+    })
+    .openapi("PeerCandidate"),
+);
+
+const ReceivedSchema = documents<ReceiveResult>()(z.object({ duplicate: z.boolean(), accepted: z.boolean(), code: z.string().nullable() }));
 
 export function registerP2pRoutes(app: NodeApp): void {
   declareBodyLimit(app, "/p2p", MAX_MESSAGE_BYTES);
@@ -18,14 +46,15 @@ export function registerP2pRoutes(app: NodeApp): void {
       summary: "A signed message from a peer: {envelope, payload}",
       request: { body: { content: { "application/json": { schema: z.object({ envelope: z.record(z.string(), z.unknown()), payload: z.unknown() }).openapi("Message") } }, required: true } },
       responses: {
-        202: { description: "Accepted, or a duplicate", content: { "application/json": { schema: z.object({ duplicate: z.boolean(), accepted: z.boolean(), code: z.string().nullable() }) } } },
+        ...BODY_ERRORS,
+        202: { description: "Accepted, or a duplicate", content: { "application/json": { schema: ReceivedSchema } } },
         400: { description: "Malformed", content: { "application/json": { schema: ErrorSchema } } },
         401: { description: "Banned sender", content: { "application/json": { schema: ErrorSchema } } },
         403: { description: "Bad signature", content: { "application/json": { schema: ErrorSchema } } },
         413: { description: "Too large", content: { "application/json": { schema: ErrorSchema } } },
       },
     }),
-    async (c) => answer(c, await networkOf(c.env).receive(c.req.valid("json")), 202) as never,
+    async (c) => answer(c, await networkOf(c.env).receive(c.req.valid("json")), 202),
   );
 
   app.openapi(
@@ -39,9 +68,9 @@ export function registerP2pRoutes(app: NodeApp): void {
           description: "The signed handshake",
           content: {
             "application/json": {
-              schema: z
-                .object({ network: z.string(), genesis: z.string(), node: z.string(), url: z.string(), challenge: z.string(), timestamp: z.number().int(), sig: z.string() })
-                .openapi("Handshake"),
+              schema: documents<Handshake>()(
+                z.object({ network: z.string(), genesis: z.string(), node: z.string(), url: z.string(), challenge: z.string(), timestamp: z.number().int(), sig: z.string() }).openapi("Handshake"),
+              ),
             },
           },
         },
@@ -61,9 +90,7 @@ export function registerP2pRoutes(app: NodeApp): void {
           description: "Peer table",
           content: {
             "application/json": {
-              schema: z
-                .object({ peers: z.array(z.record(z.string(), z.unknown())), bootstrap: z.array(z.string()), candidates: z.array(z.record(z.string(), z.unknown())) })
-                .openapi("Peers"),
+              schema: z.object({ peers: z.array(PeerSchema), bootstrap: z.array(z.string()), candidates: z.array(CandidateSchema) }).openapi("Peers"),
             },
           },
         },

@@ -19,9 +19,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import canonicalize from "canonicalize";
 import type { MiddlewareHandler } from "hono";
 import type { JsonValue } from "../../core/types.ts";
-import { DomainSchema, JOB_LIMITS, JobIdSchema, JobKindSchema, LeaseMsSchema, RunnerSchema, type Job, type JobResult } from "../../protocol/jobs.ts";
+import { DomainSchema, JOB_LIMITS, JobIdSchema, JobKindSchema, LeaseMsSchema, RunnerSchema, type CompleteResult, type Job, type JobResult } from "../../protocol/jobs.ts";
 import { tasksOf } from "../../durable-objects/stubs.ts";
-import { answer, declareBodyLimit, ErrorSchema, jsonError, requireRunner, statusFor, type NodeApp, type NodeEnv } from "../http.ts";
+import { answer, BODY_ERRORS, documents, refuse, declareBodyLimit, ErrorSchema, jsonError, requireRunner, type NodeApp, type NodeEnv } from "../http.ts";
 
 const KiB = 1024;
 /** Body limits. */
@@ -35,35 +35,40 @@ const AnyJson = z
   .refine((v) => v !== undefined, "required")
   .openapi({ description: "any JSON value" });
 
-const LeaseId = z.string().regex(/^[0-9a-f]{32}$/, "expected 32 lower-case hex characters").openapi({ example: "3f1c0d8e9a7b6c5d4e3f2a1b0c9d8e7f" });
+const LeaseId = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/, "expected 32 lower-case hex characters")
+  .openapi({ example: "3f1c0d8e9a7b6c5d4e3f2a1b0c9d8e7f" });
 
-const JobSchema = z
-  .object({
-    id: z.string(),
-    kind: JobKindSchema,
-    domain: z.string(),
-    payload: z.any().openapi({ description: "what the producer gave the runner (JSON)" }),
-    priority: z.number().int(),
-    maxAttempts: z.number().int(),
-    notify: z.enum(["quorum", "none"]),
-    status: z.enum(["pending", "leased", "done", "dead"]),
-    attempts: z.number().int(),
-    leaseId: z.string().nullable(),
-    leaseExpiresAt: z.number().int().nullable(),
-    runner: z.string().nullable(),
-    createdAt: z.number().int(),
-    completedAt: z.number().int().nullable(),
-    result: z.any().openapi({ description: "the runner's result (JSON), null until done" }),
-    error: z.string().nullable(),
-  })
-  .openapi("Job");
+const JobSchema = documents<Job>()(
+  z
+    .object({
+      id: z.string(),
+      kind: JobKindSchema,
+      domain: z.string(),
+      payload: z.any().openapi({ description: "what the producer gave the runner (JSON)" }),
+      priority: z.number().int(),
+      maxAttempts: z.number().int(),
+      notify: z.enum(["quorum", "none"]),
+      status: z.enum(["pending", "leased", "done", "dead"]),
+      attempts: z.number().int(),
+      leaseId: z.string().nullable(),
+      leaseExpiresAt: z.number().int().nullable(),
+      runner: z.string().nullable(),
+      createdAt: z.number().int(),
+      completedAt: z.number().int().nullable(),
+      result: z.any().openapi({ description: "the runner's result (JSON), null until done" }),
+      error: z.string().nullable(),
+    })
+    .openapi("Job"),
+);
 
 const err = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
 const runnerErrors = {
   400: err("Malformed request"),
   401: err("Missing or wrong runner token"),
   413: err("Body too large"),
-} as const;
+};
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
 
@@ -167,7 +172,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       const filter: { kind?: Job["kind"]; domain?: string } = {};
       if (kind !== undefined) filter.kind = kind;
       if (domain !== undefined) filter.domain = domain;
-      return answer(c, await tasksOf(c.env).pending(limit ?? 10, filter)) as never;
+      return answer(c, await tasksOf(c.env).pending(limit ?? 10, filter));
     },
   );
 
@@ -179,12 +184,12 @@ export function registerTaskRoutes(app: NodeApp): void {
       middleware: [...small],
       security: [{ runnerToken: [] }],
       request: body(ClaimBody),
-      responses: { 200: json(z.object({ jobs: z.array(JobSchema) }), "Leased jobs (possibly none), each with its leaseId"), ...runnerErrors },
+      responses: { ...BODY_ERRORS, 200: json(z.object({ jobs: z.array(JobSchema) }), "Leased jobs (possibly none), each with its leaseId"), ...runnerErrors },
     }),
     async (c) => {
       const outcome = await tasksOf(c.env).claim(c.req.valid("json"));
-      if (!outcome.ok) return answer(c, outcome) as never;
-      return c.json({ jobs: outcome.value }, 200) as never;
+      if (!outcome.ok) return refuse(c, outcome);
+      return c.json({ jobs: outcome.value }, 200);
     },
   );
 
@@ -197,6 +202,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       security: [{ runnerToken: [] }],
       request: body(HeartbeatBody),
       responses: {
+        ...BODY_ERRORS,
         200: json(z.object({ leaseExpiresAt: z.number().int() }), "Lease extended"),
         ...runnerErrors,
         404: err("Unknown job"),
@@ -205,7 +211,7 @@ export function registerTaskRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { jobId, leaseId, extendMs } = c.req.valid("json");
-      return answer(c, await tasksOf(c.env).heartbeat(jobId, leaseId, extendMs)) as never;
+      return answer(c, await tasksOf(c.env).heartbeat(jobId, leaseId, extendMs));
     },
   );
 
@@ -218,8 +224,9 @@ export function registerTaskRoutes(app: NodeApp): void {
       security: [{ runnerToken: [] }],
       request: body(CompleteBody),
       responses: {
+        ...BODY_ERRORS,
         200: json(
-          z.object({ applied: z.boolean(), duplicate: z.boolean(), job: JobSchema }),
+          documents<CompleteResult>()(z.object({ applied: z.boolean(), duplicate: z.boolean(), job: JobSchema })),
           "applied: this call changed the job; duplicate: the job was already done (nothing changed)",
         ),
         ...runnerErrors,
@@ -230,7 +237,7 @@ export function registerTaskRoutes(app: NodeApp): void {
     async (c) => {
       const req = c.req.valid("json");
       const report: JobResult = "error" in req ? { error: req.error } : { result: req.result as JsonValue };
-      return answer(c, await tasksOf(c.env).complete(req.jobId, req.leaseId, report)) as never;
+      return answer(c, await tasksOf(c.env).complete(req.jobId, req.leaseId, report));
     },
   );
 
@@ -243,6 +250,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       security: [{ runnerToken: [] }],
       request: body(ReleaseBody),
       responses: {
+        ...BODY_ERRORS,
         200: json(z.object({ released: z.literal(true), job: JobSchema }), "Back to pending"),
         ...runnerErrors,
         404: err("Unknown job"),
@@ -251,7 +259,7 @@ export function registerTaskRoutes(app: NodeApp): void {
     }),
     async (c) => {
       const { jobId, leaseId } = c.req.valid("json");
-      return answer(c, await tasksOf(c.env).release(jobId, leaseId)) as never;
+      return answer(c, await tasksOf(c.env).release(jobId, leaseId));
     },
   );
 
@@ -265,7 +273,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       request: { params: z.object({ id: JobIdSchema }) },
       responses: { 200: json(JobSchema, "The job"), ...runnerErrors, 404: err("Unknown job") },
     }),
-    async (c) => answer(c, await tasksOf(c.env).get(c.req.valid("param").id)) as never,
+    async (c) => answer(c, await tasksOf(c.env).get(c.req.valid("param").id)),
   );
 
   app.openapi(
@@ -276,6 +284,7 @@ export function registerTaskRoutes(app: NodeApp): void {
       middleware: [limitInference] as const,
       request: body(InferenceBody),
       responses: {
+        ...BODY_ERRORS,
         202: json(z.object({ jobId: z.string(), status: z.enum(["pending", "leased", "done", "dead"]) }), "Queued (or already known, with a nonce)"),
         400: err("Malformed request"),
         413: err("Body too large"),
@@ -287,15 +296,15 @@ export function registerTaskRoutes(app: NodeApp): void {
     async (c) => {
       const { domain, input, nonce } = c.req.valid("json");
       if (!c.get("config").params.domains.some((d) => d.id === domain)) {
-        return jsonError(c, statusFor("UNKNOWN_DOMAIN"), "UNKNOWN_DOMAIN", `no domain ${domain} on this network`) as never;
+        return jsonError(c, 422, "UNKNOWN_DOMAIN", `no domain ${domain} on this network`);
       }
-      const id =
-        nonce === undefined
-          ? `inference:${crypto.randomUUID()}`
-          : `inference:${await sha256Hex(canonicalize({ domain, input: input as JsonValue, nonce }) ?? "")}`;
-      const outcome = await tasksOf(c.env).enqueue({ id, kind: "inference", domain, payload: { input: input as JsonValue }, ttlMs: c.get("config").inferenceTtlMs }, { maxPending: MAX_PENDING_INFERENCE });
-      if (!outcome.ok) return answer(c, outcome) as never;
-      return c.json({ jobId: outcome.value.job.id, status: outcome.value.job.status }, 202) as never;
+      const id = nonce === undefined ? `inference:${crypto.randomUUID()}` : `inference:${await sha256Hex(canonicalize({ domain, input: input as JsonValue, nonce }) ?? "")}`;
+      const outcome = await tasksOf(c.env).enqueue(
+        { id, kind: "inference", domain, payload: { input: input as JsonValue }, ttlMs: c.get("config").inferenceTtlMs },
+        { maxPending: MAX_PENDING_INFERENCE },
+      );
+      if (!outcome.ok) return refuse(c, outcome);
+      return c.json({ jobId: outcome.value.job.id, status: outcome.value.job.status }, 202);
     },
   );
 
@@ -311,10 +320,10 @@ export function registerTaskRoutes(app: NodeApp): void {
       const { jobId } = c.req.valid("param");
       const outcome = await tasksOf(c.env).get(jobId);
       if (!outcome.ok || outcome.value.kind !== "inference") {
-        if (!outcome.ok && outcome.code !== "UNKNOWN_JOB") return answer(c, outcome) as never;
-        return jsonError(c, 404, "UNKNOWN_JOB", `no inference job ${jobId}`) as never;
+        if (!outcome.ok && outcome.code !== "UNKNOWN_JOB") return refuse(c, outcome);
+        return jsonError(c, 404, "UNKNOWN_JOB", `no inference job ${jobId}`);
       }
-      return c.json(inferenceView(outcome.value), 200) as never;
+      return c.json(inferenceView(outcome.value), 200);
     },
   );
 }

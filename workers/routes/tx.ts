@@ -8,18 +8,17 @@
  * followed by the signature and the stateful pre-checks.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { TX_KINDS, txSizeLimit, WIRE_PATTERNS } from "../../core/tx.ts";
 import type { TxKind } from "../../core/types.ts";
 import { MAX_BATCH_TXS } from "../../durable-objects/mempool.ts";
-import type { PendingTxView } from "../../durable-objects/rpc.ts";
+import type { DroppedTxView, FeeSuggestion, PendingTxView } from "../../durable-objects/rpc.ts";
 import { chainOf, mempoolOf } from "../../durable-objects/stubs.ts";
 import type { NodeConfig } from "../../durable-objects/config.ts";
-import { Address, answer, BigIntString, declareBodyLimit, ErrorSchema, Hex32, Hex64, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
+import { Address, documents, refuse, type ErrorStatus, BigIntString, declareBodyLimit, ErrorSchema, Hex32, Hex64, jsonError, type NodeApp, type NodeEnv } from "../http.ts";
 
 /** Extra room above params.maxTxBytes for a body that is not canonical (whitespace, key order). */
 export const TX_BODY_SLACK_BYTES = 4_096;
-
 
 // ---------------------------------------------------------------------------
 // schemas
@@ -60,7 +59,7 @@ const BODIES = {
       ref: z.string().max(128).regex(WIRE_PATTERNS.text),
     })
     .strict(),
-} as const;
+};
 
 function envelope<K extends TxKind>(kind: K) {
   return z
@@ -84,7 +83,7 @@ const TX_SCHEMAS = {
   accept: envelope("accept").openapi("AcceptTx"),
   transfer: envelope("transfer").openapi("TransferTx"),
   anchor: envelope("anchor").openapi("AnchorTx"),
-} as const;
+};
 
 const TxSchema = z
   .discriminatedUnion("kind", [TX_SCHEMAS.commit, TX_SCHEMAS.reveal, TX_SCHEMAS.vote, TX_SCHEMAS.accept, TX_SCHEMAS.transfer, TX_SCHEMAS.anchor])
@@ -92,7 +91,10 @@ const TxSchema = z
 
 const SubmittedSchema = z.object({ id: Hex32, status: z.literal("pending") }).openapi("Submitted");
 
-const BatchSchema = z.object({ txs: z.array(TxSchema).min(1).max(MAX_BATCH_TXS) }).strict().openapi("TxBatch");
+const BatchSchema = z
+  .object({ txs: z.array(TxSchema).min(1).max(MAX_BATCH_TXS) })
+  .strict()
+  .openapi("TxBatch");
 
 const BatchResultSchema = z
   .object({
@@ -101,55 +103,59 @@ const BatchResultSchema = z
   })
   .openapi("TxBatchResult");
 
-const PendingTxSchema = z
-  .object({
-    id: Hex32,
-    status: z.literal("pending"),
-    kind: z.string(),
-    sender: Address,
-    nonce: z.number().int(),
-    fee: z.string(),
-    size: z.number().int().openapi({ description: "canonical bytes" }),
-    receivedAt: z.number().int().openapi({ description: "ms since the epoch" }),
-    tx: z.unknown(),
-  })
-  .openapi("PendingTx");
+const PendingTxSchema = documents<PendingTxJson>()(
+  z
+    .object({
+      id: Hex32,
+      status: z.literal("pending"),
+      kind: z.string(),
+      sender: Address,
+      nonce: z.number().int(),
+      fee: z.string(),
+      size: z.number().int().openapi({ description: "canonical bytes" }),
+      receivedAt: z.number().int().openapi({ description: "ms since the epoch" }),
+      tx: z.unknown().openapi({ description: "the transaction in wire form" }),
+    })
+    .openapi("PendingTx"),
+);
 
-const IncludedTxSchema = z
-  .object({ id: Hex32, status: z.literal("included"), height: z.number().int(), block: Hex32 })
-  .openapi("IncludedTx");
+const IncludedTxSchema = z.object({ id: Hex32, status: z.literal("included"), height: z.number().int(), block: Hex32 }).openapi("IncludedTx");
 
-const DroppedTxSchema = z
-  .object({
-    id: Hex32,
-    status: z.literal("dropped"),
-    code: z.string().openapi({ description: "the code a block refused it with, or EXPIRED, EVICTED, REPLACED" }),
-    message: z.string(),
-    droppedAt: z.number().int().openapi({ description: "ms since the epoch; remembered for an hour" }),
-  })
-  .openapi("DroppedTx");
+const DroppedTxSchema = documents<DroppedTxView>()(
+  z
+    .object({
+      id: Hex32,
+      status: z.literal("dropped"),
+      code: z.string().openapi({ description: "the code a block refused it with, or EXPIRED, EVICTED, REPLACED" }),
+      message: z.string(),
+      droppedAt: z.number().int().openapi({ description: "ms since the epoch; remembered for an hour" }),
+    })
+    .openapi("DroppedTx"),
+);
 
 const MempoolSchema = z.object({ total: z.number().int(), bytes: z.number().int(), txs: z.array(PendingTxSchema) }).openapi("Mempool");
 
-const FeesSchema = z
-  .object({
-    baseFee: z.string(),
-    low: z.string(),
-    normal: z.string(),
-    high: z.string(),
-    urgent: z.string(),
-    pending: z.number().int(),
-    pendingBytes: z.number().int(),
-    fullnessPpm: z.number().int(),
-    backlogBlocks: z.number().int(),
-    evictionFloor: z.object({ fee: z.string(), size: z.number().int() }).nullable(),
-  })
-  .openapi("Fees", {
-    description:
-      "Suggested fees in base units: base = 0.001 DOIN × (9/8)^backlogBlocks (≤ 100 DOIN), plus the reference's tips (low 0.1×, normal 0.5×, high 1×, urgent 2× base). Advice only: the minimum fee is 0 until the mempool is full; then a tx must pay more per byte than evictionFloor.",
-  });
+const FeesSchema = documents<FeeSuggestion>()(
+  z
+    .object({
+      baseFee: z.string(),
+      low: z.string(),
+      normal: z.string(),
+      high: z.string(),
+      urgent: z.string(),
+      pending: z.number().int(),
+      pendingBytes: z.number().int(),
+      fullnessPpm: z.number().int(),
+      backlogBlocks: z.number().int(),
+      evictionFloor: z.object({ fee: z.string(), size: z.number().int() }).nullable(),
+    })
+    .openapi("Fees", {
+      description:
+        "Suggested fees in base units: base = 0.001 DOIN × (9/8)^backlogBlocks (≤ 100 DOIN), plus the reference's tips (low 0.1×, normal 0.5×, high 1×, urgent 2× base). Advice only: the minimum fee is 0 until the mempool is full; then a tx must pay more per byte than evictionFloor.",
+    }),
+);
 
-const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema } } });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const submitResponses = {
   202: json(SubmittedSchema, "Accepted into the mempool"),
   400: json(ErrorSchema, "Malformed, wrong network, bad id"),
@@ -159,7 +165,8 @@ const submitResponses = {
   415: json(ErrorSchema, "Not application/json"),
   422: json(ErrorSchema, "Refused by the chain state (nonce, balance) or a replacement with too low a fee"),
   503: json(ErrorSchema, "Mempool full and the fee too low to evict"),
-} as const;
+};
+type SubmitErrorStatus = Extract<keyof typeof submitResponses, ErrorStatus>;
 
 // ---------------------------------------------------------------------------
 // middleware
@@ -214,7 +221,7 @@ export function registerTxRoutes(app: NodeApp): void {
       request: { body: { content: { "application/json": { schema: TxSchema } }, required: true } },
       responses: submitResponses,
     }),
-    async (c) => submit(c.env, c.req.valid("json"), c) as never,
+    async (c) => submit(c.env, c.req.valid("json"), c),
   );
 
   for (const kind of ["commit", "reveal", "vote", "transfer", "accept", "anchor"] as const) {
@@ -227,15 +234,15 @@ export function registerTxRoutes(app: NodeApp): void {
         request: { body: { content: { "application/json": { schema: TX_SCHEMAS[kind] } }, required: true } },
         responses: submitResponses,
       }),
-      async (c) => submit(c.env, c.req.valid("json"), c) as never,
+      async (c) => submit(c.env, c.req.valid("json"), c),
       (result, c) => {
         if (result.success) return undefined;
         const issue = result.error.issues[0];
         if (issue !== undefined && issue.path.length === 1 && issue.path[0] === "kind") {
-          return jsonError(c, 400, "MALFORMED", `kind: POST /tx/${kind} takes "${kind}" transactions only (use POST /tx for any kind)`) as never;
+          return jsonError(c, 400, "MALFORMED", `kind: POST /tx/${kind} takes "${kind}" transactions only (use POST /tx for any kind)`);
         }
         const where = issue === undefined ? "" : `${issue.path.join(".") || "(root)"}: `;
-        return jsonError(c, 400, "MALFORMED", `${where}${issue?.message ?? "invalid request"}`) as never;
+        return jsonError(c, 400, "MALFORMED", `${where}${issue?.message ?? "invalid request"}`);
       },
     );
   }
@@ -258,12 +265,12 @@ export function registerTxRoutes(app: NodeApp): void {
       const got = await mempool.get(id);
       if (!got.ok) {
         const at = await chainOf(c.env).txLocation(id);
-        if (at !== null) return c.json({ id, status: "included", height: at.height, block: at.block }, 200) as never;
+        if (at !== null) return c.json({ id, status: "included" as const, height: at.height, block: at.block }, 200);
         const dropped = await mempool.dropped(id);
-        if (dropped !== null) return c.json(dropped, 200) as never;
-        return answer(c, got) as never;
+        if (dropped !== null) return c.json(dropped, 200);
+        return refuse(c, got);
       }
-      return c.json(pendingJson(got.value), 200) as never;
+      return c.json(pendingJson(got.value), 200);
     },
   );
 
@@ -278,8 +285,8 @@ export function registerTxRoutes(app: NodeApp): void {
     async (c) => {
       const { limit } = c.req.valid("query");
       const list = await mempoolOf(c.env).list(limit ?? 100);
-      if (!list.ok) return answer(c, list) as never;
-      return c.json({ total: list.value.total, bytes: list.value.bytes, txs: list.value.txs.map(pendingJson) }, 200) as never;
+      if (!list.ok) return refuse(c, list);
+      return c.json({ total: list.value.total, bytes: list.value.bytes, txs: list.value.txs.map(pendingJson) }, 200);
     },
   );
 
@@ -290,18 +297,24 @@ export function registerTxRoutes(app: NodeApp): void {
       summary: "Suggested fees from the mempool's fullness",
       responses: { 200: json(FeesSchema, "Suggested fees") },
     }),
-    async (c) => answer(c, await mempoolOf(c.env).fees()) as never,
+    async (c) => {
+      const fees = await mempoolOf(c.env).fees();
+      // fees() never refuses: it answers an Outcome as every MempoolDO read does
+      return fees.ok ? c.json(fees.value, 200) : refuse<never>(c, fees);
+    },
   );
 }
 
 /** A pending tx over HTTP: the wire JSON text becomes the `tx` object. */
-function pendingJson(v: PendingTxView): Record<string, unknown> {
+type PendingTxJson = Omit<PendingTxView, "wire"> & { readonly tx: unknown };
+function pendingJson(v: PendingTxView): PendingTxJson {
   const { wire, ...rest } = v;
   return { ...rest, tx: JSON.parse(wire) as unknown };
 }
 
-async function submit(env: Env, wire: unknown, c: Parameters<typeof answer>[0]): Promise<Response> {
+/** POST /tx and its aliases: 202 with the id, or the mempool's refusal (with one of submitResponses' statuses). */
+async function submit(env: Env, wire: unknown, c: Context) {
   const outcome = await mempoolOf(env).submit(wire);
-  if (!outcome.ok) return answer(c, outcome);
+  if (!outcome.ok) return refuse<SubmitErrorStatus>(c, outcome);
   return c.json({ id: outcome.value.id, status: outcome.value.status }, 202);
 }
