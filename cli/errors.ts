@@ -26,6 +26,8 @@ export const EXIT = {
   FAILED_ON_CHAIN: 8,
   /** `doin deploy check` found problems; `doin deploy init` would overwrite a configuration */
   DEPLOY: 9,
+  /** a node's answer did not prove what it says (`doin balance --prove`) */
+  BAD_PROOF: 10,
   /** interrupted (Ctrl-C) */
   INTERRUPTED: 130,
 } as const;

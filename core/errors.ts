@@ -53,7 +53,9 @@ export type ErrorCode =
   | "TOO_MANY_TXS"
   | "BLOCK_TOO_LARGE"
   | "BELOW_FINALITY"
-  | "CHECKPOINT_CONFLICT";
+  | "CHECKPOINT_CONFLICT"
+  // light-client proofs
+  | "BAD_PROOF";
 
 export interface ProtocolError {
   readonly code: ErrorCode;

@@ -6,6 +6,7 @@
 import { Command, Option } from "commander";
 import { isHex } from "../../core/hex.ts";
 import { addressFromPublicKey } from "../../core/keys.ts";
+import { checkAccountProofAnswer } from "../../core/state-proof.ts";
 import { formatCoin, formatFixed } from "../amount.ts";
 import type { Context } from "../context.ts";
 import { CliError, EXIT, usage } from "../errors.ts";
@@ -23,6 +24,46 @@ function intArg(text: string, what: string, min = 0): number {
   const n = Number(text);
   if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < min) throw usage(`${what}: ${JSON.stringify(text)} is not an integer ≥ ${min}`);
   return n;
+}
+
+/**
+ * `doin balance --prove`: the account as the state root of a block commits
+ * to it (core's checkAccountProofAnswer), at the node's finalized block or
+ * at the block the user trusts. The reputation shown is the stored one, not
+ * decayed to now: that is what the leaf holds.
+ */
+async function proveBalance(ctx: Context, address: string, trusted: string | undefined): Promise<void> {
+  if (trusted !== undefined && !isHex(trusted, 32)) throw usage(`--block: ${JSON.stringify(trusted)} is not a block hash (64 lower-case hex characters)`);
+  let height: number;
+  if (trusted === undefined) height = (await ctx.client.chainStatus()).finalizedHeight;
+  else {
+    const b = await ctx.client.block(trusted);
+    if (b === null) throw new CliError("NOT_FOUND", `the node does not hold the block ${trusted}`, EXIT.NOT_FOUND, "ask a node on the same chain, or name a block it holds");
+    height = b.header.height;
+  }
+  const answer = await ctx.client.get<unknown>(`/chain/account/${address}?proof=1&height=${height}`);
+  const checked = checkAccountProofAnswer(address, answer);
+  if (!checked.ok) throw new CliError(checked.error.code, `${ctx.client.url} gave an answer that does not hold: ${checked.error.message}`, EXIT.BAD_PROOF, "do not trust this node's answers; ask another node");
+  const p = checked.value;
+  if (trusted !== undefined && p.blockHash !== trusted) {
+    throw new CliError("BAD_PROOF", `the proof is against block ${p.blockHash}, not the block ${trusted} you trust`, EXIT.BAD_PROOF, "do not trust this node's answers; ask another node");
+  }
+  const a = p.account;
+  const result = {
+    address,
+    exists: a !== null,
+    balance: (a?.balance ?? 0n).toString(),
+    balanceDOIN: formatCoin((a?.balance ?? 0n).toString()),
+    nonce: a?.nonce ?? 0,
+    storedReputation: (a?.reputation ?? 0n).toString(),
+    proven: { height: p.header.height, block: p.blockHash, stateRoot: p.header.stateRoot },
+  };
+  ctx.out.result(result, () => [
+    `address     ${address}${a === null ? " (no such account: proven absent)" : ""}`,
+    `balance     ${result.balanceDOIN} DOIN`,
+    `nonce       ${result.nonce}`,
+    `proven      against block ${p.header.height} (${p.blockHash}), state root ${p.header.stateRoot}`,
+  ]);
 }
 
 /** One line per header field, in the order the node sends them. */
@@ -120,9 +161,14 @@ export function registerChainCommands(program: Command, action: Action): void {
     .command("balance")
     .description("an account's balance, nonce and reputation")
     .argument("<account>", "an address, a public key, or a key name")
+    .option("--prove", "do not trust the node: check its answer with a Merkle proof against the state root of its finalized block")
+    .option("--block <hash>", "with --prove: the block you trust (from another node, or a checkpoint); the proof must be against its state root")
     .action(
       action(async (ctx, cmd) => {
         const address = ctx.address(cmd.args[0] as string, "account");
+        const o = cmd.opts<{ prove?: boolean; block?: string }>();
+        if (o.block !== undefined && o.prove !== true) throw usage("--block goes with --prove");
+        if (o.prove === true) return proveBalance(ctx, address, o.block);
         const a = await ctx.client.account(address);
         ctx.out.result({ ...a, balanceDOIN: formatCoin(a.balance), reputationValue: formatFixed(a.reputation) }, () => [
           `address     ${a.address}`,

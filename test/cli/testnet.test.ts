@@ -157,6 +157,15 @@ describe("doin against a live testnet", () => {
     expect(t.confirmations).toBeGreaterThanOrEqual(6);
     const b = one<{ balance: string; balanceDOIN: string; nonce: number }>(await run("balance", keys["bob"]?.address as string, "--json"));
     expect(b).toMatchObject({ balance: "150000000", balanceDOIN: "1.5", nonce: 0 });
+    // the same balance proven against the state root of the node's finalized block, and against a block named by hash
+    const proven = one<{ balance: string; proven: { height: number; block: string } }>(await run("balance", keys["bob"]?.address as string, "--prove", "--json"));
+    expect(proven.balance).toBe("150000000");
+    const atFinal = (await (await fetch(`${url()}/chain/block/${proven.proven.height}`)).json()) as { hash: string };
+    expect(proven.proven.block).toBe(atFinal.hash);
+    const pinned = one<{ balance: string; proven: { block: string } }>(await run("balance", keys["bob"]?.address as string, "--prove", "--block", atFinal.hash, "--json"));
+    expect(pinned).toMatchObject({ balance: "150000000", proven: { block: atFinal.hash } });
+    const unknownBlock = await run("balance", keys["bob"]?.address as string, "--prove", "--block", "ab".repeat(32));
+    expect(unknownBlock.code).toBe(6);
   }, 180_000);
 
   it("reads blocks, champions, rounds and follows new blocks", async () => {
