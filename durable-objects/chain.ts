@@ -36,6 +36,7 @@ import { fetchSnapshot, httpSnapshotPeer, type PartStash } from "./snapshot-sync
 import { StateStore, type SnapshotManifest } from "./state-store.ts";
 import { httpPeer, STATUS_WAIT_MS, syncFromPeers, type LocalChain, type SyncReport } from "./sync.ts";
 import { deriveProjection, type ProjectionEvent } from "./projection.ts";
+import { dutiesView } from "./duty-planner.ts";
 import { receiptsFromText, receiptsToText } from "./receipts-codec.ts";
 import { mempoolOf, networkOf, quorumOf } from "./stubs.ts";
 import {
@@ -45,8 +46,8 @@ import {
   type AccountView,
   type ChainStatus,
   type ChampionView,
-  type CommitView,
   type DifficultyView,
+  type DutiesView,
   type Outcome,
   type ProduceResult,
   type RoundView,
@@ -111,7 +112,9 @@ export class ChainDO extends DurableObject<Env> {
   // loading
 
   private load(): void {
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS blocks (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, parent TEXT NOT NULL, cumulative_work TEXT NOT NULL, rank INTEGER NOT NULL, beacon TEXT NOT NULL, wire TEXT NOT NULL)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS blocks (hash TEXT PRIMARY KEY, height INTEGER NOT NULL, parent TEXT NOT NULL, cumulative_work TEXT NOT NULL, rank INTEGER NOT NULL, beacon TEXT NOT NULL, wire TEXT NOT NULL)`,
+    );
     this.sql.exec(`CREATE INDEX IF NOT EXISTS blocks_height ON blocks(height)`);
     this.sql.exec(`CREATE TABLE IF NOT EXISTS canonical (height INTEGER PRIMARY KEY, hash TEXT NOT NULL)`);
     // what each block's transition decided (core's receipts), kept while its block is above the finalized one: the projection maps them
@@ -330,7 +333,10 @@ export class ChainDO extends DurableObject<Env> {
    * validated on its parent's state, then stored together. Stops at the
    * first invalid block: the valid ones before it are kept.
    */
-  async submitBlocks(wires: readonly unknown[], nowMs: number = Date.now()): Promise<Outcome<{ accepted: number; head: string; height: number; error: { index: number; code: string; message: string } | null }>> {
+  async submitBlocks(
+    wires: readonly unknown[],
+    nowMs: number = Date.now(),
+  ): Promise<Outcome<{ accepted: number; head: string; height: number; error: { index: number; code: string; message: string } | null }>> {
     const items: Accepted[] = [];
     let error: { index: number; code: string; message: string } | null = null;
     const pending = new Map<string, ChainState>();
@@ -456,7 +462,11 @@ export class ChainDO extends DurableObject<Env> {
     };
     // the target is chosen among the peers that answer within STATUS_WAIT_MS: one that is down does not hold the sync back
     const wait = () => new Promise<void>((resolve) => setTimeout(resolve, STATUS_WAIT_MS));
-    return syncFromPeers(local, peerUrls.map((u) => httpPeer(u)), { wait });
+    return syncFromPeers(
+      local,
+      peerUrls.map((u) => httpPeer(u)),
+      { wait },
+    );
   }
 
   /** Only genesis: nothing to lose by starting from a snapshot. */
@@ -500,7 +510,10 @@ export class ChainDO extends DurableObject<Env> {
   }
 
   canonicalHashes(from: number, to: number): string[] {
-    return this.sql.exec<{ hash: string }>(`SELECT hash FROM canonical WHERE height BETWEEN ? AND ? ORDER BY height`, from, to).toArray().map((r) => r.hash);
+    return this.sql
+      .exec<{ hash: string }>(`SELECT hash FROM canonical WHERE height BETWEEN ? AND ? ORDER BY height`, from, to)
+      .toArray()
+      .map((r) => r.hash);
   }
 
   hasBlock(hash: string): boolean {
@@ -681,7 +694,12 @@ export class ChainDO extends DurableObject<Env> {
 
   knownTxs(ids: readonly string[]): string[] {
     if (ids.length === 0) return [];
-    const found = new Set(this.sql.exec<{ id: string }>(`SELECT id FROM txs WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids)).toArray().map((r) => r.id));
+    const found = new Set(
+      this.sql
+        .exec<{ id: string }>(`SELECT id FROM txs WHERE id IN (SELECT value FROM json_each(?))`, JSON.stringify(ids))
+        .toArray()
+        .map((r) => r.id),
+    );
     return ids.filter((id) => found.has(id));
   }
 
@@ -747,9 +765,12 @@ export class ChainDO extends DurableObject<Env> {
     }));
   }
 
-  /** Open commits on the head state. */
-  commits(): CommitView[] {
-    return [...this.head.commits.values()].map((c) => ({ id: c.id, domain: c.domain, optimizer: c.optimizer, commitment: c.commitment, height: c.height, bond: c.bond.toString() }));
+  /**
+   * One node's duties in a domain, read off the head state (QuorumDO's one call per sync): the rounds
+   * that wait for its vote, its open commits, its rounds, and whether any round still votes.
+   */
+  dutiesFor(address: string, domain: string): DutiesView {
+    return dutiesView(this.head, address, domain);
   }
 
   difficulty(): DifficultyView {

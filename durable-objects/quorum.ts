@@ -9,40 +9,26 @@
  * - an evaluation result → the node's signed vote;
  * - an `optimize` result → a signed commit (params, salt and claim kept here);
  * - its commit on chain → the reveal; its round accepted → the accept.
- * Deadlines are driven by the alarm, which also polls the chain so that a
- * missed notification only delays a duty, never loses it.
+ * Each sync asks the chain one question (ChainDO.dutiesFor: only what
+ * concerns this node in this domain) and lets duty-planner.ts, pure and
+ * unit-tested, decide; this object runs the actions. Deadlines are driven by
+ * the alarm, which also asks the chain so that a missed notification only
+ * delays a duty, never loses it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { bytesToHex } from "../core/hex.ts";
-import { evaluatorSeed } from "../core/quorum.ts";
 import { improvement } from "../core/state-transition.ts";
 import { computeCommitment, paramsHash } from "../core/tx.ts";
 import type { JsonValue } from "../core/types.ts";
 import { nodeConfig, type NodeConfig } from "./config.ts";
-import { parseJobResult, type EvaluateResult, type Job, type JobSpec, type OptimizeResult } from "../protocol/jobs.ts";
+import { parseJobResult, type EvaluateResult, type Job, type OptimizeResult } from "../protocol/jobs.ts";
+import { planDuties, type OwnOptimae } from "./duty-planner.ts";
 import { chainOf, mempoolOf, tasksOf } from "./stubs.ts";
-
 
 /** How often the alarm polls the chain for new duties. */
 const POLL_MS = 2_000;
-/** Own optimae between commit and verdict at once. */
-const MAX_IN_FLIGHT = 2;
 /** How long one liveness request keeps the mempool producing carrier blocks (renewed by every sync while rounds wait). */
 const LIVENESS_MS = 3 * POLL_MS;
-
-/** An optimae of this node, from its optimize result to its accept. */
-interface OwnOptimae {
-  commitment: string;
-  params: JsonValue;
-  salt: string;
-  reported: string;
-  experiment: { experimentId: string; roundNumber: number; timeToResultSeconds: number; optimizationConfigHash: string; dataHash: string };
-  stage: "committing" | "revealing" | "voting" | "accepting" | "done" | "failed";
-  commitId: string | null;
-  optimae: string | null;
-  /** chain height when the optimae entered its current stage (stuck ones are given up) */
-  since?: number;
-}
 
 export class QuorumDO extends DurableObject<Env> {
   private readonly config: NodeConfig;
@@ -71,90 +57,76 @@ export class QuorumDO extends DurableObject<Env> {
     return tasksOf(this.env);
   }
 
-  /** Called when the chain moved (and by the alarm): turns chain facts into duties. */
+  /**
+   * Called when the chain moved (and by the alarm): one question to the chain (this node's duties in the
+   * domain), the plan (duty-planner.ts), and its actions in order; a stage change is recorded only when
+   * the transaction behind it was taken.
+   */
   async sync(): Promise<{ evaluations: number; reveals: number; accepts: number }> {
     const me = this.config.nodeAddress;
-    const [rounds, commits, status] = await Promise.all([this.chain.rounds(), this.chain.commits(), this.chain.status()]);
     const domain = this.domain();
+    const view = await this.chain.dutiesFor(me, domain);
+    const queued = new Set(
+      this.sql
+        .exec<{ optimae: string }>(`SELECT optimae FROM duties`)
+        .toArray()
+        .map((r) => r.optimae),
+    );
+    const actions = planDuties({
+      me,
+      domain,
+      view,
+      own: this.ownOptimae(),
+      queued,
+      params: this.config.params,
+      optimizing: this.config.optimizeDomains.includes(domain),
+    });
     let evaluations = 0;
     let reveals = 0;
     let accepts = 0;
-
-    // 1. rounds where this node must evaluate
-    for (const r of rounds) {
-      if (r.domain !== domain || r.status !== "voting" || !r.quorum.includes(me)) continue;
-      if (r.votes.some((v) => v.evaluator === me) || status.height > r.deadline) continue;
-      const known = this.sql.exec(`SELECT 1 FROM duties WHERE optimae = ?`, r.optimae).toArray().length > 0;
-      if (known) continue;
-      const seed = evaluatorSeed(r.commit, me, r.beacon);
-      const spec: JobSpec = {
-        id: `evaluate:${r.optimae}:${me}`,
-        kind: "evaluate",
-        domain,
-        payload: { optimae: r.optimae, params: r.params, reported: r.reported, seed: seed.seed, seed32: seed.seed32, deadline: r.deadline },
-        priority: 0,
-        notify: "quorum",
-      };
-      const queued = await this.tasks.enqueue(spec);
-      if (!queued.ok) continue;
-      this.sql.exec(`INSERT OR IGNORE INTO duties (optimae, deadline, state) VALUES (?, ?, 'evaluating')`, r.optimae, r.deadline);
-      evaluations++;
-    }
-
-    // 2. this node's own optimae: reveal once the commit's quorum seed exists (seedDelayBlocks
-    //    after the commit's block), accept once verified;
-    //    one that makes no progress for a reveal window and two vote windows is given up
-    const patience = this.config.params.voteWindowBlocks + 10;
-    for (const own of this.ownOptimae()) {
-      if (own.stage !== "done" && own.stage !== "failed") {
-        if (own.since === undefined) this.saveOwn({ ...own, since: status.height });
-        else if (status.height > own.since + patience) {
-          this.saveOwn({ ...own, stage: "failed" });
-          continue;
+    for (const a of actions) {
+      switch (a.kind) {
+        case "evaluate": {
+          const enqueued = await this.tasks.enqueue(a.spec);
+          if (!enqueued.ok) break;
+          this.sql.exec(`INSERT OR IGNORE INTO duties (optimae, deadline, state) VALUES (?, ?, 'evaluating')`, a.optimae, a.deadline);
+          evaluations++;
+          break;
         }
-      }
-      if (own.stage === "committing" || own.stage === "revealing") {
-        const c = commits.find((x) => x.commitment === own.commitment && x.optimizer === me);
-        if (c !== undefined && status.height + 1 > c.height + this.config.params.seedDelayBlocks) {
-          const sent = await this.mempool.submitOwn("reveal", { commit: c.id, params: own.params, salt: own.salt, reported: own.reported });
-          if (sent.ok) {
-            this.saveOwn({ ...own, stage: "voting", commitId: c.id, optimae: sent.value.id, since: status.height });
-            reveals++;
-          }
+        case "save":
+          this.saveOwn(a.own);
+          break;
+        case "reveal": {
+          const sent = await this.mempool.submitOwn("reveal", a.tx);
+          if (!sent.ok) break;
+          this.saveOwn({ ...a.next, optimae: sent.value.id });
+          reveals++;
+          break;
         }
-      } else if (own.stage === "voting" || own.stage === "accepting") {
-        const r = rounds.find((x) => x.optimae === own.optimae);
-        if (r === undefined) continue;
-        if (r.status === "accepted" && own.stage === "voting") {
-          const sent = await this.mempool.submitOwn("accept", { optimae: r.optimae, ...own.experiment });
-          if (sent.ok) {
-            this.saveOwn({ ...own, stage: "accepting", since: status.height });
-            accepts++;
-          }
-        } else if (r.status === "claimed") this.saveOwn({ ...own, stage: "done" });
-        else if (r.status === "rejected" || r.status === "expired") this.saveOwn({ ...own, stage: "failed" });
+        case "accept": {
+          const sent = await this.mempool.submitOwn("accept", a.tx);
+          if (!sent.ok) break;
+          this.saveOwn(a.next);
+          accepts++;
+          break;
+        }
+        case "optimize":
+          await this.ensureOptimizeJob(domain);
+          break;
+        case "keepBlocksComing":
+          await this.mempool.keepBlocksComing(LIVENESS_MS);
+          break;
+        case "forgetBelow":
+          this.sql.exec(`DELETE FROM duties WHERE deadline < ?`, a.height);
+          break;
       }
     }
-
-    // 3. keep an optimize job waiting for this node's runners (one round at a time)
-    if (this.config.optimizeDomains.includes(domain)) await this.ensureOptimizeJob(domain);
-
-    // 4. liveness: open rounds need blocks for their deadlines to pass even when
-    //    nobody sends a transaction: the mempool's alarm (the node's one block
-    //    scheduler) produces empty carrier blocks in this node's turn while asked to
-    const waiting = rounds.some((r) => r.status === "voting") || this.ownOptimae().some((o) => o.stage !== "done" && o.stage !== "failed");
-    if (waiting) await this.mempool.keepBlocksComing(LIVENESS_MS);
-
-    // 5. forget duties past their deadline
-    this.sql.exec(`DELETE FROM duties WHERE deadline < ?`, status.height - this.config.params.voteWindowBlocks);
     await this.arm();
     return { evaluations, reveals, accepts };
   }
 
-  /** At most MAX_IN_FLIGHT own optimae between commit and verdict, and one optimize job queued. */
+  /** One optimize job queued (the planner asks only while fewer than MAX_IN_FLIGHT own optimae are in flight). */
   private async ensureOptimizeJob(domain: string): Promise<void> {
-    const inFlight = this.ownOptimae().filter((o) => o.stage !== "done" && o.stage !== "failed").length;
-    if (inFlight >= MAX_IN_FLIGHT) return;
     const current = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'optimize_job'`).toArray()[0]?.value;
     if (current !== undefined) {
       const job = await this.tasks.get(current);
@@ -248,7 +220,10 @@ export class QuorumDO extends DurableObject<Env> {
   }
 
   ownOptimae(): OwnOptimae[] {
-    return this.sql.exec<{ data: string }>(`SELECT data FROM own`).toArray().map((r) => JSON.parse(r.data) as OwnOptimae);
+    return this.sql
+      .exec<{ data: string }>(`SELECT data FROM own`)
+      .toArray()
+      .map((r) => JSON.parse(r.data) as OwnOptimae);
   }
 
   duties(): { optimae: string; deadline: number; state: string }[] {
@@ -274,9 +249,7 @@ export class QuorumDO extends DurableObject<Env> {
   private async arm(): Promise<void> {
     const optimizing = this.config.optimizeDomains.includes(this.domain());
     const pending =
-      optimizing ||
-      this.sql.exec(`SELECT 1 FROM duties WHERE state = 'evaluating' LIMIT 1`).toArray().length > 0 ||
-      this.ownOptimae().some((o) => o.stage !== "done" && o.stage !== "failed");
+      optimizing || this.sql.exec(`SELECT 1 FROM duties WHERE state = 'evaluating' LIMIT 1`).toArray().length > 0 || this.ownOptimae().some((o) => o.stage !== "done" && o.stage !== "failed");
     if (pending && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + POLL_MS);
   }
 

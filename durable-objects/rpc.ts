@@ -137,15 +137,33 @@ export interface ChampionView {
   readonly height: number;
 }
 
-/** ChainDO.commits(): an open commit on the head state. */
-export interface CommitView {
-  readonly id: string;
-  readonly domain: string;
-  readonly optimizer: string;
-  readonly commitment: string;
+/**
+ * ChainDO.dutiesFor(address, domain): what one node's QuorumDO of a domain
+ * needs from the head state, and nothing else (durable-objects/duty-planner.ts
+ * decides on it).
+ */
+export interface DutiesView {
+  /** the head's height */
   readonly height: number;
-  /** base units */
-  readonly bond: string;
+  /** voting rounds of the domain that selected `address` and that it has not voted in (past their deadline too: the planner decides) */
+  readonly evaluate: readonly {
+    readonly optimae: string;
+    /** the commit and the beacon seed the evaluator's data (core/quorum.ts evaluatorSeed) */
+    readonly commit: string;
+    readonly beacon: string;
+    readonly params: JsonValue;
+    readonly reported: string;
+    readonly deadline: number;
+  }[];
+  /** open commits of `address` in the domain */
+  readonly commits: readonly { readonly id: string; readonly commitment: string; readonly height: number }[];
+  /** rounds of the domain whose optimizer is `address` (open and recently decided) */
+  readonly rounds: readonly { readonly optimae: string; readonly commit: string; readonly status: string }[];
+  /**
+   * rounds still voting on the head, in every domain (ChainStatus.openRounds): they need heights to
+   * pass, so any QuorumDO's sync keeps blocks coming while one waits
+   */
+  readonly openRounds: number;
 }
 
 /** ChainDO.difficulty(), GET /chain/difficulty. */

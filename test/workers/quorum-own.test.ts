@@ -12,12 +12,18 @@ import type { Job } from "../../protocol/jobs.ts";
 interface OwnView {
   readonly params: unknown;
   readonly commitId: string | null;
+  readonly stage: string;
+  readonly since?: number;
 }
 // the RPC stub's inferred types of JSON params recurse too deep for the checker: the methods used, typed
 const quorum = env.QUORUM.get(env.QUORUM.idFromName("quadratic")) as unknown as {
   setDomain(domain: string): Promise<void>;
   onJobResult(job: Job): Promise<void>;
   ownOptimae(): Promise<OwnView[]>;
+  sync(): Promise<{ evaluations: number; reveals: number; accepts: number }>;
+};
+const chain = env.CHAIN.get(env.CHAIN.idFromName("chain")) as unknown as {
+  dutiesFor(address: string, domain: string): Promise<{ height: number; evaluate: unknown[]; commits: unknown[]; rounds: unknown[]; openRounds: number }>;
 };
 
 function optimizeJob(id: string, x: number[], reported: string): Job {
@@ -56,5 +62,16 @@ describe("QuorumDO: its own optimae", () => {
     expect(own.map((o) => o.params)).toEqual(expect.arrayContaining([{ x: [10, 10] }, { x: [9, 10] }]));
     expect(own).toHaveLength(2);
     expect(own.every((o) => o.commitId !== null)).toBe(true);
+  });
+
+  it("syncs from one ChainDO.dutiesFor call: its own optimae in flight get the height their stage started at", async () => {
+    await quorum.setDomain("quadratic");
+    await quorum.onJobResult(optimizeJob("opt-4", [8, 10], "-470000000"));
+    const stranger = await chain.dutiesFor("f".repeat(40), "quadratic");
+    expect(stranger).toMatchObject({ evaluate: [], commits: [], rounds: [] });
+    await quorum.sync();
+    const inFlight = (await quorum.ownOptimae()).filter((o) => o.stage !== "done" && o.stage !== "failed");
+    expect(inFlight.length).toBeGreaterThan(0);
+    for (const o of inFlight) expect(o.since).toBeGreaterThanOrEqual(stranger.height);
   });
 });

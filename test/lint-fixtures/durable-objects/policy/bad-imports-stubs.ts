@@ -1,0 +1,2 @@
+import { chainOf } from "./stubs.ts";
+export const chain = chainOf;

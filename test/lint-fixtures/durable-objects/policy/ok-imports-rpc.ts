@@ -1,0 +1,2 @@
+import { success } from "./rpc.ts";
+export const ok = success;
