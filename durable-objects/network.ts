@@ -336,10 +336,11 @@ export class NetworkDO extends DurableObject<Env> {
       const res = await fetch(`${url}/p2p`, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
       await discardBounded(res);
       // a 4xx answer is the peer's verdict on the message, not a delivery failure
-      this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL WHERE url = ?`, Date.now(), url);
+      // a banned peer keeps the reason it was banned for (a delivery queued before the ban may still land)
+      this.sql.exec(`UPDATE peers SET last_seen = ?1, last_error = CASE WHEN banned_until > ?1 THEN last_error ELSE NULL END WHERE url = ?2`, Date.now(), url);
       return res.status < 500;
     } catch (e) {
-      this.sql.exec(`UPDATE peers SET last_error = ?, score = MAX(score - 1, -100) WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
+      this.sql.exec(`UPDATE peers SET last_error = CASE WHEN banned_until > ?3 THEN last_error ELSE ?1 END, score = MAX(score - 1, -100) WHERE url = ?2`, e instanceof Error ? e.message : String(e), url, Date.now());
       return false;
     }
   }
@@ -525,10 +526,15 @@ export class NetworkDO extends DurableObject<Env> {
               throw new Error(`/chain/status answered HTTP ${res.status}`);
             }
             const s = (await readBoundedJson(res, PEER_ANSWER_LIMITS.status, undefined, "status")) as { cumulativeWork?: string; height?: number; genesis?: string; tip?: string; weight?: number; beacon?: string };
-            this.sql.exec(`UPDATE peers SET last_seen = ?, last_error = NULL, score = MIN(score + 1, 100) WHERE url = ?`, Date.now(), url);
+            // an answer that arrives after the peer was banned (polls run on past a sync) neither clears the reason nor raises the score
+            this.sql.exec(
+              `UPDATE peers SET last_seen = ?1, last_error = CASE WHEN banned_until > ?1 THEN last_error ELSE NULL END, score = CASE WHEN banned_until > ?1 THEN score ELSE MIN(score + 1, 100) END WHERE url = ?2`,
+              Date.now(),
+              url,
+            );
             return { genesis: String(s.genesis ?? ""), tip: String(s.tip ?? ""), height: s.height ?? 0, cumulativeWork: String(s.cumulativeWork ?? "0"), weight: Number(s.weight ?? 0), beacon: String(s.beacon ?? "") };
           } catch (e) {
-            this.sql.exec(`UPDATE peers SET last_error = ?, score = MAX(score - 1, -100) WHERE url = ?`, e instanceof Error ? e.message : String(e), url);
+            this.sql.exec(`UPDATE peers SET last_error = CASE WHEN banned_until > ?3 THEN last_error ELSE ?1 END, score = MAX(score - 1, -100) WHERE url = ?2`, e instanceof Error ? e.message : String(e), url, Date.now());
             return null;
           }
         },

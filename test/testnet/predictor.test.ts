@@ -195,12 +195,19 @@ describe("the predictor domain on a testnet with runners", () => {
     expect(short).toMatchObject({ status: "expired", votes: [] });
 
     // ---- 4. the chain replayed with core/ up to a final height: same tip, coins conserved, every round decided as the node said
+    //      (blocks come with activity: once every round is decided, alice's small payments to herself bring the blocks that finalize it)
     const seen = (await getJson<{ height: number }>(url(), "/chain/status")).height;
+    let lastPayment = 0;
     const final = await until(
       `height ${seen} final`,
       async () => {
         const s = await getJson<{ finalizedHeight: number }>(url(), "/chain/status");
-        return s.finalizedHeight >= seen ? (await getJson<{ hash: string }>(url(), `/chain/block/${seen}`)).hash : undefined;
+        if (s.finalizedHeight >= seen) return (await getJson<{ hash: string }>(url(), `/chain/block/${seen}`)).hash;
+        if (Date.now() - lastPayment > 3_000) {
+          lastPayment = Date.now();
+          await alice.send("transfer", { to: alice.address, amount: 1n });
+        }
+        return undefined;
       },
       { timeoutMs: 120_000, everyMs: 500, context },
     );

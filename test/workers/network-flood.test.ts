@@ -406,6 +406,29 @@ describe("peer exchange", () => {
     expect((await network.candidates()).find((c) => c.url === faulty.url)).toMatchObject({ state: "refused", lastError: expect.stringContaining("below finality") });
     expect((await network.proposePeers([faulty.url])).queued).toBe(0);
   });
+
+  it("a banned bootstrap peer keeps the reason it was banned for: a delivery that lands after the ban clears nothing (and clears it once the ban is over)", async () => {
+    const now = Date.now();
+    const p = (await network.peers()).find((x) => x.url.startsWith("http://filler-") && (x.bannedUntil ?? 0) < now)!;
+    const source = (await network.peers()).find((x) => x.url === p.url)?.source ?? "exchange";
+    const got = fakes.get(p.url)!.got.length;
+    await sql(`UPDATE peers SET source = 'bootstrap' WHERE url = ?`, p.url);
+    await network.dropFaulty(p.url, "served an altered snapshot part");
+    const row = async () => (await network.peers()).find((x) => x.url === p.url);
+    expect((await row())?.lastError).toMatch(/^faulty: served an altered snapshot part/);
+    // a delivery queued before the ban lands now (the peer answers)
+    const deliver = () => runInDurableObject(network, async (instance: NetworkDO) => void (await instance["post"](p.url, "{}")));
+    await deliver();
+    expect(await row()).toMatchObject({ lastError: expect.stringMatching(/^faulty/), bannedUntil: expect.any(Number) });
+    expect((await row())?.bannedUntil).toBeGreaterThan(Date.now());
+    // positive control: the same delivery after the ban clears the old error
+    await sql(`UPDATE peers SET banned_until = ? WHERE url = ?`, Date.now() - 1, p.url);
+    await deliver();
+    expect((await row())?.lastError).toBe(null);
+    // leave the peer as the next tests expect it: its source, and no record of the test's bare deliveries
+    await sql(`UPDATE peers SET source = ? WHERE url = ?`, source, p.url);
+    fakes.get(p.url)!.got.splice(got);
+  });
 });
 
 describe("gossip degree", () => {
