@@ -37,6 +37,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import rfc8032 as ed
+from consensus_math import decayed as decay, factor2, rep_factor, reward_fraction
 from gen_merkle import merkle_root
 from gen_quorum import aggregate, quorum_seed, quorum_size, select as select_quorum
 from gen_state_tree import root as tree_root
@@ -234,50 +235,8 @@ def validators(params, accounts, time_ms):
 
 # --- reputation, incentive, coinbase (restated as gen_reputation, gen_incentive, gen_issuance do) ---
 
-LN2 = Decimal(2).ln()
-
-
-def factor2(elapsed, half_life):
-    """floor(2^(-elapsed/half_life) * 10^6)."""
-    q, r = divmod(elapsed, half_life)
-    if r == 0:
-        return ONE >> q if q < 64 else 0
-    if q >= 20:
-        return 0
-    return dec_floor((-(Decimal(elapsed) / Decimal(half_life)) * LN2).exp() * ONE)
-
-
 def decayed(acct, time_ms, params):
-    rep = int(acct["reputation"])
-    elapsed = time_ms - acct["reputationTime"]
-    if elapsed <= 0 or rep <= 0:
-        return rep
-    return rep * factor2(elapsed, params["reputation"]["halfLifeMs"]) // ONE
-
-
-def rep_factor(r):
-    """min(1, ln(1 + r)/ln 11), floored; 0 for r <= 0."""
-    if r <= 0:
-        return 0
-    if r >= 10 * ONE:
-        return ONE
-    return min(ONE, dec_floor((Decimal(ONE + r) / ONE).ln() / Decimal(11).ln() * ONE))
-
-
-def reward_fraction(reported, verified, higher, c):
-    gap = reported - verified if higher else verified - reported
-    mag = abs(reported)
-    rel = gap if mag == 0 else math.floor(Fraction(gap * ONE, mag))
-    if rel < 0:
-        b = -rel
-        if b >= c["bonusThresholdPpm"]:
-            return c["maxBonusPpm"]
-        return ONE + math.floor(Fraction(b * (c["maxBonusPpm"] - ONE), c["bonusThresholdPpm"]))
-    if rel == 0:
-        return ONE
-    if rel > c["toleranceMarginPpm"]:
-        return 0
-    return math.floor(ONE - Fraction(rel * (ONE - c["minRewardFractionPpm"]), c["toleranceMarginPpm"]))
+    return decay(int(acct["reputation"]), acct["reputationTime"], time_ms, params["reputation"]["halfLifeMs"])
 
 
 def mul_fixed(a, b):

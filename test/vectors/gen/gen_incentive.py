@@ -12,26 +12,11 @@ import math
 import random
 from fractions import Fraction
 
+from consensus_math import reward_fraction as rule
 from numeric_io import ONE
 from vector_io import write_fixture
 
 DEFAULT = {"toleranceMarginPpm": 100_000, "bonusThresholdPpm": 50_000, "minRewardFractionPpm": 300_000, "maxBonusPpm": 1_200_000}
-
-
-def rule(reported, verified, higher, c):
-    gap = reported - verified if higher else verified - reported
-    mag = abs(reported)
-    rel = gap if mag == 0 else math.floor(Fraction(gap * ONE, mag))
-    if rel < 0:
-        b = -rel
-        if b >= c["bonusThresholdPpm"]:
-            return c["maxBonusPpm"]
-        return ONE + math.floor(Fraction(b * (c["maxBonusPpm"] - ONE), c["bonusThresholdPpm"]))
-    if rel == 0:
-        return ONE
-    if rel > c["toleranceMarginPpm"]:
-        return 0
-    return math.floor(ONE - Fraction(rel * (ONE - c["minRewardFractionPpm"]), c["toleranceMarginPpm"]))
 
 
 def reference(reported, verified, higher, c):

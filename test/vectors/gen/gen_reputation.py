@@ -7,44 +7,18 @@ The factor is floor(ln(1 + r)/ln 11 · 10^6) capped at 10^6 (reference
 weights.py), from decimal at 120 digits; each value is checked to lie more than
 1e-60 from an integer."""
 import random
-from decimal import Decimal
 
-from numeric_io import ONE, dec_floor
+from consensus_math import decayed, factor2, rep_factor
+from numeric_io import ONE
 from vector_io import write_fixture
 
 H = 604_800_000  # one week in milliseconds of block time: the reference's 604800 s half-life
 DAY = 86_400_000
-LN2 = Decimal(2).ln()
 R = {"accept": 1_000_000, "reject": -3_000_000, "agree": 400_000, "diverge": -2_000_000}
-
-
-def factor2(elapsed, half_life):
-    """floor(2^(−elapsed/half_life)·10^6)."""
-    q, r = divmod(elapsed, half_life)
-    if r == 0:
-        return ONE >> q if q < 64 else 0
-    if q >= 20:
-        return 0
-    return dec_floor((-(Decimal(elapsed) / Decimal(half_life)) * LN2).exp() * ONE)
-
-
-def decayed(rep, rep_time, time, half_life):
-    elapsed = time - rep_time
-    if elapsed <= 0 or rep <= 0:
-        return rep
-    return rep * factor2(elapsed, half_life) // ONE
 
 
 def adjust(rep, rep_time, time, delta, half_life):
     return max(0, decayed(rep, rep_time, time, half_life) + delta), max(time, rep_time)
-
-
-def rep_factor(r):
-    if r <= 0:
-        return 0
-    if r >= 10 * ONE:
-        return ONE  # ln(1+r)/ln 11 ≥ 1
-    return min(ONE, dec_floor((Decimal(ONE + r) / ONE).ln() / Decimal(11).ln() * ONE))
 
 
 vectors = []
