@@ -55,6 +55,22 @@ async function tipOf(node: LocalNode): Promise<string> {
   return ((await (await fetch(`${node.url}/chain/status`)).json()) as { tip: string }).tip;
 }
 
+/**
+ * Waits until the source has written its own D1 projection (100,000 accounts'
+ * rows take minutes on this machine): the joins measure sync from an idle
+ * peer, not a peer whose alarm competes for the same two cores. A busy peer
+ * can answer a block request after the sync's 15 s timeout, and one source
+ * is then all the sync has.
+ */
+async function projectionDone(source: LocalNode): Promise<void> {
+  for (let i = 0; i < 2_400; i++) {
+    const s = (await (await fetch(`${source.url}/chain/status`)).json()) as { outboxPending: number };
+    if (s.outboxPending === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("the source did not finish its D1 projection in 10 minutes");
+}
+
 /** Seconds for a new node (in `mode`) to reach the source's tip by POST /chain/sync. */
 async function joinSeconds(source: LocalNode, vars: Record<string, string>, mode: "snapshot" | "archive", secret: string): Promise<number> {
   const late = await startLocalNode({ secret, vars: { ...vars, SYNC_MODE: mode }, timeoutMs: 120_000 });
@@ -87,6 +103,7 @@ export async function snapshotSyncBenchmarks(): Promise<BenchResult[]> {
         const r = await post(source.url, "/chain/blocks/batch", { blocks: wires.slice(i, i + 10) });
         if (r.status !== 202 || r.body["accepted"] !== Math.min(10, wires.length - i)) throw new Error(`source refused blocks: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
       }
+      await projectionDone(source);
       const manifest = (await (await fetch(`${source.url}/chain/snapshot`)).json()) as { height: number; parts: unknown[] };
       const snapshot = await joinSeconds(source, vars, "snapshot", "62".repeat(32));
       const replay = await joinSeconds(source, vars, "archive", "63".repeat(32));

@@ -321,7 +321,11 @@ export async function syncFromPeers(chain: LocalChain, peers: readonly PeerClien
     let applied = 0;
     let next: Promise<unknown[]> | null = ancestor + 1 <= last ? fetchBatch(ancestor + 1, Math.min(last, ancestor + SYNC_BATCH)) : null;
     for (let from = ancestor + 1; from <= last && next !== null; from += SYNC_BATCH) {
-      const blocks = await next;
+      // The batch fetched ahead ran while we applied the previous one: a long
+      // apply (large blocks, a large state) can outlast its request timeout.
+      // A failed prefetch is fetched again now, with our full attention.
+      const batchTo = Math.min(last, from + SYNC_BATCH - 1);
+      const blocks = await next.catch(() => fetchBatch(from, batchTo));
       const nextFrom = from + SYNC_BATCH;
       next = nextFrom <= last ? fetchBatch(nextFrom, Math.min(last, nextFrom + SYNC_BATCH - 1)) : null;
       next?.catch(() => undefined);

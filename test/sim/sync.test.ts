@@ -124,4 +124,29 @@ describe("a peer whose blocks no longer match the headers it served", () => {
       expect(local.status().tip).toBe(a[1]?.hash);
     }
   });
+
+  it("a batch fetched ahead that failed while the previous batch was applied is fetched again, not the end of the sync", async () => {
+    const driver = new ChainDriver(params);
+    for (let i = 0; i < 120; i++) await driver.produce([]);
+    const shared = new SharedWork(new Scheduler(), params);
+    const local = chain(shared);
+    const peer = chain(shared);
+    await hold(peer, driver.blocks.slice(1));
+    // the second batch's first request fails (as a request that timed out behind a long apply); the retry is served
+    const asked: string[] = [];
+    const flaky: PeerClient = {
+      ...peerOf(peer),
+      blocks: async (from, to) => {
+        asked.push(`${from}..${to}`);
+        if (from === 51 && asked.filter((a) => a === `${from}..${to}`).length === 1) throw new Error("timed out");
+        return peer.blocks(from, to).value;
+      },
+    };
+    const report = await syncFromPeers(local.local(() => params.genesisTimestamp + 3_600_000), [flaky]);
+    expect(report.error).toBe(null);
+    expect(report.applied).toBe(120);
+    expect(local.status().tip).toBe(peer.status().tip);
+    expect(asked.filter((a) => a === "51..100")).toHaveLength(2);
+    expect(report.faulty).toEqual([]);
+  });
 });
