@@ -142,7 +142,10 @@ describe("a peer whose blocks no longer match the headers it served", () => {
         return peer.blocks(from, to).value;
       },
     };
-    const report = await syncFromPeers(local.local(() => params.genesisTimestamp + 3_600_000), [flaky]);
+    const report = await syncFromPeers(
+      local.local(() => params.genesisTimestamp + 3_600_000),
+      [flaky],
+    );
     expect(report.error).toBe(null);
     expect(report.applied).toBe(120);
     expect(local.status().tip).toBe(peer.status().tip);
