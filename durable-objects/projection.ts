@@ -24,6 +24,7 @@ import { decayedReputation } from "../core/reputation.ts";
 import { domainOf, requiredVotes, type AcceptReceipt, type BlockReceipts } from "../core/state-transition.ts";
 import { txSender } from "../core/tx.ts";
 import type { Account, Block, ChainParams, ChainState, Round, TxKind, TxOf } from "../core/types.ts";
+import type { VoteView } from "./rpc.ts";
 
 /** The `blocks` row of a block (D1 adds the *_real columns and canonical = 1). */
 export interface BlockRowData {
@@ -92,7 +93,7 @@ export interface RoundRowData {
   /** each selected evaluator's data seed, in selection order */
   readonly seeds: readonly EvaluatorSeedData[];
   /** the votes counted, in chain order */
-  readonly voteList: readonly { readonly evaluator: string; readonly performance: string; readonly dataHash: string }[];
+  readonly voteList: readonly VoteView[];
   /** votes the round needs to be decided */
   readonly required: number;
   /** core's verdict, once the votes decided the round (null while voting, or expired) */

@@ -121,9 +121,16 @@ export interface RoundView {
   readonly revealHeight: number;
   readonly deadline: number;
   readonly quorum: readonly string[];
-  readonly votes: readonly { readonly evaluator: string; readonly performance: string; readonly dataHash: string }[];
+  readonly votes: readonly VoteView[];
   readonly status: string;
   readonly verified: string | null;
+}
+
+/** A vote as views show it: the evaluator, its Fixed performance (decimal), the hash of its own data. */
+export interface VoteView {
+  readonly evaluator: string;
+  readonly performance: string;
+  readonly dataHash: string;
 }
 
 /** ChainDO.champions(), GET /chain/champions: a domain's champion on the head state. */

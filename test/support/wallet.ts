@@ -8,7 +8,7 @@ import { createTx, txToWire } from "../../core/tx.ts";
 import type { Address, JsonValue, TxKind, UnsignedTx } from "../../core/types.ts";
 import { fromFaucet } from "./faucet.ts";
 
-type BodyOf<K extends TxKind> = UnsignedTx extends infer U ? (U extends { kind: K; body: infer B } ? B : never) : never;
+export type BodyOf<K extends TxKind> = UnsignedTx extends infer U ? (U extends { kind: K; body: infer B } ? B : never) : never;
 
 export class Wallet {
   readonly secret = randomBytes(32);
