@@ -33,7 +33,7 @@ const SIZES = [
   { label: "100k", n: 100_000 },
   { label: "1m", n: 1_000_000 },
 ] as const;
-const ROUNDS = 31;
+const ROUNDS = 101;
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

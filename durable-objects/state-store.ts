@@ -26,7 +26,7 @@ import { blockToWire } from "../core/block.ts";
 import { bytesToHex, hexToBytes } from "../core/hex.ts";
 import { entryToWire, readEntry } from "../core/state-codec.ts";
 import { applyLeafChanges, stateDiff, stateFromLeaves, stateRoot, type StateLeaf } from "../core/state-root.ts";
-import { leavesOf, partLeaves, treeParts, treeSize } from "../core/state-tree.ts";
+import { leavesOf, partLeaves, TreeLeaf, treeParts, treeSize } from "../core/state-tree.ts";
 import type { Block, ChainState, StateEntry } from "../core/types.ts";
 
 /** Leaves per snapshot part, on average: the part depth is the smallest that keeps parts this small. */
@@ -118,7 +118,7 @@ export class StateStore {
     const leaves: StateLeaf[] = [];
     for (const row of this.#sql.exec<{ key: string; hash: string; leaf: string }>(`SELECT key, hash, leaf FROM state_leaves`)) {
       const entry = restoreEntry(row.leaf);
-      leaves.push({ key: row.key, hash: hexToBytes(row.hash), entry });
+      leaves.push(new TreeLeaf(row.key, hexToBytes(row.hash), entry));
     }
     const baseBlock = blockAt(base.hash);
     const state = stateFromLeaves(leaves, base.hash);
@@ -134,7 +134,7 @@ export class StateStore {
       const changes = this.#sql
         .exec<{ key: string; hash: string | null; leaf: string | null }>(`SELECT key, hash, leaf FROM state_diffs WHERE block = ?`, b.hash)
         .toArray()
-        .map((r) => ({ key: r.key, leaf: r.leaf === null ? undefined : { key: r.key, hash: hexToBytes(r.hash as string), entry: restoreEntry(r.leaf) } }));
+        .map((r) => ({ key: r.key, leaf: r.leaf === null ? undefined : new TreeLeaf(r.key, hexToBytes(r.hash as string), restoreEntry(r.leaf)) }));
       if (changes.length === 0) continue;
       const next = applyLeafChanges(parent.state, changes, b.hash);
       if (next === null || stateRoot(next) !== blockAt(b.hash).header.stateRoot) throw new Error(`the stored changes of block ${b.hash} do not give its header's state root`);
