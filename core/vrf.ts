@@ -95,6 +95,33 @@ function proofToHash(gamma: ed.Point): Uint8Array {
 }
 
 /**
+ * Σ [kᵢ]Pᵢ for public scalars (0 ≤ kᵢ < 2²⁵⁶), by Straus's method over 4-bit
+ * windows: one table of [0..15]Pᵢ per point, and one chain of doublings
+ * shared by every term. @noble/ed25519 multiplies a point other than the
+ * base by plain double-and-add (a doubling per bit and an addition per set
+ * bit, per term); this does a doubling per bit for all terms together and an
+ * addition per non-zero nibble: ≈ 1.6 → ≈ 1.0 ms for V, most of a proof's
+ * verification. Variable time: for verification only, never with a secret.
+ */
+function linearCombination(terms: readonly (readonly [bigint, ed.Point])[]): ed.Point {
+  const tables = terms.map(([, p]) => {
+    const t: ed.Point[] = [ed.Point.ZERO, p];
+    for (let i = 2; i < 16; i++) t.push(i % 2 === 0 ? (t[i / 2] as ed.Point).double() : (t[i - 1] as ed.Point).add(p));
+    return t;
+  });
+  const bits = Math.max(0, ...terms.map(([k]) => k.toString(2).length));
+  let acc = ed.Point.ZERO;
+  for (let shift = Math.ceil(bits / 4) * 4 - 4; shift >= 0; shift -= 4) {
+    if (!acc.is0()) acc = acc.double().double().double().double();
+    terms.forEach(([k], i) => {
+      const nibble = Number((k >> BigInt(shift)) & 15n);
+      if (nibble !== 0) acc = acc.add((tables[i] as ed.Point[])[nibble] as ed.Point);
+    });
+  }
+  return acc;
+}
+
+/**
  * The proof π for input `alpha` under the 32-byte RFC 8032 secret seed:
  * deterministic (RFC 9381's nonce). Another `nonce` (1 ≤ nonce < L) gives
  * another valid proof of the *same* output: a prover can vary its proof,
@@ -134,9 +161,13 @@ export function vrfVerify(publicKey: PublicKeyHex, alpha: Uint8Array, proof: Hex
   const s = leToBig(pi.subarray(48, 80));
   if (s >= L) return null;
   const H = encodeToCurve(pkBytes, alpha);
-  // U = [s]B − [c]Y, V = [s]H − [c]Γ (public values: the variable-time multiplication is fine)
-  const U = ed.Point.BASE.multiplyUnsafe(s).subtract(Y.multiplyUnsafe(c));
-  const V = H.multiplyUnsafe(s).subtract(gamma.multiplyUnsafe(c));
+  // U = [s]B − [c]Y, V = [s]H − [c]Γ (public values: variable time is fine).
+  // [s]B uses noble's precomputed base tables; the rest one joint pass.
+  const U = ed.Point.BASE.multiplyUnsafe(s).add(linearCombination([[c, Y.negate()]]));
+  const V = linearCombination([
+    [s, H],
+    [c, gamma.negate()],
+  ]);
   if (challenge([Y, H, gamma, U, V]) !== c) return null;
   return bytesToHex(proofToHash(gamma));
 }
