@@ -340,9 +340,14 @@ export class NetworkDO extends DurableObject<Env> {
       this.sql.exec(`UPDATE peers SET last_seen = ?1, last_error = CASE WHEN banned_until > ?1 THEN last_error ELSE NULL END WHERE url = ?2`, Date.now(), url);
       return res.status < 500;
     } catch (e) {
-      this.sql.exec(`UPDATE peers SET last_error = CASE WHEN banned_until > ?3 THEN last_error ELSE ?1 END, score = MAX(score - 1, -100) WHERE url = ?2`, e instanceof Error ? e.message : String(e), url, Date.now());
+      this.peerFailed(url, e);
       return false;
     }
+  }
+
+  /** A delivery or poll that failed: the score drops; a banned peer keeps the reason it was banned for. */
+  private peerFailed(url: string, e: unknown): void {
+    this.sql.exec(`UPDATE peers SET last_error = CASE WHEN banned_until > ?3 THEN last_error ELSE ?1 END, score = MAX(score - 1, -100) WHERE url = ?2`, e instanceof Error ? e.message : String(e), url, Date.now());
   }
 
   // -------------------------------------------------------------------------
@@ -534,7 +539,7 @@ export class NetworkDO extends DurableObject<Env> {
             );
             return { genesis: String(s.genesis ?? ""), tip: String(s.tip ?? ""), height: s.height ?? 0, cumulativeWork: String(s.cumulativeWork ?? "0"), weight: Number(s.weight ?? 0), beacon: String(s.beacon ?? "") };
           } catch (e) {
-            this.sql.exec(`UPDATE peers SET last_error = CASE WHEN banned_until > ?3 THEN last_error ELSE ?1 END, score = MAX(score - 1, -100) WHERE url = ?2`, e instanceof Error ? e.message : String(e), url, Date.now());
+            this.peerFailed(url, e);
             return null;
           }
         },
