@@ -616,16 +616,18 @@ export class ChainDO extends DurableObject<Env> {
    * An account at the canonical block at `height` (default: the finalized
    * one), with its proof against that block's state root (inclusion, or
    * absence when there is no such account). States are held from the
-   * finalized block up: a lower height is STATE_PRUNED.
+   * finalized block up, and for the last FINAL_STATES_HELD finalized blocks
+   * below it since the node started (state-store.ts): a lower height is
+   * STATE_PRUNED.
    */
   accountProof(address: string, height?: number): Outcome<AccountProofView> {
     const finalized = this.fork.finalized();
     const at = height ?? finalized.height;
     if (at > this.head.height) return failure("NOT_FOUND", `no block at height ${at} yet (the head is at ${this.head.height})`);
     const node = this.fork.ancestorAt(this.head.tipHash, at);
-    const state = node === undefined ? undefined : this.stateOf(node.hash);
+    const state = node === undefined ? undefined : this.store.provable(node.hash);
     if (node === undefined || state === undefined) {
-      return failure("STATE_PRUNED", `the state at height ${at} is no longer held: proofs are served from the finalized height (${finalized.height}) to the head (${this.head.height})`);
+      return failure("STATE_PRUNED", `the state at height ${at} is no longer held: proofs are served from height ${this.store.provableFrom()} to the head (${this.head.height})`);
     }
     const block = this.blockByHash(node.hash) as Block;
     const a = state.accounts.get(address);

@@ -16,6 +16,13 @@
  * per changed key on every block), checks the root against the base block's
  * header, and replays the stored diffs above it.
  *
+ * Memory also keeps, for account proofs only, the states of the last
+ * `FINAL_STATES_HELD` finalized blocks below the base: a light client that
+ * read the finalized header a moment ago must still get its proof once
+ * finality has moved on. They share the tree's nodes too (a block's worth of
+ * paths each), are never built upon, and are not restored after a restart
+ * (storage holds no diffs below the base).
+ *
  * Snapshots for nodes that join: the base state at the latest height the
  * base reached in steps of `snapshotInterval` (and the one before it, so that
  * a download in progress can finish), served part by part from memory: a
@@ -62,10 +69,15 @@ export function snapshotDepth(leaves: number): number {
   return d;
 }
 
+/** Finalized states below the base kept in memory for account proofs (≈ 1 minute of devnet blocks, ≈ 30 of mainnet ones). */
+export const FINAL_STATES_HELD = 32;
+
 export class StateStore {
   readonly #sql: SqlStorage;
   readonly #snapshotInterval: number;
   readonly #held = new Map<string, Held>();
+  /** finalized states below the base, oldest first (for proofs; never built upon) */
+  readonly #final = new Map<string, Held>();
   #base: { hash: string; height: number } = { hash: "", height: 0 };
   #snapshots: Snapshot[] = [];
 
@@ -96,6 +108,7 @@ export class StateStore {
     }
     this.#writeBase(block.hash, block.header.height);
     this.#held.clear();
+    this.#final.clear();
     this.#held.set(block.hash, { height: block.header.height, state });
     this.#snapshots = [this.#snapshotOf(block, state)];
   }
@@ -126,6 +139,7 @@ export class StateStore {
       throw new Error(`the stored base state (block ${base.hash} at ${base.height}) does not give its header's state root`);
     }
     this.#held.clear();
+    this.#final.clear();
     this.#held.set(base.hash, { height: base.height, state });
     for (const b of blocks) {
       if (b.height <= base.height || this.#held.has(b.hash)) continue;
@@ -152,6 +166,20 @@ export class StateStore {
     return this.#held.get(hash)?.state;
   }
 
+  /**
+   * The state after a canonical block a proof may be served against: a held
+   * one, or one of the last FINAL_STATES_HELD finalized ones below the base.
+   */
+  provable(hash: string): ChainState | undefined {
+    return this.#held.get(hash)?.state ?? this.#final.get(hash)?.state;
+  }
+
+  /** The lowest height `provable` answers for. */
+  provableFrom(): number {
+    for (const h of this.#final.values()) return h.height;
+    return this.#base.height;
+  }
+
   /** Records a block's state (its leaves that differ from its parent's). Inside the caller's transaction. */
   put(block: Block, state: ChainState): void {
     if (this.#held.has(block.hash)) return;
@@ -175,9 +203,10 @@ export class StateStore {
   /**
    * Moves the base up to `target` (the new finalized block): folds the diffs
    * of `path` (the blocks after the base up to the target, in order) into the
-   * base leaves, drops every diff and held state below the target and every
-   * other at its height, and takes a snapshot when the interval has passed.
-   * Inside the caller's transaction.
+   * base leaves, drops every diff below the target, moves the held states of
+   * the old base and of `path` below the target to the final ones kept for
+   * proofs, drops every other held state at or below its height, and takes a
+   * snapshot when the interval has passed. Inside the caller's transaction.
    */
   advance(target: { readonly hash: string; readonly height: number }, path: readonly string[], blockOf: () => Block): void {
     if (target.hash === this.#base.hash || target.height <= this.#base.height) return;
@@ -186,6 +215,14 @@ export class StateStore {
       this.#sql.exec(`INSERT OR REPLACE INTO state_leaves (key, hash, leaf) SELECT key, hash, leaf FROM state_diffs WHERE block = ? AND leaf IS NOT NULL`, hash);
     }
     this.#sql.exec(`DELETE FROM state_diffs WHERE height <= ?`, target.height);
+    for (const hash of [this.#base.hash, ...path]) {
+      const h = this.#held.get(hash);
+      if (h !== undefined && h.height < target.height) this.#final.set(hash, h);
+    }
+    for (const [hash, h] of this.#final) {
+      if (h.height >= target.height - FINAL_STATES_HELD) break;
+      this.#final.delete(hash);
+    }
     this.#writeBase(target.hash, target.height);
     for (const [hash, h] of this.#held) {
       if (h.height < target.height || (h.height === target.height && hash !== target.hash)) this.#held.delete(hash);

@@ -18,6 +18,7 @@ import { createTx } from "../../core/tx.ts";
 import type { Block, ChainParams, ChainState } from "../../core/types.ts";
 import type { ChainDO } from "../../durable-objects/chain.ts";
 import { checkManifest, checkPart } from "../../durable-objects/snapshot-sync.ts";
+import { FINAL_STATES_HELD } from "../../durable-objects/state-store.ts";
 import { paramsFor } from "../../core/params.ts";
 import { scheduledKey, WORKERS_VALIDATORS, type ValidatorKey } from "../support/workers-network.ts";
 
@@ -27,17 +28,18 @@ const params: ChainParams = paramsFor(
 );
 const SENDER = WORKERS_VALIDATORS[1] as ValidatorKey;
 const chain = () => env.CHAIN.get(env.CHAIN.idFromName("chain"));
-const recipients = Array.from({ length: 12 }, (_, i) => (i + 1).toString(16).padStart(40, "a"));
+const recipientOf = (i: number): string => (i + 1).toString(16).padStart(40, "a");
+const recipients = Array.from({ length: 12 }, (_, i) => recipientOf(i));
 
-/** 12 blocks, each paying one new account (and the sender's nonce moving every block). */
-function buildChain(): { blocks: Block[]; states: ChainState[] } {
+/** `count` blocks, each paying one new account (and the sender's nonce moving every block). */
+function buildChain(count: number): { blocks: Block[]; states: ChainState[] } {
   let state = genesisBlock(params).state;
   const blocks: Block[] = [];
   const states: ChainState[] = [state];
   let t = state.tipTimestamp;
-  for (let i = 0; i < recipients.length; i++) {
+  for (let i = 0; i < count; i++) {
     t += params.carrierIntervalMs;
-    const tx = createTx("transfer", { to: recipients[i] as string, amount: BigInt(1_000 + i) }, { secret: SENDER.secret, nonce: i + 1, network: params.network, fee: 1n });
+    const tx = createTx("transfer", { to: recipientOf(i), amount: BigInt(1_000 + i) }, { secret: SENDER.secret, nonce: i + 1, network: params.network, fee: 1n });
     const b = buildBlock(state, [tx], params, { producerSecret: scheduledKey(state, params).secret, timestamp: t });
     if (!b.ok) throw new Error(b.error.message);
     state = b.value.state;
@@ -47,7 +49,7 @@ function buildChain(): { blocks: Block[]; states: ChainState[] } {
   return { blocks, states };
 }
 
-const { blocks, states } = buildChain();
+const { blocks, states } = buildChain(recipients.length);
 
 async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await exports.default.fetch(`http://node${path}`);
@@ -109,7 +111,7 @@ describe("account proofs, snapshots and state storage", () => {
     }
   });
 
-  it("proves against any held block up to the head; below the finalized one the state is pruned; bad queries are 4xx", async () => {
+  it("proves against any held block up to the head and recent finalized ones; bad queries are 4xx", async () => {
     const head = await get(`/chain/account/${SENDER.address}?proof=1&height=12`);
     expect(head.status).toBe(200);
     const h = head.body as unknown as ProofAnswer;
@@ -122,9 +124,13 @@ describe("account proofs, snapshots and state storage", () => {
     const acct = parseWireAccount(SENDER.address, h.proof.account);
     expect(proof.ok && acct.ok && verifyAccountProof(atFinal, SENDER.address, acct.value, proof.value)).toBe(false);
 
-    const pruned = await get(`/chain/account/${SENDER.address}?proof=1&height=3`);
-    expect(pruned.status).toBe(404);
-    expect(pruned.body.code).toBe("STATE_PRUNED");
+    // below the finalized block: still served, for a light client that read a header before finality moved on
+    const earlier = await get(`/chain/account/${SENDER.address}?proof=1&height=3`);
+    expect(earlier.status).toBe(200);
+    const e = earlier.body as unknown as ProofAnswer;
+    expect(e.proof).toMatchObject({ height: 3, block: blocks[2]?.hash, finalized: true });
+    expect(e.nonce).toBe(3);
+    expect(lightClientCheck(e, blocks[2]?.hash as string)).toBe(true);
     const ahead = await get(`/chain/account/${SENDER.address}?proof=1&height=99`);
     expect(ahead.status).toBe(404);
     expect(ahead.body.code).toBe("NOT_FOUND");
@@ -184,8 +190,31 @@ describe("account proofs, snapshots and state storage", () => {
     expect((await get(`/chain/snapshot/5/0`)).status).toBe(404);
     expect((await get(`/chain/snapshot/6/${m.manifest.parts.length}`)).body.code).toBe("NO_SNAPSHOT");
     expect((await get(`/chain/snapshot/6/99999`)).status).toBe(400);
-    // and its proofs are the same as before the restart
+    // and its proofs are the same as before the restart; the finalized states below the base were in memory only
     const again = await get(`/chain/account/${recipients[2]}?proof=1`);
     expect(lightClientCheck(again.body as unknown as ProofAnswer, blocks[5]?.hash as string)).toBe(true);
+    const pruned = await get(`/chain/account/${SENDER.address}?proof=1&height=3`);
+    expect(pruned.status).toBe(404);
+    expect(pruned.body).toMatchObject({ code: "STATE_PRUNED", message: expect.stringContaining("from height 6 to the head (12)") });
+  });
+
+  it("keeps the last FINAL_STATES_HELD finalized states below the finalized block for proofs, and no more", async () => {
+    // another node's chain object, fed in batches so that finality moves many times
+    const long = buildChain(params.finalityDepth + FINAL_STATES_HELD + 4);
+    const other = env.CHAIN.get(env.CHAIN.idFromName("window"));
+    for (let i = 0; i < long.blocks.length; i += 7) {
+      const r = await other.submitBlocks(long.blocks.slice(i, i + 7).map(blockToWire));
+      expect(r.ok && r.value.error).toBeNull();
+    }
+    const status = await other.status();
+    const oldest = status.finalizedHeight - FINAL_STATES_HELD;
+    expect(oldest).toBe(4);
+    const kept = await other.accountProof(SENDER.address, oldest);
+    if (!kept.ok) throw new Error(kept.message);
+    expect(kept.value).toMatchObject({ nonce: oldest, proof: { height: oldest, block: long.blocks[oldest - 1]?.hash, finalized: true } });
+    const answer = { ...kept.value, proof: { ...kept.value.proof } } as unknown as ProofAnswer;
+    expect(lightClientCheck(answer, long.blocks[oldest - 1]?.hash as string)).toBe(true);
+    const gone = await other.accountProof(SENDER.address, oldest - 1);
+    expect(gone).toMatchObject({ ok: false, code: "STATE_PRUNED" });
   });
 });
