@@ -89,7 +89,19 @@ export function canonicalBytes(value: Encodable): Uint8Array {
   return encoder.encode(canonicalJson(value));
 }
 
+/** Strings up to this long are encoded by hand when they are ASCII: TextEncoder's call costs more than the copy for keys and ids. */
+const SHORT_ASCII = 128;
+
 export function utf8(text: string): Uint8Array {
+  if (text.length <= SHORT_ASCII) {
+    const out = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0x7f) return encoder.encode(text);
+      out[i] = c;
+    }
+    return out;
+  }
   return encoder.encode(text);
 }
 

@@ -28,24 +28,25 @@ export type HashTag =
   | "state-key"
   | "state-value";
 
-const prefixes = new Map<string, Uint8Array>();
-
-function prefix(tag: HashTag): Uint8Array {
-  let p = prefixes.get(tag);
-  if (p === undefined) {
-    p = utf8(`DOIN/${tag}/`);
-    prefixes.set(tag, p);
-  }
-  return p;
-}
+/**
+ * One hasher per tag that has absorbed "DOIN/<tag>/", copied into a single
+ * working hasher for each hash (noble's `_cloneInto`): no concatenated
+ * buffer and no new hasher per call, which made a short hash ≈ 3.5× slower.
+ * Safe to share: a hash runs to its digest without yielding.
+ */
+type Hasher = ReturnType<typeof sha256.create>;
+const tagged = new Map<HashTag, Hasher>();
+const working: Hasher = sha256.create();
 
 /** sha256("DOIN/<tag>/" ‖ bytes) */
 export function taggedHashBytes(tag: HashTag, bytes: Uint8Array): Uint8Array {
-  const p = prefix(tag);
-  const buf = new Uint8Array(p.length + bytes.length);
-  buf.set(p, 0);
-  buf.set(bytes, p.length);
-  return sha256(buf);
+  let h = tagged.get(tag);
+  if (h === undefined) {
+    h = sha256.create().update(utf8(`DOIN/${tag}/`));
+    tagged.set(tag, h);
+  }
+  h._cloneInto(working);
+  return working.update(bytes).digest();
 }
 
 /** Hex of sha256("DOIN/<tag>/" ‖ canonical JSON of value). */

@@ -10,9 +10,12 @@ export function isHex(value: unknown, bytes?: number): value is string {
   );
 }
 
+/** Two hex digits per byte value: one lookup per byte instead of toString and padStart (ids are hexed on every hash). */
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 export function bytesToHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  for (let i = 0; i < bytes.length; i++) out += BYTE_HEX[bytes[i] as number] as string;
   return out;
 }
 

@@ -22,7 +22,7 @@
  * parent's by identity (the transition replaces an item whenever it changes
  * it), so a block costs O(changes · log N) hashes, not O(state).
  */
-import { AccountMap, mayHoldReputation, reputableAfter, type AccountOverlay } from "./account-map.ts";
+import { AccountMap, ReputableAccounts, reputableOf, type AccountOverlay } from "./account-map.ts";
 import { stateKey, valueHash } from "./state-codec.ts";
 import { buildTree, diffTrees, getLeaf, leavesOf, makeLeaf, treeRoot, updateTree, type Tree, type TreeChange, type TreeLeaf } from "./state-tree.ts";
 import type { Account, Address, ChainState, Hash, StateEntry, StateMeta } from "./types.ts";
@@ -103,7 +103,7 @@ function accountsIn(tree: StateTree, leaves: Iterable<StateLeaf>): AccountMap {
     n++;
     if (l.entry.value.reputation > 0n) reputable.set(l.entry.id, l.entry.value);
   }
-  return new AccountMap(tree, n, reputable);
+  return new AccountMap(tree, n, ReputableAccounts.from(reputable));
 }
 
 /** A full state (tree and accounts map) from a state whose accounts are a plain map: genesis, tests. */
@@ -135,7 +135,7 @@ export function commitState(parent: ChainState, next: StateDraft, accounts: Acco
     for (const id of before.keys()) if (!after.has(id)) changes.push({ key: stateKey(space, id), valueHash: null });
   }
   const tree = updateTree(parent.tree, changes);
-  return { tree, accounts: new AccountMap(tree, accounts.size, reputableAfter(mayHoldReputation(parent.accounts), accounts.writes)) };
+  return { tree, accounts: new AccountMap(tree, accounts.size, reputableOf(parent.accounts).after(accounts.writes)) };
 }
 
 /**
@@ -218,7 +218,7 @@ export function applyLeafChanges(s: ChainState, changes: readonly LeafChange[], 
   };
   let meta: StateMeta = metaOf(s);
   let accounts = s.accounts.size;
-  const reputable = new Map(mayHoldReputation(s.accounts));
+  const accountChanges: [Address, Account | null][] = [];
   for (const c of changes) {
     const before = getLeaf(s.tree, c.key)?.entry;
     if (c.leaf === undefined) {
@@ -227,7 +227,7 @@ export function applyLeafChanges(s: ChainState, changes: readonly LeafChange[], 
       if (before.space === "meta") return null;
       if (before.space === "account") {
         accounts--;
-        reputable.delete(before.id);
+        accountChanges.push([before.id, null]);
       } else mapOf(before.space).delete(before.id);
       continue;
     }
@@ -236,10 +236,9 @@ export function applyLeafChanges(s: ChainState, changes: readonly LeafChange[], 
     if (e.space === "meta") meta = e.value;
     else if (e.space === "account") {
       if (before === undefined) accounts++;
-      if (e.value.reputation > 0n) reputable.set(e.id, e.value);
-      else reputable.delete(e.id);
+      accountChanges.push([e.id, e.value]);
     } else mapOf(e.space).set(e.id, e.value);
   }
   const tree = updateTree(s.tree, treeChanges);
-  return assemble(meta, tipHash, tree, new AccountMap(tree, accounts, reputable), (space) => maps.get(space) ?? mapIn(s, space));
+  return assemble(meta, tipHash, tree, new AccountMap(tree, accounts, reputableOf(s.accounts).after(accountChanges)), (space) => maps.get(space) ?? mapIn(s, space));
 }

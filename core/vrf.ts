@@ -84,40 +84,132 @@ function encodeToCurve(pk: Uint8Array, alpha: Uint8Array): ed.Point {
   throw new Error("ECVRF encode_to_curve: no point after 256 tries");
 }
 
-/** ECVRF_challenge_generation (RFC 9381 §5.4.3): the first 16 bytes of a SHA-512. */
-function challenge(points: readonly ed.Point[]): bigint {
-  const h = sha512(concat(Uint8Array.of(SUITE, 0x02), ...points.map((p) => p.toBytes()), Uint8Array.of(0x00)));
+/** ECVRF_challenge_generation (RFC 9381 §5.4.3) over the points' encodings: the first 16 bytes of a SHA-512. */
+function challenge(encodings: readonly Uint8Array[]): bigint {
+  const h = sha512(concat(Uint8Array.of(SUITE, 0x02), ...encodings, Uint8Array.of(0x00)));
   return leToBig(h.subarray(0, 16));
 }
 
-function proofToHash(gamma: ed.Point): Uint8Array {
-  return sha512(concat(Uint8Array.of(SUITE, 0x03), gamma.clearCofactor().toBytes(), Uint8Array.of(0x00)));
+/** β from the encoding of [8]Γ (RFC 9381 §5.2). */
+function outputOf(gamma8: Uint8Array): Uint8Array {
+  return sha512(concat(Uint8Array.of(SUITE, 0x03), gamma8, Uint8Array.of(0x00)));
+}
+
+const P = 2n ** 255n - 19n;
+
+/**
+ * RFC 8032 encodings of several points with one field inversion (Montgomery's
+ * trick) instead of one per point: an inversion costs about ten point
+ * additions here.
+ */
+function encodeAll(points: readonly ed.Point[]): Uint8Array[] {
+  const prefix: bigint[] = [];
+  let acc = 1n;
+  for (const p of points) {
+    prefix.push(acc);
+    acc = (acc * p.Z) % P;
+  }
+  let inv = ed.etc.invert(acc, P);
+  const out: Uint8Array[] = Array.from({ length: points.length });
+  for (let i = points.length - 1; i >= 0; i--) {
+    const p = points[i] as ed.Point;
+    const zInv = (inv * (prefix[i] as bigint)) % P;
+    inv = (inv * p.Z) % P;
+    const x = (p.X * zInv) % P;
+    const b = bigToLe((p.Y * zInv) % P, 32);
+    if ((x & 1n) === 1n) b[31] = (b[31] as number) | 0x80;
+    out[i] = b;
+  }
+  return out;
+}
+
+/** The 4-bit digit `i` (0 = least significant) of a little-endian scalar; 0 past its end. */
+function nibble(k: Uint8Array, i: number): number {
+  const byte = k[i >> 1] ?? 0;
+  return (i & 1) === 0 ? byte & 15 : byte >> 4;
+}
+
+/** [0..15]P */
+function multiples(p: ed.Point): ed.Point[] {
+  const t: ed.Point[] = [ed.Point.ZERO, p];
+  for (let i = 2; i < 16; i++) t.push(i % 2 === 0 ? (t[i / 2] as ed.Point).double() : (t[i - 1] as ed.Point).add(p));
+  return t;
 }
 
 /**
- * Σ [kᵢ]Pᵢ for public scalars (0 ≤ kᵢ < 2²⁵⁶), by Straus's method over 4-bit
- * windows: one table of [0..15]Pᵢ per point, and one chain of doublings
- * shared by every term. @noble/ed25519 multiplies a point other than the
- * base by plain double-and-add (a doubling per bit and an addition per set
- * bit, per term); this does a doubling per bit for all terms together and an
- * addition per non-zero nibble: a proof's verification ≈ 2.3 → ≈ 1.8 ms on
- * the development machine. Variable time: for verification only, never with
- * a secret.
+ * Σ [kᵢ]Pᵢ for public scalars (little-endian bytes), by Straus's method over
+ * 4-bit windows: one table of [0..15]Pᵢ per point, and one chain of
+ * doublings shared by every term. @noble/ed25519 multiplies a point other
+ * than the base by plain double-and-add (a doubling per bit and an addition
+ * per set bit, per term); this does a doubling per bit for all terms
+ * together and an addition per non-zero nibble. Variable time: for
+ * verification only, never with a secret.
  */
-function linearCombination(terms: readonly (readonly [bigint, ed.Point])[]): ed.Point {
-  const tables = terms.map(([, p]) => {
-    const t: ed.Point[] = [ed.Point.ZERO, p];
-    for (let i = 2; i < 16; i++) t.push(i % 2 === 0 ? (t[i / 2] as ed.Point).double() : (t[i - 1] as ed.Point).add(p));
-    return t;
-  });
-  const bits = Math.max(0, ...terms.map(([k]) => k.toString(2).length));
+function linearCombination(terms: readonly (readonly [Uint8Array, ed.Point])[]): ed.Point {
+  const tables = terms.map(([, p]) => multiples(p));
+  const digits = 2 * Math.max(...terms.map(([k]) => k.length));
   let acc = ed.Point.ZERO;
-  for (let shift = Math.ceil(bits / 4) * 4 - 4; shift >= 0; shift -= 4) {
+  for (let i = digits - 1; i >= 0; i--) {
     if (!acc.is0()) acc = acc.double().double().double().double();
-    terms.forEach(([k], i) => {
-      const nibble = Number((k >> BigInt(shift)) & 15n);
-      if (nibble !== 0) acc = acc.add((tables[i] as ed.Point[])[nibble] as ed.Point);
-    });
+    for (let j = 0; j < terms.length; j++) {
+      const d = nibble((terms[j] as readonly [Uint8Array, ed.Point])[0], i);
+      if (d !== 0) acc = acc.add((tables[j] as ed.Point[])[d] as ed.Point);
+    }
+  }
+  return acc;
+}
+
+/** Bytes of the challenge c (RFC 9381: 16). */
+const C_BYTES = 16;
+
+/**
+ * A producer's key as verification needs it: the decoded point Y and, once
+ * the key has been seen twice, [j·16ⁱ](−Y) for every 4-bit digit j of a
+ * 128-bit challenge (32 rows of 16), so that [c](−Y) is 32 additions and no
+ * doublings. The same few producers sign every block, so the table (≈ 1.4 ms
+ * to build, ≈ 100 KB) pays for itself from the third block; a key seen once
+ * gets none, so keys that never come back cost no more than before.
+ */
+interface VerifyingKey {
+  readonly y: ed.Point;
+  uses: number;
+  rows: ed.Point[][] | null;
+}
+
+/** Keys kept (least recently used dropped first): the producers of a network, with room to spare. */
+const KEY_CACHE_SIZE = 32;
+const keys = new Map<string, VerifyingKey | null>();
+
+/** The key for `publicKey`, or null when it is not a point or has small order (RFC 9381 validate_key). */
+function verifyingKey(publicKey: PublicKeyHex, pkBytes: Uint8Array): VerifyingKey | null {
+  let key = keys.get(publicKey);
+  if (key === undefined) {
+    const y = decodePoint(pkBytes);
+    key = y === null || y.isSmallOrder() ? null : { y, uses: 0, rows: null };
+    if (keys.size >= KEY_CACHE_SIZE) keys.delete(keys.keys().next().value as string);
+  } else keys.delete(publicKey);
+  keys.set(publicKey, key);
+  if (key !== null && ++key.uses === 2) key.rows = challengeRows(key.y.negate());
+  return key;
+}
+
+function challengeRows(p: ed.Point): ed.Point[][] {
+  const rows: ed.Point[][] = [];
+  let base = p;
+  for (let i = 0; i < 2 * C_BYTES; i++) {
+    rows.push(multiples(base));
+    base = base.double().double().double().double();
+  }
+  return rows;
+}
+
+/** [c](−Y) */
+function timesNegatedKey(key: VerifyingKey, c: Uint8Array): ed.Point {
+  if (key.rows === null) return linearCombination([[c, key.y.negate()]]);
+  let acc = ed.Point.ZERO;
+  for (let i = 0; i < key.rows.length; i++) {
+    const d = nibble(c, i);
+    if (d !== 0) acc = acc.add((key.rows[i] as ed.Point[])[d] as ed.Point);
   }
   return acc;
 }
@@ -134,41 +226,45 @@ export function vrfProve(secret: Uint8Array, alpha: Uint8Array, nonce?: bigint):
   const hBytes = H.toBytes();
   const gamma = H.multiply(x);
   const k = nonce ?? leToBig(sha512(concat(prefix, hBytes))) % L;
-  const c = challenge([ed.Point.fromBytes(pk), H, gamma, ed.Point.BASE.multiply(k), H.multiply(k)]);
+  const c = challenge([pk, hBytes, ...encodeAll([gamma, ed.Point.BASE.multiply(k), H.multiply(k)])]);
   const s = (k + c * x) % L;
-  return bytesToHex(concat(gamma.toBytes(), bigToLe(c, 16), bigToLe(s, 32)));
+  return bytesToHex(concat(gamma.toBytes(), bigToLe(c, C_BYTES), bigToLe(s, 32)));
 }
 
 /** The output β of a proof (hex, 64 bytes), without verifying it: only for proofs already verified. */
 export function vrfOutput(proof: Hex): Hex {
   const gamma = decodePoint(hexToBytes(proof).subarray(0, 32));
   if (gamma === null) throw new RangeError("vrfOutput: the proof does not hold a point");
-  return bytesToHex(proofToHash(gamma));
+  return bytesToHex(outputOf(gamma.clearCofactor().toBytes()));
 }
 
 /**
  * ECVRF_verify (RFC 9381 §5.3): the output β (hex) when `proof` is the proof
- * for `alpha` under `publicKey`, else null. Never throws.
+ * for `alpha` under `publicKey`, else null. Never throws. Y and Γ enter the
+ * challenge as the bytes they were decoded from: strict decoding accepts
+ * only canonical encodings, so these are the points' own encodings.
  */
 export function vrfVerify(publicKey: PublicKeyHex, alpha: Uint8Array, proof: Hex): Hex | null {
   if (!isHex(publicKey, 32) || !isHex(proof, VRF_PROOF_BYTES)) return null;
   const pkBytes = hexToBytes(publicKey);
-  const Y = decodePoint(pkBytes);
-  if (Y === null || Y.isSmallOrder()) return null;
+  const key = verifyingKey(publicKey, pkBytes);
+  if (key === null) return null;
   const pi = hexToBytes(proof);
-  const gamma = decodePoint(pi.subarray(0, 32));
+  const gammaBytes = pi.subarray(0, 32);
+  const gamma = decodePoint(gammaBytes);
   if (gamma === null) return null;
-  const c = leToBig(pi.subarray(32, 48));
-  const s = leToBig(pi.subarray(48, 80));
+  const cBytes = pi.subarray(32, 32 + C_BYTES);
+  const sBytes = pi.subarray(32 + C_BYTES, VRF_PROOF_BYTES);
+  const s = leToBig(sBytes);
   if (s >= L) return null;
   const H = encodeToCurve(pkBytes, alpha);
-  // U = [s]B − [c]Y, V = [s]H − [c]Γ (public values: variable time is fine).
-  // [s]B uses noble's precomputed base tables; the rest one joint pass.
-  const U = ed.Point.BASE.multiplyUnsafe(s).add(linearCombination([[c, Y.negate()]]));
+  // U = [s]B − [c]Y, V = [s]H − [c]Γ
+  const U = ed.Point.BASE.multiplyUnsafe(s).add(timesNegatedKey(key, cBytes));
   const V = linearCombination([
-    [s, H],
-    [c, gamma.negate()],
+    [sBytes, H],
+    [cBytes, gamma.negate()],
   ]);
-  if (challenge([Y, H, gamma, U, V]) !== c) return null;
-  return bytesToHex(proofToHash(gamma));
+  const [hEnc, uEnc, vEnc, gamma8] = encodeAll([H, U, V, gamma.clearCofactor()]) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  if (challenge([pkBytes, hEnc, gammaBytes, uEnc, vEnc]) !== leToBig(cBytes)) return null;
+  return bytesToHex(outputOf(gamma8));
 }

@@ -347,7 +347,12 @@ export class NetworkDO extends DurableObject<Env> {
 
   /** A delivery or poll that failed: the score drops; a banned peer keeps the reason it was banned for. */
   private peerFailed(url: string, e: unknown): void {
-    this.sql.exec(`UPDATE peers SET last_error = CASE WHEN banned_until > ?3 THEN last_error ELSE ?1 END, score = MAX(score - 1, -100) WHERE url = ?2`, e instanceof Error ? e.message : String(e), url, Date.now());
+    this.peerError(url, e instanceof Error ? e.message : String(e), 1);
+  }
+
+  /** Records what went wrong with a peer (and lowers its score by `penalty`), unless it is banned: then its ban's reason stays. */
+  private peerError(url: string, message: string, penalty: number): void {
+    this.sql.exec(`UPDATE peers SET last_error = CASE WHEN banned_until > ?3 THEN last_error ELSE ?1 END, score = MAX(score - ?4, -100) WHERE url = ?2`, message.slice(0, 300), url, Date.now(), penalty);
   }
 
   // -------------------------------------------------------------------------
@@ -523,7 +528,7 @@ export class NetworkDO extends DurableObject<Env> {
               // a bootstrap peer's key, learned the same way as any peer's: by a signed handshake
               const hs = await this.handshakeWith(url);
               if (hs.ok && this.sql.exec(`SELECT 1 FROM peers WHERE public_key = ?`, hs.key).toArray().length === 0) this.sql.exec(`UPDATE peers SET public_key = ? WHERE url = ?`, hs.key, url);
-              else if (!hs.ok) this.sql.exec(`UPDATE peers SET last_error = ? WHERE url = ?`, hs.error.slice(0, 300), url);
+              else if (!hs.ok) this.peerError(url, hs.error, 0);
             }
             const res = await fetch(`${url}/chain/status`, { signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
             if (!res.ok) {

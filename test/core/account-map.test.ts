@@ -3,11 +3,14 @@
  * working copy (AccountOverlay) behave as maps: the same entries, sizes and
  * lookups as a plain Map holding the same accounts; the overlay leaves its
  * base untouched; and both keep apart exactly the accounts with reputation.
+ * The reputable accounts carried from block to block in layers read like a
+ * map rebuilt from scratch at every block, and an older block's set never
+ * changes when a later block is added.
  * Proofs read from the wire: what is not a proof or an account is refused.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AccountOverlay, mayHoldReputation } from "../../core/account-map.ts";
+import { AccountOverlay, mayHoldReputation, ReputableAccounts } from "../../core/account-map.ts";
 import { genesisBlock } from "../../core/genesis.ts";
 import { parseTreeProof, parseWireAccount } from "../../core/state-proof.ts";
 import { withTree } from "../../core/state-root.ts";
@@ -71,6 +74,35 @@ describe("accounts through the state tree", () => {
         expect([...mayHoldReputation(plain)].length).toBe(plain.size);
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe("reputable accounts across blocks", () => {
+  const address = fc.constantFrom(...Array.from({ length: 12 }, (_, i) => i.toString(16).padStart(40, "0")));
+  // a block's changes: an account written (with or without reputation) or removed (null)
+  const blockChanges = fc.array(fc.tuple(address, fc.option(account, { nil: null })), { maxLength: 6 });
+
+  it("read like a map rebuilt at every block, over enough blocks to fold the layers; older sets stay as they were", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(address, account), { maxLength: 12 }), fc.array(blockChanges, { minLength: 1, maxLength: 40 }), (start, blocks) => {
+        const model = new Map<string, Account>(start.filter(([, v]) => v.reputation > 0n));
+        let set = ReputableAccounts.from(start);
+        const history: [ReputableAccounts, [string, Account][]][] = [];
+        for (const changes of blocks) {
+          set = set.after(changes);
+          for (const [a, v] of changes) {
+            if (v !== null && v.reputation > 0n) model.set(a, v);
+            else model.delete(a);
+          }
+          expect(sorted(set)).toEqual(sorted(model));
+          expect([...set].length).toBe(model.size);
+          for (const a of Array.from({ length: 12 }, (_, i) => i.toString(16).padStart(40, "0"))) expect(set.get(a)).toEqual(model.get(a));
+          history.push([set, sorted(model)]);
+        }
+        for (const [old, entries] of history) expect(sorted(old)).toEqual(entries);
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -47,6 +47,31 @@ describe("vrf properties", () => {
     );
   });
 
+  it("a key seen often (its table of multiples built) verifies as one seen once, and still refuses a proof changed in c, s or Γ", () => {
+    const sk = new Uint8Array(32).fill(9);
+    const pub = publicKeyFromSecret(sk);
+    for (let i = 0; i < 6; i++) {
+      const alpha = Uint8Array.of(i, 1, 2);
+      const proof = vrfProve(sk, alpha);
+      expect(vrfVerify(pub, alpha, proof)).toBe(vrfOutput(proof));
+      const bytes = hexToBytes(proof);
+      for (const at of [0, 32, 47, 48, 79]) {
+        const changed = Uint8Array.from(bytes);
+        changed[at] = (changed[at] as number) ^ 1;
+        expect(vrfVerify(pub, alpha, bytesToHex(changed))).toBeNull();
+      }
+    }
+    // more keys than are kept: the first key's table is dropped and rebuilt, its proofs unchanged
+    for (let k = 0; k < 40; k++) {
+      const other = Uint8Array.of(k, ...new Uint8Array(31));
+      const alpha = Uint8Array.of(k);
+      const p = vrfProve(other, alpha);
+      expect(vrfVerify(publicKeyFromSecret(other), alpha, p)).toBe(vrfOutput(p));
+    }
+    const again = vrfProve(sk, Uint8Array.of(7));
+    for (let i = 0; i < 3; i++) expect(vrfVerify(pub, Uint8Array.of(7), again)).toBe(vrfOutput(again));
+  });
+
   it("never throws on garbage", () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.uint8Array({ maxLength: 8 }), (pub, proof, alpha) => {
