@@ -4,7 +4,8 @@
  * the overview updates while it stays open, a clicked block's coinbase
  * outputs add up to reward + fees, a round page shows the quorum's votes
  * and the verdict the chain holds (and the seeds core gives), the champion
- * plot has one point per accepted optimae (read from the chart's data),
+ * plot has one point per accepted optimae (read from the chart's data), an
+ * account page's proof verifies against the block it names,
  * every view loads without a console error and passes axe-core with no
  * serious or critical violation, on a wide screen and on a phone.
  * Screenshots of the main views land in .test-results/screenshots.
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addressFromPublicKey } from "../../core/keys.ts";
+import { checkAccountProofAnswer } from "../../core/state-proof.ts";
 import { devnetParams } from "../../core/params.ts";
 import { evaluatorSeed } from "../../core/quorum.ts";
 import { freeBasePort, startTestnet, type Testnet } from "../../testnet/harness.ts";
@@ -187,6 +189,33 @@ describe("the explorer in Chromium on a live testnet", () => {
     expect(await page.getAttribute("#verdict-verified", "data-fixed")).toBe(round.verified);
     expect(await page.textContent("#verdict-outcome")).toBe(round.status === "rejected" ? "rejected" : "accepted");
     await page.screenshot({ path: `${SCREENSHOTS}/round.png`, fullPage: true });
+    await page.context().close();
+  });
+
+  it("an account page shows its proof at the finalized block, and the proof it links to verifies against that block's header", async () => {
+    const address = addressFromPublicKey(net.nodes[1]?.publicKey as string);
+    const page = await openPage();
+    await page.goto(`${url}/explorer/account/${address}`);
+    // read at once: the panel is live, and a refresh may bring a newer finalized block
+    const shown = await page.$eval("#account-proof", (panel) => ({
+      height: Number(panel.querySelector("#proof-height")?.textContent),
+      block: panel.querySelector("dd code.hash")?.textContent ?? "",
+      link: panel.querySelector('a[href^="/chain/account/"]')?.getAttribute("href") ?? "",
+      amount: panel.querySelector("#proof-kind")?.getAttribute("data-amount"),
+      text: panel.textContent ?? "",
+    }));
+    expect(shown.height).toBeGreaterThan(0);
+    expect(shown.link).toBe(`/chain/account/${address}?proof=1&height=${shown.height}`);
+    // what the link serves is checked here as a light client would (core/state-proof.ts), trusting only the block hash the page shows
+    const checked = checkAccountProofAnswer(address, await getJson<unknown>(shown.link));
+    if (!checked.ok) throw new Error(checked.error.message);
+    expect(checked.value.blockHash).toBe(shown.block);
+    expect(checked.value.account).not.toBeNull();
+    expect(shown.amount).toBe(String(checked.value.account?.balance));
+    expect(shown.text).toContain(`doin balance ${address} --prove --block ${shown.block}`);
+    // an address never paid: the page says what is proven is its absence
+    await page.goto(`${url}/explorer/account/${"7".repeat(40)}`);
+    expect(await page.textContent("#proof-kind")).toContain("no such account");
     await page.context().close();
   });
 

@@ -1,5 +1,11 @@
-/** An account: balance and reputation now and over height, its transactions, its rounds as optimizer, its votes as evaluator. */
+/**
+ * An account: balance and reputation now and over height, its proof against
+ * the finalized block's state root (what to check it with, without trusting
+ * this node), its transactions, its rounds as optimizer, its votes as
+ * evaluator.
+ */
 import type { Context } from "hono";
+import type { AccountProofView, Outcome } from "../../../durable-objects/rpc.ts";
 import type { NodeEnv } from "../../http.ts";
 import { accountStates, accountTransactions, accountVotes, listRounds } from "../../routes/history.ts";
 import { Chart } from "../chart.tsx";
@@ -11,8 +17,9 @@ import { messageView } from "./message.tsx";
 export async function accountView(x: ExplorerContext, c: Context<NodeEnv>): Promise<View> {
   const address = c.req.param("address") ?? "";
   if (!/^[0-9a-f]{40}$/.test(address)) return messageView(400, "Account", "An account is named by its 40-hex address.");
-  const [now, status, states, txs, rounds, votes] = await Promise.all([
+  const [now, proven, status, states, txs, rounds, votes] = await Promise.all([
     x.chain.account(address),
+    x.chain.accountProof(address),
     x.chain.status(),
     accountStates(x.env.DB, address, 2_000),
     accountTransactions(x.env.DB, address, undefined, 50),
@@ -49,6 +56,7 @@ export async function accountView(x: ExplorerContext, c: Context<NodeEnv>): Prom
             <dd>{now.nonce}</dd>
           </dl>
         </section>
+        <ProofPanel address={address} answer={proven} />
         <div class="columns">
           <Chart
             spec={{
@@ -140,4 +148,53 @@ export async function accountView(x: ExplorerContext, c: Context<NodeEnv>): Prom
       </>
     ),
   };
+}
+
+/**
+ * The account (or its absence) at the finalized block, with what its proof
+ * is: a reader who trusts that block's hash (compared with another node, or
+ * a checkpoint) checks the rest with `doin balance --prove`, which verifies
+ * the proof itself (core/state-proof.ts).
+ */
+function ProofPanel({ address, answer }: { address: string; answer: Outcome<AccountProofView> }) {
+  if (!answer.ok) {
+    return (
+      <section class="panel" id="account-proof">
+        <h2>Proof</h2>
+        <p class="muted">No proof: {answer.message}</p>
+      </section>
+    );
+  }
+  const { proof, balance } = answer.value;
+  const header = proof.header as { stateRoot?: unknown };
+  const stateRoot = typeof header.stateRoot === "string" ? header.stateRoot : "";
+  return (
+    <section class="panel" id="account-proof" data-live="">
+      <h2>Proof</h2>
+      <dl class="facts">
+        <dt>At block</dt>
+        <dd>
+          <a href={href.block(proof.height)} id="proof-height">
+            {proof.height}
+          </a>{" "}
+          {proof.finalized ? <Badge kind="ok">final</Badge> : null} <Full value={proof.block} />
+        </dd>
+        <dt>State root</dt>
+        <dd>
+          <Full value={stateRoot} />
+        </dd>
+        <dt>Proves</dt>
+        <dd id="proof-kind" data-amount={proof.account === null ? undefined : balance}>
+          {proof.account === null ? "that no such account exists" : `a balance of ${coin(balance)}`} · {proof.siblings.length} sibling hash{proof.siblings.length === 1 ? "" : "es"} on its path
+        </dd>
+        <dt>Check it</dt>
+        <dd>
+          <code>
+            doin balance {address} --prove --block {proof.block}
+          </code>{" "}
+          checks it against that block&apos;s header, trusting only its hash (<a href={`/chain/account/${address}?proof=1&height=${proof.height}`}>the proof as JSON</a>)
+        </dd>
+      </dl>
+    </section>
+  );
 }
