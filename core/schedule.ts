@@ -76,6 +76,21 @@ export function slotDelayMs(rank: number, carrier: boolean, params: ChainParams)
   return (carrier ? params.carrierIntervalMs : 0) + rank * params.producerSlotMs;
 }
 
+/**
+ * When a producer of `rank` may next produce on a tip made at
+ * `tipTimestamp`, after `nowMs`: its work slot (for a block that carries
+ * enough verified work), or once that has passed its carrier slot; null when
+ * both have passed. A node wakes then instead of at its next periodic try,
+ * so that the one before it in the schedule has had its whole slot and the
+ * one after it does not get there first.
+ */
+export function nextSlotAt(tipTimestamp: number, rank: number, nowMs: number, params: ChainParams): number | null {
+  const work = tipTimestamp + slotDelayMs(rank, false, params);
+  if (nowMs < work) return work;
+  const carrier = tipTimestamp + slotDelayMs(rank, true, params);
+  return nowMs < carrier ? carrier : null;
+}
+
 /** A block's weight in fork choice: in turn 2, out of turn 1 (Clique's difficulties). */
 export function turnWeight(rank: number): number {
   return rank === 0 ? 2 : 1;

@@ -23,7 +23,7 @@ import type { ErrorCode, ProtocolError } from "../core/errors.ts";
 import { ForkChoice, type HeaderNode } from "../core/fork-choice.ts";
 import { genesisBlock } from "../core/genesis.ts";
 import { quorumOutlook, type QuorumOutlook } from "../core/quorum-outlook.ts";
-import { producerRank } from "../core/schedule.ts";
+import { nextSlotAt, producerRank } from "../core/schedule.ts";
 import { decayedReputation } from "../core/reputation.ts";
 import { applyWithReceipts, buildBlock, NO_RECEIPTS, transitionWithReceipts, type BlockReceipts } from "../core/state-transition.ts";
 import { proveAccount } from "../core/state-proof.ts";
@@ -397,6 +397,12 @@ export class ChainDO extends DurableObject<Env> {
     const wire = blockToWire(block);
     await this.flood("block", wire);
     return success({ block: wire, height: block.header.height, included: block.txs.map((t) => t.id), rejected });
+  }
+
+  /** When this node's next production slot on the head comes (core/schedule.ts nextSlotAt); null when it has come or this node may not produce. */
+  nextSlot(nowMs: number = Date.now()): number | null {
+    const rank = producerRank(this.head, this.params, this.config.nodeAddress);
+    return rank < 0 ? null : nextSlotAt(this.head.tipTimestamp, rank, nowMs, this.params);
   }
 
   /** Hands a new block of ours to the network layer (best effort: peers also sync). */

@@ -26,7 +26,7 @@ const USAGE = `usage: npm run sim -- [--nodes N] [options]
   --uplink-mbps M      each node's uplink (default ${DEFAULT_OPTIONS.uplinkMbps})
   --partition A:B[:F]  split the network at A s, heal at B s, share F on one side (default ${DEFAULT_OPTIONS.partition === null ? "none" : `${DEFAULT_OPTIONS.partition.atMs / 1000}:${DEFAULT_OPTIONS.partition.healMs / 1000}:${DEFAULT_OPTIONS.partition.fraction}`}); "none"
   --preset P           devnet (2 s carrier blocks, 500 ms slots) or mainnet (60 s, 15 s) (default devnet)
-  --slot-alarm         a what-if, not the node's policy: producers also wake at their own slot
+  --periodic-only      a what-if: producers try only on the 1 s assembly alarm (nodes before slot wake-ups)
   --json FILE          write the whole report as JSON`;
 
 function fail(message: string): never {
@@ -46,7 +46,7 @@ function parse(argv: readonly string[]): { options: SimOptions; json: string | n
             { type: "string" as const },
           ]),
         ),
-        "slot-alarm": { type: "boolean" as const },
+        "periodic-only": { type: "boolean" as const },
       },
       strict: true,
     }) as { values: Record<string, string | boolean | undefined> });
@@ -93,7 +93,7 @@ function parse(argv: readonly string[]): { options: SimOptions; json: string | n
     uplinkMbps: num("uplink-mbps", DEFAULT_OPTIONS.uplinkMbps, (v) => v > 0),
     partition,
     preset,
-    slotAlarm: values["slot-alarm"] === true,
+    slotAlarm: values["periodic-only"] !== true,
   };
   return { options, json: typeof values["json"] === "string" ? values["json"] : null };
 }

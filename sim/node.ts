@@ -13,7 +13,7 @@
  * envelope per payload; the bytes are counted), peer tables are fixed
  * (no peer exchange or handshakes), the mempool is SimMempool.
  */
-import { slotDelayMs } from "../core/schedule.ts";
+import { nextSlotAt, slotDelayMs } from "../core/schedule.ts";
 import { buildBlock } from "../core/state-transition.ts";
 import { createTx } from "../core/tx.ts";
 import { ADMISSION_CODES } from "../core/admission.ts";
@@ -77,7 +77,7 @@ export interface NodeSettings {
   readonly tickMs: number;
   /** the MempoolDO's assembly alarm */
   readonly assembleMs: number;
-  /** a what-if, not the node's policy: also wake at the node's own slot (not only on the assembly alarm) */
+  /** wake at the node's own slot too, not only on the assembly alarm (the MempoolDO's nextTry); false: a what-if of the old policy */
   readonly slotAlarm: boolean;
   /** time a node spends on a block (parse, validate, store) before it relays it */
   readonly blockProcessingMs: number;
@@ -118,7 +118,7 @@ export class SimNode {
   /** the sync in progress (the ChainDO runs one at a time) */
   private syncing: Promise<void> | null = null;
   private lastSyncTrigger = -Infinity;
-  /** the tip whose slot this node set a wake-up for (slotAlarm) */
+  /** the tip and slot this node set a wake-up for (slotAlarm) */
   private slotWake: string | null = null;
 
   constructor(
@@ -327,9 +327,11 @@ export class SimNode {
     const now = this.clock();
     const slot = head.tipTimestamp + slotDelayMs(rank, !mayWork, params);
     if (now < slot) {
-      if (this.ctx.settings.slotAlarm && this.slotWake !== head.tipHash) {
-        this.slotWake = head.tipHash;
-        sched.after(slot - now, () => this.assemble());
+      // too early: as the MempoolDO, wake at this node's next slot when it comes before the next assembly alarm
+      const wake = nextSlotAt(head.tipTimestamp, rank, now, params);
+      if (this.ctx.settings.slotAlarm && wake !== null && wake - now < this.ctx.settings.assembleMs && this.slotWake !== `${head.tipHash}:${wake}`) {
+        this.slotWake = `${head.tipHash}:${wake}`;
+        sched.after(wake - now, () => this.assemble());
       }
       return;
     }

@@ -61,7 +61,7 @@ export interface SimOptions {
   readonly evaluateMs: number;
   readonly partition: PartitionPlan | null;
   readonly preset: "devnet" | "mainnet";
-  /** a what-if: producers also wake at their own slot instead of only on the 1 s assembly alarm */
+  /** producers also wake at their own slot (the node's policy); false, a what-if: only on the 1 s assembly alarm, as nodes did before */
   readonly slotAlarm: boolean;
 }
 
@@ -87,7 +87,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   evaluateMs: 1_000,
   partition: { atMs: 40_000, healMs: 45_000, fraction: 0.5 },
   preset: "devnet",
-  slotAlarm: false,
+  slotAlarm: true,
 };
 
 export interface SimReport {

@@ -9,7 +9,7 @@ import { beaconInput, nextBeacon } from "../../core/beacon.ts";
 import { sealBlock } from "../../core/block.ts";
 import { genesisBlock } from "../../core/genesis.ts";
 import { COIN_UNIT, FIXED_ONE } from "../../core/params.ts";
-import { eligibleProducers, producerSchedule, slotDelayMs, validatorSet } from "../../core/schedule.ts";
+import { eligibleProducers, nextSlotAt, producerSchedule, slotDelayMs, validatorSet } from "../../core/schedule.ts";
 import { applyBlock, buildBlock } from "../../core/state-transition.ts";
 import type { Block, BlockHeader, ChainState } from "../../core/types.ts";
 import { vrfOutput, vrfProve } from "../../core/vrf.ts";
@@ -76,6 +76,26 @@ describe("who produces", () => {
     const first = keyOf(schedule[0] as string);
     const firstsProof = vrfProve(first.secret, beaconInput(d.params.network, 1, g.beacon));
     expect(await codeOf(g, forge(g, second, carrierSecond, { vrf: firstsProof }))).toBe("BAD_VRF");
+  });
+
+  it("nextSlotAt is the first moment buildBlock lets each producer make a carrier block: refused a millisecond before, built at it", () => {
+    const d = new ChainDriver();
+    const g = d.state;
+    const schedule = producerSchedule(g, d.params);
+    expect(schedule.length).toBeGreaterThan(1);
+    schedule.forEach((address, rank) => {
+      const secret = keyOf(address).secret;
+      // before the work slot it names that; between the two slots the carrier slot; then nothing left to wait for
+      const work = g.tipTimestamp + slotDelayMs(rank, false, d.params);
+      const carrier = g.tipTimestamp + slotDelayMs(rank, true, d.params);
+      expect(nextSlotAt(g.tipTimestamp, rank, work - 1, d.params)).toBe(work);
+      expect(nextSlotAt(g.tipTimestamp, rank, work, d.params)).toBe(carrier);
+      expect(nextSlotAt(g.tipTimestamp, rank, carrier, d.params)).toBeNull();
+      // no verified work pending: the slot it names once the work slot has passed is when a block first builds
+      const slot = nextSlotAt(g.tipTimestamp, rank, work, d.params) as number;
+      expect(buildBlock(g, [], d.params, { producerSecret: secret, timestamp: slot - 1 }).ok).toBe(false);
+      expect(buildBlock(g, [], d.params, { producerSecret: secret, timestamp: slot }).ok).toBe(true);
+    });
   });
 
   it("a work block comes as soon as the work is there, in schedule order; a carrier block after the carrier interval", async () => {

@@ -105,6 +105,11 @@ export class FakeChain implements ChainLink {
     this.produced.push({ candidates, nowMs });
     return this.produceWith(candidates, nowMs);
   }
+  /** null: the periodic try (the slot wake-up runs against the real ChainDO in mempool-chain.test.ts) */
+  slotAt: number | null = null;
+  async nextSlot(_nowMs: number): Promise<number | null> {
+    return this.slotAt;
+  }
 }
 
 /** Installs `chain` in the MempoolDO behind `stub` (in memory: an evicted object forgets it). */

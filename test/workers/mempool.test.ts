@@ -7,7 +7,7 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import { createTx, txSize } from "../../core/tx.ts";
 import type { Tx } from "../../core/types.ts";
-import type { MempoolDO } from "../../durable-objects/mempool.ts";
+import { ASSEMBLE_INTERVAL_MS, type MempoolDO } from "../../durable-objects/mempool.ts";
 import { MAX_NONCE_AHEAD, MIN_BASE_FEE } from "../../durable-objects/mempool-policy.ts";
 import { failure, success } from "../../durable-objects/rpc.ts";
 import { BOND, commit, FakeChain, fresh, key, NETWORK, NODE_ADDRESS, transfer, useChain, wire } from "./mempool-helpers.ts";
@@ -338,6 +338,32 @@ describe("MempoolDO: alarm and persistence", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await count(stub)).toBe(0);
     expect(await runInDurableObject(stub, (_i: MempoolDO, state) => state.storage.getAlarm())).toBeNull();
+  });
+
+  it("a try that came before this node's slot wakes again at the slot, not a whole interval later", async () => {
+    const chain = new FakeChain();
+    const { stub } = await pool(chain, { autoAssemble: true });
+    expect((await stub.submit(wire(commit("s1", 1)))).ok).toBe(true);
+    const alarm = () => runInDurableObject(stub, (_i: MempoolDO, state) => state.storage.getAlarm());
+    // too early (BELOW_THRESHOLD), the slot 300 ms away: the alarm is set for it
+    chain.slotAt = Date.now() + 300;
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await alarm()).toBe(chain.slotAt);
+    // the same try with no slot to wait for (or one beyond the interval): the periodic try, ASSEMBLE_INTERVAL_MS on
+    for (const slotAt of [null, Date.now() + 60_000]) {
+      chain.slotAt = slotAt;
+      const before = Date.now();
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      const next = (await alarm()) as number;
+      expect(next).toBeGreaterThanOrEqual(before + ASSEMBLE_INTERVAL_MS);
+      expect(next).toBeLessThanOrEqual(Date.now() + ASSEMBLE_INTERVAL_MS);
+    }
+    // a refusal that is not about timing: the periodic try, whatever the slot
+    chain.slotAt = Date.now() + 300;
+    chain.produceWith = () => failure("BAD_STATE_ROOT", "boom");
+    const before = Date.now();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await alarm()).toBeGreaterThanOrEqual(before + ASSEMBLE_INTERVAL_MS);
   });
 
   it("keeps its pending txs when the object is evicted and restarted", async () => {
