@@ -62,8 +62,9 @@ export class ReputableAccounts implements Iterable<[Address, Account]> {
       else if (this.get(a) !== undefined || layer.has(a)) layer.set(a, null);
     }
     if (layer.size === 0) return this;
-    const layers = [...this.#layers, layer];
-    return layers.length <= REPUTABLE_LAYERS ? new ReputableAccounts(this.#flat, layers) : new ReputableAccounts(new Map(new ReputableAccounts(this.#flat, layers)), []);
+    const next = new ReputableAccounts(this.#flat, [...this.#layers, layer]);
+    // folded: its entries, as iteration gives them, become the new flat map
+    return next.#layers.length <= REPUTABLE_LAYERS ? next : new ReputableAccounts(new Map(next), []);
   }
 
   *[Symbol.iterator](): Generator<[Address, Account]> {
