@@ -26,27 +26,40 @@ export type HashTag =
   | "producer-rank"
   | "handshake"
   | "state-key"
-  | "state-value";
+  | "state-value"
+  | "state-leaf"
+  | "state-node";
+
+type Hasher = ReturnType<typeof sha256.create>;
+const working: Hasher = sha256.create();
 
 /**
- * One hasher per tag that has absorbed "DOIN/<tag>/", copied into a single
- * working hasher for each hash (noble's `_cloneInto`): no concatenated
- * buffer and no new hasher per call, which made a short hash ≈ 3.5× slower.
- * Safe to share: a hash runs to its digest without yielding.
+ * sha256("DOIN/<tag>/" ‖ bytes) as a function of the bytes: a hasher that has
+ * absorbed the tag once, copied into one working hasher for each hash
+ * (noble's `_cloneInto`): no concatenated buffer and no new hasher per call,
+ * which made a short hash ≈ 3.5× slower. `digest()`, not `digestInto` a
+ * fresh array, which wraps its output in a new DataView. Safe to share: a
+ * hash runs to its digest without yielding. For hot paths (the state tree);
+ * taggedHashBytes keeps one per tag.
  */
-type Hasher = ReturnType<typeof sha256.create>;
-const tagged = new Map<HashTag, Hasher>();
-const working: Hasher = sha256.create();
+export function tagHasher(tag: HashTag): (bytes: Uint8Array) => Uint8Array {
+  const tagged = sha256.create().update(utf8(`DOIN/${tag}/`));
+  return (bytes) => {
+    tagged._cloneInto(working);
+    return working.update(bytes).digest();
+  };
+}
+
+const byTag = new Map<HashTag, (bytes: Uint8Array) => Uint8Array>();
 
 /** sha256("DOIN/<tag>/" ‖ bytes) */
 export function taggedHashBytes(tag: HashTag, bytes: Uint8Array): Uint8Array {
-  let h = tagged.get(tag);
+  let h = byTag.get(tag);
   if (h === undefined) {
-    h = sha256.create().update(utf8(`DOIN/${tag}/`));
-    tagged.set(tag, h);
+    h = tagHasher(tag);
+    byTag.set(tag, h);
   }
-  h._cloneInto(working);
-  return working.update(bytes).digest();
+  return h(bytes);
 }
 
 /** Hex of sha256("DOIN/<tag>/" ‖ canonical JSON of value). */

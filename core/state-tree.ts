@@ -24,8 +24,7 @@
  * sound). Nothing here knows what the values are: core/state-root.ts maps
  * the chain state onto keys and value hashes.
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { utf8 } from "./encoding.ts";
+import { tagHasher } from "./hash.ts";
 import { bytesToHex, hexToBytes, isHex } from "./hex.ts";
 import type { Hash } from "./types.ts";
 
@@ -208,44 +207,34 @@ export interface TreeProof {
 
 export const EMPTY_ROOT: Hash = "0".repeat(64);
 const ZERO = new Uint8Array(32);
-const LEAF_TAG = utf8("DOIN/state-leaf/");
-const NODE_TAG = utf8("DOIN/state-node/");
-const TAG_LEN = 16;
-if (LEAF_TAG.length !== TAG_LEN || NODE_TAG.length !== TAG_LEN) throw new Error("state-tree tags must be 16 bytes");
-/**
- * SHA-256 of tag ‖ a ‖ b (16 + 32 + 32 bytes). A tree update makes thousands
- * of these: each starts from a hasher that absorbed the tag once, copied into
- * one working hasher (noble's `_cloneInto`). `digest()`, not `digestInto` a
- * fresh array: digestInto wraps a foreign output in a new DataView, which
- * was half the cost of a hash.
- */
-type Hasher = ReturnType<typeof sha256.create>;
-const leafHasher = sha256.create().update(LEAF_TAG);
-const nodeHasher = sha256.create().update(NODE_TAG);
-const working: Hasher = sha256.create();
 
-function hash64(tagged: Hasher, a: Uint8Array, b: Uint8Array): Uint8Array {
-  tagged._cloneInto(working);
-  return working.update(a).update(b).digest();
-}
+/**
+ * What a leaf (key ‖ value hash) or a branch (left ‖ right) hashes, laid side
+ * by side in one reused buffer: hash.ts's tagHasher reads it before it
+ * returns, so the tree's thousands of hashes per block allocate only their
+ * results. Tags "DOIN/state-leaf/" and "DOIN/state-node/".
+ */
+const pair = new Uint8Array(64);
+const leafTagged = tagHasher("state-leaf");
+const nodeTagged = tagHasher("state-node");
 
 export function leafHash(key: Hash, valueHash: Uint8Array): Uint8Array {
-  return hash64(leafHasher, hexToBytes(key), valueHash);
+  pair.set(hexToBytes(key), 0);
+  pair.set(valueHash, 32);
+  return leafTagged(pair);
 }
 
 function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return hash64(nodeHasher, left, right);
+  pair.set(left, 0);
+  pair.set(right, 32);
+  return nodeTagged(pair);
 }
-
-/** the children's hashes, side by side: what a branch hashes (one buffer, reused) */
-const children = new Uint8Array(64);
 
 /** H("state-node", hash(left) ‖ hash(right)), read from the nodes' own fields */
 function branchHash(left: HashFields | null, right: HashFields | null): Uint8Array {
-  writeHash(left, children, 0);
-  writeHash(right, children, 32);
-  nodeHasher._cloneInto(working);
-  return working.update(children).digest();
+  writeHash(left, pair, 0);
+  writeHash(right, pair, 32);
+  return nodeTagged(pair);
 }
 
 const NIBBLE = new Uint8Array(128);

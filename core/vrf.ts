@@ -95,7 +95,8 @@ function outputOf(gamma8: Uint8Array): Uint8Array {
   return sha512(concat(Uint8Array.of(SUITE, 0x03), gamma8, Uint8Array.of(0x00)));
 }
 
-const P = 2n ** 255n - 19n;
+/** The field's prime, 2²⁵⁵ − 19. */
+const P = ed.Point.CURVE().p;
 
 /**
  * RFC 8032 encodings of several points with one field inversion (Montgomery's
@@ -226,9 +227,10 @@ export function vrfProve(secret: Uint8Array, alpha: Uint8Array, nonce?: bigint):
   const hBytes = H.toBytes();
   const gamma = H.multiply(x);
   const k = nonce ?? leToBig(sha512(concat(prefix, hBytes))) % L;
-  const c = challenge([pk, hBytes, ...encodeAll([gamma, ed.Point.BASE.multiply(k), H.multiply(k)])]);
+  const [gammaBytes, kB, kH] = encodeAll([gamma, ed.Point.BASE.multiply(k), H.multiply(k)]) as [Uint8Array, Uint8Array, Uint8Array];
+  const c = challenge([pk, hBytes, gammaBytes, kB, kH]);
   const s = (k + c * x) % L;
-  return bytesToHex(concat(gamma.toBytes(), bigToLe(c, C_BYTES), bigToLe(s, 32)));
+  return bytesToHex(concat(gammaBytes, bigToLe(c, C_BYTES), bigToLe(s, 32)));
 }
 
 /** The output β of a proof (hex, 64 bytes), without verifying it: only for proofs already verified. */
